@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One list of settings for every target (STYLE.md, "Package.swift").
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "Ferry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ferry", targets: ["ferry"]),
+        .library(name: "FHIR", targets: ["FHIR"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "FHIR",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Definitions/Resources/fhir-r4-definitions.json")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ferry",
+            dependencies: [
+                "FHIR",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "generate-definitions",
+            dependencies: ["FHIR"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FHIRTests",
+            dependencies: ["FHIR"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

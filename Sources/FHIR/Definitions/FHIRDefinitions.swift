@@ -1,0 +1,367 @@
+import Foundation
+
+/// Every FHIR R4 resource and data type, the value sets of required bindings and every search
+/// parameter, loaded from the compact document that `generate-definitions` compiled from the
+/// official `hl7.fhir.r4.core` 4.0.1 package (shipped inside Ferry, so nothing outside is needed).
+public final class FHIRDefinitions: Sendable {
+    /// Resource and data type definitions by name (`Patient`, `HumanName`, `date`).
+    public let types: [String: TypeDefinition]
+    /// Expanded value sets by canonical URL.
+    public let valueSets: [String: ValueSetExpansion]
+    /// Constraints (invariants), shared by the elements that carry them.
+    public let constraints: [Constraint]
+    /// Every search parameter of the core specification.
+    public let searchParameters: [SearchParameterDefinition]
+    /// Where the definitions came from, e.g. `hl7.fhir.r4.core#4.0.1`.
+    public let source: String
+    /// Child slots of each object node, keyed by node (a type name or a backbone element path).
+    let nodes: [String: ObjectNode]
+
+    /// The definitions shipped with Ferry, loaded once per process.
+    public static func r4() throws(FHIRError) -> FHIRDefinitions {
+        try shippedR4.get()
+    }
+
+    private static let shippedR4: Result<FHIRDefinitions, FHIRError> = Result { () throws(FHIRError) in
+        guard let url = Bundle.module.url(forResource: "fhir-r4-definitions", withExtension: "json"),
+            let data = try? Data(contentsOf: url)
+        else { throw FHIRError(.definitions, "the shipped FHIR definitions file is missing from Ferry's resources") }
+        return try FHIRDefinitions(compactDocument: data)
+    }
+
+    /// Loads a compact definitions document (as written by `generate-definitions`).
+    public init(compactDocument bytes: some Sequence<UInt8>) throws(FHIRError) {
+        let document = try JSON(parsing: bytes)
+        guard document["format"]?.intValue == 1, let typeList = document["types"]?.arrayValue else {
+            throw FHIRError(.definitions, "not a Ferry definitions document of format 1")
+        }
+        source = document["source"]?.stringValue ?? "unknown"
+
+        constraints = (document["constraints"]?.arrayValue ?? []).map { entry in
+            let fields = entry.arrayValue ?? []
+            return Constraint(
+                key: fields.first?.stringValue ?? "",
+                severity: fields.count > 1 && fields[1].stringValue == "warning" ? .warning : .error,
+                expression: fields.count > 2 ? fields[2].stringValue ?? "" : "",
+                human: fields.count > 3 ? fields[3].stringValue ?? "" : ""
+            )
+        }
+
+        var primitiveJSON: [String: PrimitiveJSONKind] = [:]
+        for (name, info) in document["primitives"]?.objectValue ?? JSONObject() {
+            switch info["json"]?.stringValue {
+            case "boolean": primitiveJSON[name] = .boolean
+            case "number": primitiveJSON[name] = .number
+            default: primitiveJSON[name] = .string
+            }
+        }
+
+        var types: [String: TypeDefinition] = [:]
+        for entry in typeList {
+            guard let name = entry["name"]?.stringValue, let kindText = entry["kind"]?.stringValue else { continue }
+            let kind: TypeDefinition.Kind =
+                switch kindText {
+                case "primitive-type": .primitiveType
+                case "resource": .resource
+                default: .complexType
+                }
+            let elements = (entry["elements"]?.arrayValue ?? []).map { Self.element(from: $0) }
+            types[name] = TypeDefinition(
+                name: name,
+                kind: kind,
+                isAbstract: entry["abstract"]?.boolValue ?? false,
+                base: entry["base"]?.stringValue,
+                elements: elements,
+                primitiveJSON: primitiveJSON[name]
+            )
+        }
+        self.types = types
+
+        var valueSets: [String: ValueSetExpansion] = [:]
+        for (url, entry) in document["valueSets"]?.objectValue ?? JSONObject() {
+            if let codes = entry["codes"]?.arrayValue {
+                valueSets[url] = ValueSetExpansion(url: url, codings: Set(codes.compactMap(\.stringValue)))
+            } else {
+                valueSets[url] = ValueSetExpansion(
+                    url: url, unexpandableReason: entry["unexpandable"]?.stringValue ?? "")
+            }
+        }
+        self.valueSets = valueSets
+
+        searchParameters = (document["searchParameters"]?.arrayValue ?? []).map { entry in
+            SearchParameterDefinition(
+                url: entry["url"]?.stringValue ?? "",
+                code: entry["code"]?.stringValue ?? "",
+                base: (entry["base"]?.arrayValue ?? []).compactMap(\.stringValue),
+                type: entry["type"]?.stringValue ?? "",
+                expression: entry["expression"]?.stringValue,
+                targets: (entry["target"]?.arrayValue ?? []).compactMap(\.stringValue)
+            )
+        }
+
+        nodes = Self.buildNodes(types)
+    }
+
+    /// The definition of a resource type, or `nil` when the name is not a resource.
+    public func resourceType(named name: String) -> TypeDefinition? {
+        guard let type = types[name], type.kind == .resource else { return nil }
+        return type
+    }
+
+    /// The search parameters that apply to a resource type (its own and those of `Resource` and `DomainResource`).
+    public func searchParameters(for resourceType: String) -> [SearchParameterDefinition] {
+        searchParameters.filter { parameter in
+            parameter.base.contains(resourceType) || parameter.base.contains("Resource")
+                || (parameter.base.contains("DomainResource") && resourceType != "Bundle"
+                    && resourceType != "Binary" && resourceType != "Parameters")
+        }
+    }
+
+    private static func element(from entry: JSON) -> ElementDefinition {
+        let types = (entry["t"]?.arrayValue ?? []).map { type in
+            ElementType(
+                code: type["c"]?.stringValue ?? "",
+                targetProfiles: (type["tp"]?.arrayValue ?? []).compactMap(\.stringValue),
+                profiles: (type["pr"]?.arrayValue ?? []).compactMap(\.stringValue)
+            )
+        }
+        let binding = entry["b"]?.arrayValue.flatMap { fields -> ElementDefinition.Binding? in
+            guard fields.count == 2, let strength = fields[0].stringValue, let url = fields[1].stringValue else {
+                return nil
+            }
+            return ElementDefinition.Binding(strength: strength, valueSet: url)
+        }
+        let maxText = entry["x"]?.stringValue ?? "*"
+        return ElementDefinition(
+            path: entry["p"]?.stringValue ?? "",
+            min: entry["n"]?.intValue ?? 0,
+            max: maxText == "*" ? nil : Int(maxText),
+            types: types,
+            binding: binding,
+            constraintIndices: (entry["k"]?.arrayValue ?? []).compactMap(\.intValue),
+            contentReference: entry["r"]?.stringValue,
+            isSummary: entry["s"]?.boolValue ?? false,
+            isModifier: entry["m"]?.boolValue ?? false
+        )
+    }
+
+    private static func buildNodes(_ types: [String: TypeDefinition]) -> [String: ObjectNode] {
+        var nodes: [String: ObjectNode] = [:]
+        for type in types.values {
+            guard let root = type.elements.first else { continue }
+            var childrenByParent: [String: [ElementDefinition]] = [:]
+            for element in type.elements.dropFirst() {
+                guard let dot = element.path.lastIndex(of: ".") else { continue }
+                childrenByParent[String(element.path[..<dot]), default: []].append(element)
+            }
+            for (parent, children) in childrenByParent {
+                var slots: [String: ObjectNode.Slot] = [:]
+                for (index, child) in children.enumerated() {
+                    func slot(_ elementType: ElementType) -> ObjectNode.Slot {
+                        let kind: ObjectNode.Slot.Kind
+                        if let primitive = types[elementType.code]?.primitiveJSON {
+                            kind = .primitive(primitive)
+                        } else if elementType.code.hasPrefix("System.") {
+                            kind = .primitive(.string)
+                        } else if elementType.code == "Resource" {
+                            kind = .resource
+                        } else if childrenByParent[child.path] != nil {
+                            kind = .complex(child.path)
+                        } else if let reference = child.contentReference {
+                            kind = .complex(String(reference.dropFirst()))
+                        } else {
+                            kind = .complex(elementType.code)
+                        }
+                        return ObjectNode.Slot(element: child, index: index, type: elementType, kind: kind)
+                    }
+                    if child.isChoice {
+                        for elementType in child.types {
+                            let name =
+                                child.name + elementType.code.prefix(1).uppercased() + elementType.code.dropFirst()
+                            slots[name] = slot(elementType)
+                        }
+                    } else {
+                        slots[child.name] = slot(
+                            child.types.first ?? ElementType(code: "", targetProfiles: [], profiles: [])
+                        )
+                    }
+                }
+                let key = parent == root.path ? type.name : parent
+                nodes[key] = ObjectNode(key: key, slots: slots, elements: children)
+            }
+        }
+        return nodes
+    }
+}
+
+/// One resource or data type.
+public struct TypeDefinition: Sendable {
+    /// Whether this is a primitive type, a complex data type or a resource.
+    public enum Kind: Sendable {
+        case primitiveType, complexType, resource
+    }
+
+    /// The type's name (`Patient`, `HumanName`, `dateTime`).
+    public let name: String
+    /// Whether this is a primitive type, a complex data type or a resource.
+    public let kind: Kind
+    /// Whether the type is abstract (`Resource`, `DomainResource`, `Element`, `BackboneElement`).
+    public let isAbstract: Bool
+    /// The name of the type this one specializes.
+    public let base: String?
+    /// The snapshot's elements, in definition order.
+    public let elements: [ElementDefinition]
+    /// How a value of this primitive type is written in JSON; `nil` for other kinds.
+    let primitiveJSON: PrimitiveJSONKind?
+}
+
+/// How a primitive type's value is written in JSON.
+enum PrimitiveJSONKind: Sendable {
+    case boolean, number, string
+}
+
+/// One element of a type's snapshot.
+public struct ElementDefinition: Sendable {
+    /// A binding of a coded element to a value set.
+    public struct Binding: Sendable {
+        /// `required`, `extensible`, `preferred` or `example`.
+        public let strength: String
+        /// The value set's canonical URL, without a version.
+        public let valueSet: String
+    }
+
+    /// The element's path, e.g. `Patient.contact.name` or `Observation.value[x]`.
+    public let path: String
+    /// Minimum cardinality.
+    public let min: Int
+    /// Maximum cardinality; `nil` means unbounded (`*`).
+    public let max: Int?
+    /// The allowed types; more than one for a choice element.
+    public let types: [ElementType]
+    /// The value set binding, if any.
+    public let binding: Binding?
+    /// Indices into `FHIRDefinitions.constraints`.
+    public let constraintIndices: [Int]
+    /// `#Path` of the element whose definition this one reuses (e.g. `#Questionnaire.item`).
+    public let contentReference: String?
+    /// Whether the element is part of the summary view.
+    public let isSummary: Bool
+    /// Whether the element changes the meaning of the resource.
+    public let isModifier: Bool
+
+    /// The last path segment, without `[x]`.
+    public var name: String {
+        let last = path.split(separator: ".").last.map(String.init) ?? path
+        return isChoice ? String(last.dropLast(3)) : last
+    }
+
+    /// Whether this is a choice element (`value[x]`).
+    public var isChoice: Bool { path.hasSuffix("[x]") }
+
+    /// Whether the element is written as a JSON array.
+    public var isArray: Bool { max != 1 && max != 0 }
+}
+
+/// One allowed type of an element.
+public struct ElementType: Sendable {
+    /// The type name (`string`, `Reference`, `HumanName`, `BackboneElement`).
+    public let code: String
+    /// For `Reference` and `canonical`: the resource types it may point to (`Patient`, `Resource`).
+    public let targetProfiles: [String]
+    /// Profiles the value must conform to (e.g. `SimpleQuantity`).
+    public let profiles: [String]
+}
+
+/// An invariant of an element, expressed in FHIRPath.
+public struct Constraint: Sendable {
+    /// How a violation is reported.
+    public enum Severity: Sendable {
+        case error, warning
+    }
+
+    /// The constraint's key, e.g. `ele-1`, `obs-6`.
+    public let key: String
+    /// How a violation is reported.
+    public let severity: Severity
+    /// The FHIRPath expression that must be true.
+    public let expression: String
+    /// The rule in words.
+    public let human: String
+}
+
+/// The codes of a value set, expanded when the package held everything needed.
+public struct ValueSetExpansion: Sendable {
+    /// The value set's canonical URL.
+    public let url: String
+    /// `system|code` for every code in the value set; empty when unexpandable.
+    public let codings: Set<String>
+    /// The codes without their system.
+    public let codes: Set<String>
+    /// Why the set could not be expanded from the core package (external code systems such as UCUM).
+    public let unexpandableReason: String?
+
+    init(url: String, codings: Set<String>) {
+        self.url = url
+        self.codings = codings
+        self.codes = Set(
+            codings.map { coding in
+                String(coding[coding.index(after: coding.lastIndex(of: "|") ?? coding.startIndex)...])
+            })
+        self.unexpandableReason = nil
+    }
+
+    init(url: String, unexpandableReason: String) {
+        self.url = url
+        self.codings = []
+        self.codes = []
+        self.unexpandableReason = unexpandableReason
+    }
+
+    /// Whether the value set's codes are known.
+    public var isExpanded: Bool { unexpandableReason == nil }
+}
+
+/// A search parameter of the core specification.
+public struct SearchParameterDefinition: Sendable {
+    /// Canonical URL.
+    public let url: String
+    /// The name used in a search URL, e.g. `birthdate`.
+    public let code: String
+    /// The resource types it applies to.
+    public let base: [String]
+    /// `token`, `string`, `date`, `reference`, `quantity`, `number`, `uri`, `composite` or `special`.
+    public let type: String
+    /// The FHIRPath expression that selects the values to index.
+    public let expression: String?
+    /// For reference parameters: the resource types referenced.
+    public let targets: [String]
+}
+
+/// The JSON members an object may hold, by name, with the element each belongs to.
+struct ObjectNode: Sendable {
+    struct Slot: Sendable {
+        /// How the member's value is written.
+        enum Kind: Sendable {
+            /// A primitive value (with an optional `_name` sibling for its id and extensions).
+            case primitive(PrimitiveJSONKind)
+            /// A whole resource (`contained`, `Bundle.entry.resource`).
+            case resource
+            /// An object whose members are described by the node with this key.
+            case complex(String)
+        }
+
+        /// The element the member belongs to.
+        let element: ElementDefinition
+        /// The element's position in the node's `elements`.
+        let index: Int
+        /// The member's type (for a choice member, the type its name selects).
+        let type: ElementType
+        /// How the member's value is written.
+        let kind: Kind
+    }
+
+    let key: String
+    let slots: [String: Slot]
+    /// Child elements in definition order (XML writes in this order).
+    let elements: [ElementDefinition]
+}

@@ -1,0 +1,129 @@
+import Crypto
+
+/// Writes Ferry's `JSON` tree to UTF-8 bytes.
+///
+/// Strings are escaped minimally (quote, backslash, control characters); non-ASCII text is written as
+/// UTF-8, and numbers are written exactly as they were read.
+public struct JSONWriter: Sendable {
+    /// How the output is laid out.
+    public enum Layout: Sendable {
+        /// No insignificant whitespace, keys in their order.
+        case compact
+        /// Two-space indentation, one member per line, keys in their order.
+        case pretty
+        /// No insignificant whitespace, object keys sorted by their UTF-8 bytes: the form Ferry hashes.
+        case canonical
+    }
+
+    /// How the output is laid out.
+    public var layout: Layout
+
+    /// Creates a writer.
+    public init(layout: Layout = .compact) {
+        self.layout = layout
+    }
+
+    /// The bytes of `value`.
+    public func bytes(_ value: JSON) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(1024)
+        write(value, into: &output)
+        return output
+    }
+
+    /// The text of `value`.
+    public func string(_ value: JSON) -> String {
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    /// Appends the bytes of `value` to `output`.
+    public func write(_ value: JSON, into output: inout [UInt8]) {
+        write(value, into: &output, indent: 0)
+    }
+
+    private func write(_ value: JSON, into output: inout [UInt8], indent: Int) {
+        switch value {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .number(let text): output.append(contentsOf: text.utf8)
+        case .string(let text): Self.writeString(text, into: &output)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                newline(into: &output, indent: indent + 1)
+                write(element, into: &output, indent: indent + 1)
+            }
+            if !elements.isEmpty { newline(into: &output, indent: indent) }
+            output.append(UInt8(ascii: "]"))
+        case .object(let object):
+            output.append(UInt8(ascii: "{"))
+            let order: [Int] =
+                layout == .canonical
+                ? object.keys.indices.sorted { object.keys[$0].utf8.lexicographicallyPrecedes(object.keys[$1].utf8) }
+                : Array(object.keys.indices)
+            for (position, index) in order.enumerated() {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                newline(into: &output, indent: indent + 1)
+                Self.writeString(object.keys[index], into: &output)
+                output.append(UInt8(ascii: ":"))
+                if layout == .pretty { output.append(UInt8(ascii: " ")) }
+                write(object.values[index], into: &output, indent: indent + 1)
+            }
+            if !object.isEmpty { newline(into: &output, indent: indent) }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    @inline(__always)
+    private func newline(into output: inout [UInt8], indent: Int) {
+        guard layout == .pretty else { return }
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * 2))
+    }
+
+    static func writeString(_ text: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: "\\u00".utf8)
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0xF)])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSON {
+    /// The canonical bytes: keys sorted by their UTF-8 bytes, no insignificant whitespace, numbers as written.
+    ///
+    /// Two values that differ only in key order or layout have the same canonical bytes.
+    public var canonicalBytes: [UInt8] { JSONWriter(layout: .canonical).bytes(self) }
+
+    /// The SHA-256 of the canonical bytes, as 64 lowercase hexadecimal digits.
+    public var canonicalSHA256: String { sha256Hex(canonicalBytes) }
+}
+
+/// Lowercase hexadecimal SHA-256 of `bytes`.
+package func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+    let digest = SHA256.hash(data: Array(bytes))
+    let hex = Array("0123456789abcdef".utf8)
+    var output: [UInt8] = []
+    output.reserveCapacity(64)
+    for byte in digest {
+        output.append(hex[Int(byte >> 4)])
+        output.append(hex[Int(byte & 0xF)])
+    }
+    return String(decoding: output, as: UTF8.self)
+}

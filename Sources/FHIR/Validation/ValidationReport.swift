@@ -1,0 +1,115 @@
+/// The outcome of validating many inputs, as `ferry validate` reports it.
+public struct ValidationReport: Sendable {
+    /// One resource's outcome.
+    public struct Entry: Sendable {
+        /// Where the resource came from (`file`, `file:line`).
+        public var source: String
+        /// The resource type, when the input could be read.
+        public var resourceType: String?
+        /// The resource id, when present.
+        public var id: String?
+        /// The issues found.
+        public var outcome: OperationOutcome
+        /// Whether the input could not be read or parsed at all.
+        public var isUnusable: Bool
+    }
+
+    /// Every resource validated, in input order.
+    public var entries: [Entry] = []
+
+    /// Creates an empty report.
+    public init() {}
+
+    /// Reads and validates everything under `paths` (files or folders; JSON, NDJSON or XML).
+    public static func validating(paths: [String], validator: Validator) -> ValidationReport {
+        var report = ValidationReport()
+        let input = ResourceInput(definitions: validator.definitions)
+        for path in paths {
+            let files: [String]
+            do { files = try input.files(at: path) } catch {
+                report.entries.append(.unusable(source: path, error: error))
+                continue
+            }
+            for file in files {
+                let items: [ResourceInput.Item]
+                do { items = try input.read(file: file) } catch {
+                    report.entries.append(.unusable(source: file, error: error))
+                    continue
+                }
+                for item in items {
+                    switch item.result {
+                    case .success(let resource):
+                        report.entries.append(
+                            Entry(
+                                source: item.source,
+                                resourceType: resource["resourceType"]?.stringValue,
+                                id: resource["id"]?.stringValue,
+                                outcome: validator.validate(resource),
+                                isUnusable: false
+                            )
+                        )
+                    case .failure(let error):
+                        report.entries.append(.unusable(source: item.source, error: error))
+                    }
+                }
+            }
+        }
+        return report
+    }
+
+    /// Exit status: 0 all valid, 1 any resource invalid, 2 any input unusable (missing, unreadable, not parseable).
+    public var exitCode: Int32 {
+        if entries.isEmpty || entries.contains(where: \.isUnusable) { return 2 }
+        return entries.allSatisfy(\.outcome.isValid) ? 0 : 1
+    }
+
+    /// A summary for people: one line per resource with problems, each issue beneath it, then the totals.
+    public var humanSummary: String {
+        var lines: [String] = []
+        var valid = 0
+        var warnings = 0
+        for entry in entries {
+            let name = [entry.resourceType, entry.id].compactMap { $0 }.joined(separator: "/")
+            let problems = entry.outcome.issues.filter { $0.severity <= .warning }
+            if entry.outcome.isValid { valid += 1 }
+            warnings += problems.filter { $0.severity == .warning }.count
+            guard !problems.isEmpty else { continue }
+            let verdict = entry.isUnusable ? "UNUSABLE" : entry.outcome.isValid ? "valid, with warnings" : "INVALID"
+            lines.append("\(entry.source)\(name.isEmpty ? "" : " (\(name))"): \(verdict)")
+            for issue in problems {
+                var where_ = issue.expression
+                if let line = issue.line {
+                    where_ = "line \(line), column \(issue.column ?? 0)" + (where_.isEmpty ? "" : " \(where_)")
+                }
+                let key = issue.constraintKey.map { "\($0): " } ?? ""
+                lines.append("  \(issue.severity.rawValue) [\(issue.code)] \(where_): \(key)\(issue.diagnostics)")
+            }
+        }
+        let invalid = entries.count - valid
+        lines.append("\(entries.count) resources: \(valid) valid, \(invalid) invalid, \(warnings) warnings")
+        return lines.joined(separator: "\n")
+    }
+
+    /// One JSON line per resource: its source and its OperationOutcome.
+    public var jsonLines: String {
+        entries.map { entry in
+            var object = JSONObject()
+            object["source"] = .string(entry.source)
+            if let type = entry.resourceType { object["resourceType"] = .string(type) }
+            if let id = entry.id { object["id"] = .string(id) }
+            object["valid"] = .bool(entry.outcome.isValid)
+            object["outcome"] = entry.outcome.resource
+            return JSONWriter().string(.object(object))
+        }
+        .joined(separator: "\n")
+    }
+}
+
+extension ValidationReport.Entry {
+    static func unusable(source: String, error: FHIRError) -> Self {
+        var issue = Validator.syntaxIssue(error)
+        if error.code == .io { issue.code = "not-found" }
+        return Self(
+            source: source, resourceType: nil, id: nil, outcome: OperationOutcome(issues: [issue]), isUnusable: true)
+    }
+}

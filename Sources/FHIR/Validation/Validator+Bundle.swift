@@ -1,0 +1,124 @@
+/// The rules of Bundles (bdl-1 to bdl-12 and the transaction and batch rules), checked entry by entry.
+extension ValidationRun {
+    mutating func checkBundle(_ bundle: JSONObject, scope: BundleScope) {
+        let type = bundle["type"]?.stringValue ?? ""
+        let entries = bundle["entry"]?.arrayValue ?? []
+        let isSearchOrHistory = type == "searchset" || type == "history"
+        if bundle["total"] != nil && !isSearchOrHistory {
+            report(.error, "invariant", "total is only for search or history Bundles", key: "bdl-1")
+        }
+        var seenFullURLs: Set<String> = []
+        for (index, entry) in entries.enumerated() {
+            guard case .object(let object) = entry else { continue }
+            path.push(.member("entry"))
+            path.push(.index(index))
+            defer {
+                path.pop()
+                path.pop()
+            }
+            let resource = object["resource"]
+            if object["search"] != nil && type != "searchset" {
+                report(.error, "invariant", "entry.search is only for searchset Bundles", key: "bdl-2")
+            }
+            let needsRequest = type == "batch" || type == "transaction" || type == "history"
+            if needsRequest != (object["request"] != nil) {
+                report(
+                    .error, "invariant",
+                    needsRequest
+                        ? "every entry of a \(type) Bundle needs a request"
+                        : "entry.request is only for batch, transaction or history Bundles",
+                    key: "bdl-3")
+            }
+            let needsResponse = type == "batch-response" || type == "transaction-response" || type == "history"
+            if needsResponse != (object["response"] != nil) {
+                report(
+                    .error, "invariant",
+                    needsResponse
+                        ? "every entry of a \(type) Bundle needs a response"
+                        : "entry.response is only for response or history Bundles",
+                    key: "bdl-4")
+            }
+            if resource == nil && object["request"] == nil && object["response"] == nil {
+                report(.error, "invariant", "an entry must have a resource, a request or a response", key: "bdl-5")
+            }
+            if let fullURL = object["fullUrl"]?.stringValue {
+                let version = resource?["meta"]?["versionId"]?.stringValue ?? ""
+                if !seenFullURLs.insert(fullURL + "|" + version).inserted {
+                    report(.error, "invariant", "the fullUrl '\(fullURL)' appears in more than one entry", key: "bdl-7")
+                }
+                if fullURL.contains("/_history/") {
+                    report(.error, "invariant", "a fullUrl must not be a version-specific reference", key: "bdl-8")
+                }
+                checkFullURL(fullURL, matches: resource)
+            }
+            if type == "transaction" || type == "batch", let request = object["request"]?.objectValue {
+                checkRequest(request, resource: resource, bundleType: type)
+            }
+        }
+        switch type {
+        case "document":
+            let identifier = bundle["identifier"]
+            if identifier?["system"] == nil || identifier?["value"] == nil {
+                report(
+                    .error, "invariant", "a document Bundle needs an identifier with a system and a value", key: "bdl-9"
+                )
+            }
+            if bundle["timestamp"] == nil {
+                report(.error, "invariant", "a document Bundle needs a timestamp", key: "bdl-10")
+            }
+            if entries.first?["resource"]?["resourceType"]?.stringValue != "Composition" {
+                report(
+                    .error, "invariant", "the first resource of a document Bundle must be a Composition", key: "bdl-11")
+            }
+        case "message":
+            if entries.first?["resource"]?["resourceType"]?.stringValue != "MessageHeader" {
+                report(
+                    .error, "invariant", "the first resource of a message Bundle must be a MessageHeader", key: "bdl-12"
+                )
+            }
+        default: break
+        }
+        resolveBundleReferences(scope)
+    }
+
+    /// An absolute `fullUrl` ending in `Type/id` must name the entry's resource.
+    private mutating func checkFullURL(_ fullURL: String, matches resource: JSON?) {
+        guard fullURL.hasPrefix("http://") || fullURL.hasPrefix("https://"),
+            let type = resource?["resourceType"]?.stringValue, let id = resource?["id"]?.stringValue
+        else { return }
+        let parts = fullURL.split(separator: "/")
+        guard parts.count >= 2, definitions.resourceType(named: String(parts[parts.count - 2])) != nil else { return }
+        if parts[parts.count - 2] != type || parts[parts.count - 1] != id {
+            path.push(.member("fullUrl"))
+            report(.error, "invalid", "the fullUrl '\(fullURL)' does not match the entry's resource \(type)/\(id)")
+            path.pop()
+        }
+    }
+
+    private mutating func checkRequest(_ request: JSONObject, resource: JSON?, bundleType: String) {
+        guard let method = request["method"]?.stringValue, let url = request["url"]?.stringValue else { return }
+        path.push(.member("request"))
+        defer { path.pop() }
+        switch method {
+        case "POST", "PUT":
+            guard let resource else {
+                report(.error, "required", "a \(method) entry of a \(bundleType) needs a resource")
+                return
+            }
+            let type = resource["resourceType"]?.stringValue ?? ""
+            let target = url.split(separator: "?", maxSplits: 1)[0]
+            let parts = target.split(separator: "/")
+            if parts.first.map(String.init) != type {
+                report(.error, "invalid", "request.url '\(url)' does not name the entry's resource type \(type)")
+            } else if method == "PUT", parts.count == 2, let id = resource["id"]?.stringValue, parts[1] != id {
+                report(.error, "invalid", "request.url '\(url)' does not match the entry's resource id '\(id)'")
+            }
+        case "GET", "HEAD", "DELETE":
+            if resource != nil {
+                report(.warning, "business-rule", "a \(method) entry carries a resource that the server will ignore")
+            }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,193 @@
+/// References: their literal form, their target types, contained `#id` and Bundle-internal resolution.
+extension ValidationRun {
+    /// A reference that can only be checked once the whole Bundle has been walked.
+    struct PendingReference {
+        var reference: String
+        var targets: [String]
+        var fullURL: String?
+        var location: [ValidationPath.Segment]
+    }
+
+    /// What a Bundle holds, for resolving the references made inside it.
+    struct BundleScope {
+        /// Resource type of each entry by its `fullUrl`.
+        var typesByFullURL: [String: String] = [:]
+        /// Resource type of each entry by `Type/id`.
+        var typesByRelativeURL: [String: String] = [:]
+        /// The `fullUrl` of the entry being walked.
+        var currentFullURL: String?
+        var pending: [PendingReference] = []
+
+        init(bundle: JSONObject, definitions: FHIRDefinitions) {
+            for entry in bundle["entry"]?.arrayValue ?? [] {
+                guard let type = entry["resource"]?["resourceType"]?.stringValue else { continue }
+                if let fullURL = entry["fullUrl"]?.stringValue { typesByFullURL[fullURL] = type }
+                if let id = entry["resource"]?["id"]?.stringValue { typesByRelativeURL["\(type)/\(id)"] = type }
+            }
+        }
+    }
+
+    mutating func noteLocalReference(_ reference: String) {
+        guard !resourceScopes.isEmpty else { return }
+        if reference == "#" {
+            resourceScopes[resourceScopes.count - 1].refersToContainer = true
+        } else {
+            resourceScopes[resourceScopes.count - 1].localReferences.insert(String(reference.dropFirst()))
+        }
+    }
+
+    /// Records a contained resource's id in the resource that contains it (called before walking it).
+    mutating func noteContainedResource(_ value: JSON) {
+        guard !resourceScopes.isEmpty else { return }
+        if let id = value["id"]?.stringValue {
+            resourceScopes[resourceScopes.count - 1].containedIDs.append((id, path.segments, false))
+        } else if value.objectValue != nil {
+            report(.error, "required", "a contained resource must have an id")
+        }
+    }
+
+    /// Rules for a contained resource itself (dom-2, dom-4).
+    mutating func checkContainedResource(_ object: JSONObject) {
+        if object["contained"] != nil {
+            report(.error, "invariant", "a contained resource must not contain resources itself", key: "dom-2")
+        }
+        if let meta = object["meta"], meta["versionId"] != nil || meta["lastUpdated"] != nil {
+            report(
+                .error, "invariant", "a contained resource must not have meta.versionId or meta.lastUpdated",
+                key: "dom-4")
+        }
+    }
+
+    /// Every contained resource must be referenced from its container or refer to it (dom-3).
+    mutating func checkContainedReferences(_ scope: ResourceScope) {
+        for contained in scope.containedIDs
+        where !contained.refersToContainer && !scope.localReferences.contains(contained.id) {
+            report(
+                .error, "invariant",
+                "the contained resource '\(contained.id)' is not referenced from the resource that contains it (#\(contained.id))",
+                key: "dom-3", at: contained.path)
+        }
+    }
+
+    mutating func checkReference(_ object: JSONObject, type: ElementType) {
+        guard let reference = object["reference"]?.stringValue, !reference.isEmpty else { return }
+        path.push(.member("reference"))
+        defer { path.pop() }
+        let targets = type.targetProfiles
+        if reference.hasPrefix("#") {
+            noteLocalReference(reference)
+            return
+        }
+        if reference.hasPrefix("urn:uuid:") || reference.hasPrefix("urn:oid:") {
+            let format = reference.hasPrefix("urn:uuid:") ? "uuid" : "oid"
+            if let problem = PrimitiveFormat.problem(type: format, text: reference) {
+                report(.error, "value", "the reference '\(reference)' is not a valid \(format): it \(problem)")
+                return
+            }
+            deferToBundle(reference, targets: targets)
+            return
+        }
+        if reference.contains("://") {
+            if let type = resourceType(inAbsoluteURL: reference) {
+                checkTarget(type, targets: targets, reference: reference)
+            }
+            deferToBundle(reference, targets: targets)
+            return
+        }
+        if reference.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
+            report(.error, "value", "the reference '\(reference)' must not contain whitespace")
+            return
+        }
+        // Relative: Type/id, Type/id/_history/vid, or a conditional Type?search (transactions only).
+        if let question = reference.firstIndex(of: "?") {
+            let type = String(reference[..<question])
+            if definitions.resourceType(named: type) == nil {
+                report(.error, "value", "the conditional reference '\(reference)' names no known resource type")
+            }
+            return
+        }
+        let parts = reference.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 || (parts.count == 4 && parts[2] == "_history") else {
+            report(
+                .error, "value",
+                "the reference '\(reference)' is neither Type/id, Type/id/_history/version, an absolute URL nor #id")
+            return
+        }
+        let typeName = String(parts[0])
+        guard definitions.resourceType(named: typeName) != nil else {
+            report(.error, "value", "the reference '\(reference)' names '\(typeName)', which is not a resource type")
+            return
+        }
+        for part in parts.count == 4 ? [parts[1], parts[3]] : [parts[1]] {
+            if let problem = PrimitiveFormat.problem(type: "id", text: String(part)) {
+                report(.error, "value", "the reference '\(reference)' has an invalid id: it \(problem)")
+                return
+            }
+        }
+        checkTarget(typeName, targets: targets, reference: reference)
+        deferToBundle(reference, targets: targets)
+    }
+
+    private mutating func deferToBundle(_ reference: String, targets: [String]) {
+        guard !bundleScopes.isEmpty else { return }
+        let fullURL = bundleScopes[bundleScopes.count - 1].currentFullURL
+        bundleScopes[bundleScopes.count - 1].pending.append(
+            PendingReference(reference: reference, targets: targets, fullURL: fullURL, location: path.segments)
+        )
+    }
+
+    mutating func checkTarget(
+        _ type: String, targets: [String], reference: String, at location: [ValidationPath.Segment]? = nil
+    ) {
+        guard !targets.isEmpty, !targets.contains("Resource"), !targets.contains(type) else { return }
+        report(
+            .error, "invalid",
+            "the reference '\(reference)' points to a \(type), but this element may point to \(targets.joined(separator: ", ")) only",
+            at: location)
+    }
+
+    /// The resource type named by an absolute URL ending in `Type/id` or `Type/id/_history/vid`.
+    func resourceType(inAbsoluteURL url: String) -> String? {
+        var parts = url.split(separator: "/")
+        if parts.count >= 4 && parts[parts.count - 2] == "_history" { parts.removeLast(2) }
+        guard parts.count >= 2 else { return nil }
+        let type = String(parts[parts.count - 2])
+        return definitions.resourceType(named: type) == nil ? nil : type
+    }
+
+    /// Resolves the references made inside a Bundle against its entries.
+    mutating func resolveBundleReferences(_ scope: BundleScope) {
+        for pending in scope.pending {
+            let reference = pending.reference
+            let resolved: String?
+            if reference.hasPrefix("urn:") || reference.contains("://") {
+                resolved = scope.typesByFullURL[reference]
+                if resolved == nil && reference.hasPrefix("urn:") {
+                    report(
+                        .error, "not-found",
+                        "the reference '\(reference)' does not resolve to any entry's fullUrl in the Bundle",
+                        at: pending.location)
+                    continue
+                }
+            } else {
+                let relative = reference.split(separator: "/").prefix(2).joined(separator: "/")
+                if let fullURL = pending.fullURL, fullURL.contains("://"), let base = Self.serviceBase(of: fullURL) {
+                    resolved = scope.typesByFullURL[base + relative] ?? scope.typesByRelativeURL[relative]
+                } else {
+                    resolved = scope.typesByRelativeURL[relative]
+                }
+            }
+            if let resolved {
+                checkTarget(resolved, targets: pending.targets, reference: reference, at: pending.location)
+            }
+        }
+    }
+
+    /// `http://server/fhir/` from `http://server/fhir/Patient/1`.
+    static func serviceBase(of fullURL: String) -> String? {
+        var parts = fullURL.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 4 && parts[parts.count - 2] == "_history" { parts.removeLast(2) }
+        guard parts.count >= 3 else { return nil }
+        return parts.dropLast(2).joined(separator: "/") + "/"
+    }
+}

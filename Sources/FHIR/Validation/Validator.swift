@@ -1,0 +1,462 @@
+/// Validates FHIR R4 resources against the definitions generated from the core package.
+///
+/// Checks, each with its own issue code and FHIRPath location: the resource type; the JSON shape of
+/// every element (object, array, primitive); unknown elements; cardinality; primitive formats;
+/// choice types; required bindings on `code`, `Coding` and `CodeableConcept`; references (literal
+/// form, target types, contained `#id`, Bundle-internal `fullUrl` resolution); extensions; contained
+/// resources; and Bundles, entry by entry, with the rules of each Bundle type.
+public struct Validator: Sendable {
+    /// The definitions validated against.
+    public let definitions: FHIRDefinitions
+
+    /// Creates a validator over `definitions`.
+    public init(definitions: FHIRDefinitions) {
+        self.definitions = definitions
+    }
+
+    /// Creates a validator over the R4 definitions shipped with Ferry.
+    public init() throws(FHIRError) {
+        self.definitions = try FHIRDefinitions.r4()
+    }
+
+    /// Validates a parsed resource.
+    public func validate(_ resource: JSON) -> OperationOutcome {
+        var run = ValidationRun(definitions: definitions)
+        run.validateResource(resource, root: nil, isContained: false)
+        return OperationOutcome(issues: run.issues)
+    }
+
+    /// Parses and validates JSON bytes; a syntax error becomes a fatal issue with its line and column.
+    public func validate(jsonBytes: some Sequence<UInt8>) -> OperationOutcome {
+        do {
+            return validate(try JSON(parsing: jsonBytes))
+        } catch {
+            return OperationOutcome(issues: [Self.syntaxIssue(error)])
+        }
+    }
+
+    /// The fatal issue that reports input that could not be parsed.
+    public static func syntaxIssue(_ error: FHIRError) -> OperationOutcome.Issue {
+        OperationOutcome.Issue(
+            severity: .fatal,
+            code: "structure",
+            diagnostics: error.message,
+            expression: error.path ?? "",
+            line: error.line,
+            column: error.column
+        )
+    }
+}
+
+/// The state of one validation: issues found so far, where the walk is, and what references wait for resolution.
+struct ValidationRun {
+    let definitions: FHIRDefinitions
+    var issues: [OperationOutcome.Issue] = []
+    var path = ValidationPath()
+    /// The resources being walked, outermost first.
+    var resourceScopes: [ResourceScope] = []
+    /// The Bundles being walked, outermost first.
+    var bundleScopes: [BundleScope] = []
+
+    struct ResourceScope {
+        var type: String
+        var isContained: Bool
+        /// Ids of the contained resources, with the location of each.
+        var containedIDs: [(id: String, path: [ValidationPath.Segment], refersToContainer: Bool)] = []
+        /// `#id` references made anywhere in the resource or its contained resources.
+        var localReferences: Set<String> = []
+        /// Whether a contained resource refers to its container (`#`).
+        var refersToContainer = false
+    }
+
+    init(definitions: FHIRDefinitions) {
+        self.definitions = definitions
+    }
+
+    mutating func report(
+        _ severity: OperationOutcome.Severity,
+        _ code: String,
+        _ diagnostics: String,
+        key: String? = nil,
+        at location: [ValidationPath.Segment]? = nil
+    ) {
+        let expression = location.map { ValidationPath(segments: $0).rendered } ?? path.rendered
+        issues.append(
+            .init(severity: severity, code: code, diagnostics: diagnostics, expression: expression, constraintKey: key))
+    }
+
+    // MARK: Resources
+
+    /// Validates a resource; `root` is `nil` for the outermost one, otherwise the path was pushed by the caller.
+    mutating func validateResource(_ value: JSON, root: String?, isContained: Bool) {
+        guard case .object(let object) = value else {
+            if root == nil { path.push(.root("Resource")) }
+            report(.error, "structure", "a resource must be a JSON object, found \(value.kindName)")
+            if root == nil { path.pop() }
+            return
+        }
+        guard let resourceType = object["resourceType"]?.stringValue else {
+            if root == nil { path.push(.root("Resource")) }
+            report(.error, "required", "the resource has no resourceType")
+            if root == nil { path.pop() }
+            return
+        }
+        guard let type = definitions.types[resourceType], type.kind == .resource, !type.isAbstract,
+            let node = definitions.nodes[resourceType]
+        else {
+            if root == nil { path.push(.root(resourceType)) }
+            report(.error, "invalid", "'\(resourceType)' is not a FHIR R4 resource type")
+            if root == nil { path.pop() }
+            return
+        }
+        if root == nil { path.push(.root(resourceType)) }
+        defer { if root == nil { path.pop() } }
+
+        resourceScopes.append(ResourceScope(type: resourceType, isContained: isContained))
+        let isBundle = resourceType == "Bundle"
+        if isBundle { bundleScopes.append(BundleScope(bundle: object, definitions: definitions)) }
+
+        if isContained { checkContainedResource(object) }
+        validateObject(object, node: node, isResourceRoot: true)
+
+        if isBundle {
+            let scope = bundleScopes.removeLast()
+            checkBundle(object, scope: scope)
+        }
+        let scope = resourceScopes.removeLast()
+        if isContained {
+            // A contained resource's local references belong to the resource that contains it.
+            resourceScopes[resourceScopes.count - 1].localReferences.formUnion(scope.localReferences)
+            if scope.refersToContainer {
+                let count = resourceScopes[resourceScopes.count - 1].containedIDs.count
+                if count > 0 {
+                    resourceScopes[resourceScopes.count - 1].containedIDs[count - 1].refersToContainer = true
+                }
+            }
+        } else {
+            checkContainedReferences(scope)
+        }
+    }
+
+    // MARK: Objects
+
+    mutating func validateObject(_ object: JSONObject, node: ObjectNode, isResourceRoot: Bool = false) {
+        if object.isEmpty {
+            report(.error, "structure", "an object must have at least one member (ele-1)", key: "ele-1")
+            return
+        }
+        if node.key == "Bundle.entry", !bundleScopes.isEmpty {
+            bundleScopes[bundleScopes.count - 1].currentFullURL = object["fullUrl"]?.stringValue
+        }
+        var counts = [Int](repeating: 0, count: node.elements.count)
+        var choiceNames: [Int: String] = [:]
+        var hasUnderscore = false
+        for key in object.keys where key.utf8.first == UInt8(ascii: "_") {
+            hasUnderscore = true
+            break
+        }
+
+        for index in object.indices {
+            let key = object.keys[index]
+            let value = object.values[index]
+            if isResourceRoot && key == "resourceType" { continue }
+            if hasUnderscore && key.utf8.first == UInt8(ascii: "_") {
+                let baseName = String(key.dropFirst())
+                guard let slot = node.slots[baseName], case .primitive = slot.kind else {
+                    path.push(.member(key))
+                    report(
+                        .error, "structure",
+                        "unknown element '\(key)': '_' is only for the id and extensions of a primitive element")
+                    path.pop()
+                    continue
+                }
+                if object[baseName] == nil {
+                    counts[slot.index] += validatePrimitiveMember(
+                        name: baseName, value: nil, extensions: value, slot: slot)
+                }
+                continue
+            }
+            guard let slot = node.slots[key] else {
+                path.push(.member(key))
+                report(.error, "structure", "unknown element '\(key)' in \(node.key)")
+                path.pop()
+                continue
+            }
+            if slot.element.isChoice {
+                if let previous = choiceNames[slot.index] {
+                    path.push(.member(key))
+                    report(
+                        .error, "structure",
+                        "\(slot.element.path) takes one type only, but both '\(previous)' and '\(key)' are present")
+                    path.pop()
+                } else {
+                    choiceNames[slot.index] = key
+                }
+            }
+            switch slot.kind {
+            case .primitive:
+                let extensions = hasUnderscore ? object["_" + key] : nil
+                counts[slot.index] += validatePrimitiveMember(
+                    name: key, value: value, extensions: extensions, slot: slot)
+            case .resource, .complex:
+                counts[slot.index] += validateComplexMember(name: key, value: value, slot: slot)
+            }
+        }
+
+        for (index, element) in node.elements.enumerated() {
+            let count = counts[index]
+            if count < element.min {
+                path.push(.member(element.name))
+                report(.error, "required", "\(element.path) is required (minimum \(element.min)), found \(count)")
+                path.pop()
+            } else if let max = element.max, count > max {
+                path.push(.member(element.name))
+                report(.error, "structure", "\(element.path) allows at most \(max), found \(count)")
+                path.pop()
+            }
+        }
+    }
+
+    /// Pushes the member's location: `name` or, for a choice, `name.ofType(Type)`.
+    private mutating func pushMember(_ name: String, slot: ObjectNode.Slot) -> Int {
+        if slot.element.isChoice {
+            path.push(.member(slot.element.name))
+            path.push(.ofType(slot.type.code))
+            return 2
+        }
+        path.push(.member(name))
+        return 1
+    }
+
+    private mutating func popMember(_ count: Int) {
+        for _ in 0..<count { path.pop() }
+    }
+
+    /// Validates a complex or resource member; returns how many values it holds.
+    mutating func validateComplexMember(name: String, value: JSON, slot: ObjectNode.Slot) -> Int {
+        let pushed = pushMember(name, slot: slot)
+        defer { popMember(pushed) }
+        if slot.element.isArray {
+            guard case .array(let items) = value else {
+                report(
+                    .error, "structure",
+                    "\(slot.element.path) repeats, so it must be a JSON array, found \(value.kindName)")
+                validateComplexValue(value, slot: slot)
+                return 1
+            }
+            if items.isEmpty {
+                report(.error, "structure", "arrays must not be empty: leave \(slot.element.path) out instead")
+            }
+            for (index, item) in items.enumerated() {
+                path.push(.index(index))
+                validateComplexValue(item, slot: slot)
+                path.pop()
+            }
+            return items.count
+        }
+        if case .array = value {
+            report(.error, "structure", "\(slot.element.path) does not repeat, so it must not be a JSON array")
+            return 1
+        }
+        validateComplexValue(value, slot: slot)
+        return 1
+    }
+
+    mutating func validateComplexValue(_ value: JSON, slot: ObjectNode.Slot) {
+        switch slot.kind {
+        case .resource:
+            if case .null = value {
+                report(.error, "structure", "null is not a resource")
+                return
+            }
+            let isContained = slot.element.path.hasSuffix(".contained")
+            if isContained { noteContainedResource(value) }
+            validateResource(value, root: "", isContained: isContained)
+        case .complex(let nodeKey):
+            guard case .object(let object) = value else {
+                report(
+                    .error, "structure",
+                    "\(slot.element.path) is a \(slot.type.code), so it must be a JSON object, found \(value.kindName)")
+                return
+            }
+            guard let node = definitions.nodes[nodeKey] else {
+                report(.error, "structure", "no definition for the type \(slot.type.code)")
+                return
+            }
+            validateObject(object, node: node)
+            switch slot.type.code {
+            case "Reference": checkReference(object, type: slot.type)
+            case "Extension": checkExtension(object)
+            case "Coding", "CodeableConcept": checkRequiredBinding(object, slot: slot)
+            case "Quantity" where slot.type.profiles.contains("SimpleQuantity"):
+                if object["comparator"] != nil {
+                    report(.error, "invariant", "a SimpleQuantity must not have a comparator", key: "sqty-1")
+                }
+            default: break
+            }
+        case .primitive:
+            break
+        }
+    }
+
+    // MARK: Primitives
+
+    /// Validates a primitive member and its `_name` sibling; returns how many values it holds.
+    mutating func validatePrimitiveMember(name: String, value: JSON?, extensions: JSON?, slot: ObjectNode.Slot) -> Int {
+        let pushed = pushMember(name, slot: slot)
+        defer { popMember(pushed) }
+        if slot.element.isArray {
+            let values: [JSON]?
+            switch value {
+            case .array(let items)?: values = items
+            case nil: values = nil
+            case let other?:
+                report(
+                    .error, "structure",
+                    "\(slot.element.path) repeats, so it must be a JSON array, found \(other.kindName)")
+                return 1
+            }
+            let extensionItems: [JSON]?
+            switch extensions {
+            case .array(let items)?: extensionItems = items
+            case nil: extensionItems = nil
+            case let other?:
+                report(.error, "structure", "_\(name) must be an array matching \(name), found \(other.kindName)")
+                return values?.count ?? 1
+            }
+            if let values, let extensionItems, values.count != extensionItems.count {
+                report(
+                    .error, "structure",
+                    "\(name) and _\(name) must have the same number of items (\(values.count) and \(extensionItems.count))"
+                )
+            }
+            let count = max(values?.count ?? 0, extensionItems?.count ?? 0)
+            if count == 0 {
+                report(.error, "structure", "arrays must not be empty: leave \(slot.element.path) out instead")
+            }
+            var present = 0
+            for index in 0..<count {
+                path.push(.index(index))
+                let item = values.flatMap { index < $0.count ? $0[index] : nil }
+                let extensionItem = extensionItems.flatMap { index < $0.count ? $0[index] : nil }
+                if validatePrimitiveValue(item, extensions: extensionItem, slot: slot) { present += 1 }
+                path.pop()
+            }
+            return present
+        }
+        if case .array = value {
+            report(.error, "structure", "\(slot.element.path) does not repeat, so it must not be a JSON array")
+            return 1
+        }
+        if case .array = extensions {
+            report(.error, "structure", "_\(name) must be an object, since \(name) does not repeat")
+            return 1
+        }
+        return validatePrimitiveValue(value, extensions: extensions, slot: slot) ? 1 : 0
+    }
+
+    /// Validates one primitive value with its extensions object; returns whether anything is there.
+    mutating func validatePrimitiveValue(_ value: JSON?, extensions: JSON?, slot: ObjectNode.Slot) -> Bool {
+        var hasExtensions = false
+        if let extensions, extensions != .null {
+            if case .object(let object) = extensions, let node = definitions.nodes["Element"] {
+                validateObject(object, node: node)
+                hasExtensions = true
+            } else {
+                report(
+                    .error, "structure",
+                    "the id and extensions of a primitive must be a JSON object, found \(extensions.kindName)")
+            }
+        }
+        guard let value, value != .null else {
+            if !hasExtensions {
+                report(.error, "structure", "null is allowed only where the matching '_' item has an id or extensions")
+            }
+            return hasExtensions
+        }
+        guard case .primitive(let jsonKind) = slot.kind else { return true }
+        let code = slot.type.code
+        let text: String
+        switch (jsonKind, value) {
+        case (.boolean, .bool(let flag)): text = flag ? "true" : "false"
+        case (.number, .number(let number)): text = number
+        case (.string, .string(let string)): text = string
+        default:
+            let expected =
+                jsonKind == .boolean ? "a JSON boolean" : jsonKind == .number ? "a JSON number" : "a JSON string"
+            report(
+                .error, "structure",
+                "\(slot.element.path) is a \(code), so it must be \(expected), found \(value.kindName)")
+            return true
+        }
+        if let problem = PrimitiveFormat.problem(type: code, text: text) {
+            let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
+            report(.error, "value", "'\(shown)' is not a valid \(code): it \(problem)")
+            return true
+        }
+        if code == "code", let binding = slot.element.binding, binding.strength == "required" {
+            checkCode(text, binding: binding)
+        }
+        if text.utf8.first == UInt8(ascii: "#"), code == "canonical" || code == "uri" || code == "url" {
+            noteLocalReference(text)
+        }
+        return true
+    }
+
+    mutating func checkCode(_ code: String, binding: ElementDefinition.Binding) {
+        guard let valueSet = definitions.valueSets[binding.valueSet] else { return }
+        if valueSet.isExpanded {
+            if !valueSet.codes.contains(code) {
+                report(
+                    .error, "code-invalid", "the code '\(code)' is not in the required value set \(binding.valueSet)")
+            }
+        } else if binding.valueSet == "http://hl7.org/fhir/ValueSet/mimetypes" {
+            // R4 lets CapabilityStatement.format use the shorthands xml, json and ttl.
+            if code == "xml" || code == "json" || code == "ttl" { return }
+            let parts = code.split(separator: ";", maxSplits: 1)[0].split(
+                separator: "/", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts.contains(where: \.isEmpty) {
+                report(
+                    .error, "code-invalid",
+                    "'\(code)' is not a MIME type (type/subtype) as the value set \(binding.valueSet) requires")
+            }
+        }
+    }
+
+    mutating func checkRequiredBinding(_ object: JSONObject, slot: ObjectNode.Slot) {
+        guard let binding = slot.element.binding, binding.strength == "required",
+            let valueSet = definitions.valueSets[binding.valueSet], valueSet.isExpanded
+        else { return }
+        let codings: [JSON] = slot.type.code == "Coding" ? [.object(object)] : object["coding"]?.arrayValue ?? []
+        let matches = codings.contains { coding in
+            guard let system = coding["system"]?.stringValue, let code = coding["code"]?.stringValue else {
+                return false
+            }
+            return valueSet.codings.contains("\(system)|\(code)")
+        }
+        if !matches {
+            let shown = codings.compactMap { coding -> String? in
+                guard let code = coding["code"]?.stringValue else { return nil }
+                return "\(coding["system"]?.stringValue ?? "(no system)")|\(code)"
+            }
+            let what = shown.isEmpty ? "no code is given" : "\(shown.joined(separator: ", ")) is not"
+            report(.error, "code-invalid", "\(what) in the required value set \(binding.valueSet)")
+        }
+    }
+
+    mutating func checkExtension(_ object: JSONObject) {
+        let hasValue = object.keys.contains { $0.hasPrefix("value") }
+        let hasNested = object["extension"] != nil
+        if hasValue == hasNested {
+            report(
+                .error, "invariant",
+                hasValue
+                    ? "an extension must have either a value or nested extensions, not both"
+                    : "an extension must have a value or nested extensions",
+                key: "ext-1")
+        }
+        if let url = object["url"]?.stringValue, url.hasPrefix("#") || url.isEmpty {
+            report(.error, "value", "an extension's url must be an absolute URI")
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `ferry` command: moves a legacy EHR into a FHIR R4 store and proves nothing was lost.
+@main
+struct Ferry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "Migrates legacy health records into a FHIR R4 store and proves that nothing was lost.",
+        subcommands: [Validate.self]
+    )
+}
