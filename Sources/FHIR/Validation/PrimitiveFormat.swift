@@ -195,7 +195,9 @@ package enum PrimitiveFormat {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
                 count += 1
-            case _ where isWhitespace(byte): continue
+            case _ where isWhitespace(byte):
+                // The specification allows whitespace only between groups of four characters.
+                if count % 4 != 0 { return "must be base64 in groups of four characters" }
             default: return "must be base64 (A-Z, a-z, 0-9, +, /, =)"
             }
         }

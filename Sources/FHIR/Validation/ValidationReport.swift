@@ -63,30 +63,37 @@ public struct ValidationReport: Sendable {
         return entries.allSatisfy(\.outcome.isValid) ? 0 : 1
     }
 
-    /// A summary for people: one line per resource with problems, each issue beneath it, then the totals.
+    /// A summary for people: each input with problems and its issues beneath it, then the totals.
     public var humanSummary: String {
         var lines: [String] = []
         var valid = 0
+        var unusable = 0
         var warnings = 0
         for entry in entries {
-            let name = [entry.resourceType, entry.id].compactMap { $0 }.joined(separator: "/")
+            if entry.isUnusable {
+                unusable += 1
+            } else if entry.outcome.isValid {
+                valid += 1
+            }
             let problems = entry.outcome.issues.filter { $0.severity <= .warning }
-            if entry.outcome.isValid { valid += 1 }
             warnings += problems.filter { $0.severity == .warning }.count
             guard !problems.isEmpty else { continue }
+            let name = [entry.resourceType, entry.id].compactMap { $0 }.joined(separator: "/")
             let verdict = entry.isUnusable ? "UNUSABLE" : entry.outcome.isValid ? "valid, with warnings" : "INVALID"
             lines.append("\(entry.source)\(name.isEmpty ? "" : " (\(name))"): \(verdict)")
             for issue in problems {
-                var where_ = issue.expression
-                if let line = issue.line {
-                    where_ = "line \(line), column \(issue.column ?? 0)" + (where_.isEmpty ? "" : " \(where_)")
-                }
+                var location: [String] = []
+                if let line = issue.line { location.append("line \(line), column \(issue.column ?? 0)") }
+                if !issue.expression.isEmpty { location.append(issue.expression) }
                 let key = issue.constraintKey.map { "\($0): " } ?? ""
-                lines.append("  \(issue.severity.rawValue) [\(issue.code)] \(where_): \(key)\(issue.diagnostics)")
+                let at = location.isEmpty ? "" : " " + location.joined(separator: " ")
+                lines.append("  \(issue.severity.rawValue) [\(issue.code)]\(at): \(key)\(issue.diagnostics)")
             }
         }
-        let invalid = entries.count - valid
-        lines.append("\(entries.count) resources: \(valid) valid, \(invalid) invalid, \(warnings) warnings")
+        let invalid = entries.count - valid - unusable
+        let noun = entries.count == 1 ? "input" : "inputs"
+        lines.append(
+            "\(entries.count) \(noun): \(valid) valid, \(invalid) invalid, \(unusable) unusable, \(warnings) warnings")
         return lines.joined(separator: "\n")
     }
 

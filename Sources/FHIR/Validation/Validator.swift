@@ -184,14 +184,14 @@ struct ValidationRun {
             }
             if slot.element.isChoice {
                 if let previous = choiceNames[slot.index] {
-                    path.push(.member(key))
+                    let pushed = pushMember(key, slot: slot)
                     report(
                         .error, "structure",
                         "\(slot.element.path) takes one type only, but both '\(previous)' and '\(key)' are present")
-                    path.pop()
-                } else {
-                    choiceNames[slot.index] = key
+                    popMember(pushed)
+                    continue
                 }
+                choiceNames[slot.index] = key
             }
             switch slot.kind {
             case .primitive:

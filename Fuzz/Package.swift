@@ -1,0 +1,14 @@
+// swift-tools-version: 6.1
+// Fuzz targets for the parsers that take outside bytes. Build and run them with scripts/fuzz.
+import PackageDescription
+
+let package = Package(
+    name: "FerryFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(name: "Ferry", path: "..")],
+    targets: [
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
+        .executableTarget(name: "FuzzXML", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
+    ]
+)

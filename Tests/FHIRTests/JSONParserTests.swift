@@ -1,0 +1,139 @@
+import FHIR
+import Foundation
+import Testing
+
+@Suite struct JSONParserTests {
+    @Test func parsesEveryKindOfValueAndKeepsKeyOrder() throws {
+        let value = try JSON(parsing: #"{"z":1,"a":[true,false,null],"m":{"k":"v"},"d":1.50,"e":-2E+3}"#)
+        #expect(value.objectValue?.keys == ["z", "a", "m", "d", "e"])
+        #expect(value["a"] == [true, false, nil])
+        #expect(value["m"]?["k"] == "v")
+        #expect(value["d"] == .number("1.50"))
+        #expect(value["e"] == .number("-2E+3"))
+    }
+
+    @Test func decodesEscapesAndUnicode() throws {
+        let value = try JSON(parsing: #"["a\"b\\c\/d\b\f\n\r\t", "\u00e9\u4e2d\ud83d\ude00", "é中😀"]"#)
+        #expect(value.arrayValue?[0] == .string("a\"b\\c/d\u{8}\u{c}\n\r\t"))
+        #expect(value.arrayValue?[1] == .string("é中😀"))
+        #expect(value.arrayValue?[2] == .string("é中😀"))
+    }
+
+    struct BrokenJSON: Sendable, CustomTestStringConvertible {
+        var text: [UInt8]
+        var message: String
+        var line: Int
+        var column: Int
+        var path: String
+        var testDescription: String { message }
+
+        init(_ text: String, _ message: String, line: Int = 1, column: Int, path: String = "$") {
+            self.text = Array(text.utf8)
+            self.message = message
+            self.line = line
+            self.column = column
+            self.path = path
+        }
+
+        init(bytes: [UInt8], _ message: String, column: Int, path: String) {
+            self.text = bytes
+            self.message = message
+            self.line = 1
+            self.column = column
+            self.path = path
+        }
+    }
+
+    static let broken: [BrokenJSON] = [
+        BrokenJSON(#"{"a":1,"a":2}"#, "duplicate key", column: 8),
+        BrokenJSON("{\"name\":[{\"given\":[\"a\",]}]}", "trailing comma", column: 24, path: "$.name[0].given"),
+        BrokenJSON(#"{"a":1,}"#, "trailing comma", column: 8),
+        BrokenJSON(#"{"n":012}"#, "leading zeros", column: 6, path: "$.n"),
+        BrokenJSON(#"{"n":NaN}"#, "NaN", column: 6, path: "$.n"),
+        BrokenJSON(#"{"n":-Infinity}"#, "NaN and Infinity", column: 6, path: "$.n"),
+        BrokenJSON("{\"s\":\"abc", "unterminated string", column: 6, path: "$.s"),
+        BrokenJSON(#"{"n":1e999}"#, "beyond the range", column: 6, path: "$.n"),
+        BrokenJSON("{\n  \"a\": {\n    \"b\": tru\n  }\n}", "invalid literal", line: 3, column: 10, path: "$.a.b"),
+        BrokenJSON(#"{"s":"a\qb"}"#, "invalid escape", column: 8, path: "$.s"),
+        BrokenJSON(#"{"s":"\ud800"}"#, "lone high surrogate", column: 7, path: "$.s"),
+        BrokenJSON(#"{"s":"\udc00x"}"#, "lone low surrogate", column: 7, path: "$.s"),
+        BrokenJSON("{\"s\":\"a\u{1}b\"}", "control character", column: 8, path: "$.s"),
+        BrokenJSON(bytes: Array(#"{"s":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), "invalid UTF-8", column: 7, path: "$.s"),
+        BrokenJSON(bytes: Array(#"{"s":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8), "invalid UTF-8", column: 7, path: "$.s"),
+        BrokenJSON(bytes: Array(#"{"s":""#.utf8) + [0xE0, 0x80, 0xAF] + Array(#""}"#.utf8), "overlong", column: 7, path: "$.s"),
+        BrokenJSON(#"{"a":1} {"b":2}"#, "after the end of the document", column: 9),
+        BrokenJSON(#"{a:1}"#, "double quotes", column: 2),
+        BrokenJSON(#"[1 2]"#, "expected ',' or ']'", column: 4),
+        BrokenJSON("", "unexpected end of input", column: 1),
+        BrokenJSON(#"{"n":-}"#, "a digit must follow '-'", column: 6, path: "$.n"),
+        BrokenJSON(#"{"n":1.}"#, "decimal point", column: 6, path: "$.n"),
+        BrokenJSON(#"{"n":1e}"#, "exponent", column: 6, path: "$.n"),
+    ]
+
+    @Test(arguments: broken)
+    func rejectsMalformedInputWithItsLocation(_ example: BrokenJSON) {
+        #expect {
+            try JSON(parsing: example.text)
+        } throws: { error in
+            guard let error = error as? FHIRError else { return false }
+            #expect(error.code == .jsonSyntax)
+            #expect(error.message.contains(example.message), "\(error.message)")
+            #expect(error.line == example.line)
+            #expect(error.column == example.column)
+            #expect(error.path == example.path)
+            return true
+        }
+    }
+
+    @Test func limitsNestingDepth() throws {
+        let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect(throws: FHIRError.self) { try JSON(parsing: deep) }
+        let allowed = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(try JSON(parsing: allowed) != .null)
+        #expect(throws: FHIRError.self) { try JSONParser(maxDepth: 10).parse(String(repeating: "[", count: 11) + String(repeating: "]", count: 11)) }
+    }
+
+    @Test func detectsDuplicateKeysInLargeObjects() {
+        let members = (0..<40).map { "\"k\($0)\":\($0)" } + ["\"k7\":0"]
+        #expect(throws: FHIRError.self) { try JSON(parsing: "{" + members.joined(separator: ",") + "}") }
+    }
+}
+
+@Suite struct JSONWriterTests {
+    @Test func compactOutputOfCanonicalInputIsByteIdentical() throws {
+        let canonical = #"{"a":[1,2.50,-0.0,1E+5],"b":{"c":"é\"\\\n\u0001","d":null},"e":true}"#
+        let value = try JSON(parsing: canonical)
+        #expect(JSONWriter().string(value) == canonical)
+        #expect(String(decoding: value.canonicalBytes, as: UTF8.self) == canonical)
+    }
+
+    @Test func everyOfficialExampleRoundTripsThroughItsCanonicalForm() throws {
+        for file in TestSupport.exampleFiles() {
+            let value = try JSON(parsing: Data(contentsOf: file))
+            let canonical = value.canonicalBytes
+            let reparsed = try JSON(parsing: canonical)
+            #expect(reparsed.canonicalBytes == canonical, "\(file.lastPathComponent)")
+            #expect(JSONWriter().bytes(try JSON(parsing: JSONWriter(layout: .pretty).bytes(value))) == JSONWriter().bytes(value))
+        }
+    }
+
+    @Test func canonicalFormIgnoresKeyOrderAndLayout() throws {
+        let first = try JSON(parsing: #"{"resourceType":"Patient","id":"p1","name":[{"given":["A"],"family":"B"}]}"#)
+        let second = try JSON(parsing: "{\n \"name\": [ {\"family\":\"B\", \"given\": [\"A\"]} ],\n \"id\":\"p1\", \"resourceType\":\"Patient\"\n}")
+        #expect(first.canonicalBytes == second.canonicalBytes)
+        #expect(first.canonicalSHA256 == second.canonicalSHA256)
+        #expect(first.canonicalSHA256.count == 64)
+        let third = try JSON(parsing: #"{"resourceType":"Patient","id":"p1","name":[{"given":["A"],"family":"C"}]}"#)
+        #expect(third.canonicalSHA256 != first.canonicalSHA256)
+    }
+
+    @Test func canonicalSHA256IsTheDigestOfTheCanonicalBytes() throws {
+        // SHA-256 of the 2 bytes "{}", a fixed published value.
+        #expect(JSON.object(JSONObject()).canonicalSHA256 == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
+    }
+
+    @Test func keepsDecimalTextExactly() throws {
+        let value = try JSON(parsing: #"{"v":1.50,"w":100000000000000000000000001,"x":3.0e-10}"#)
+        #expect(JSONWriter().string(value) == #"{"v":1.50,"w":100000000000000000000000001,"x":3.0e-10}"#)
+    }
+}

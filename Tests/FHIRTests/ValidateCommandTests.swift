@@ -1,0 +1,60 @@
+import FHIR
+import Foundation
+import Testing
+
+/// `ferry validate` as a user runs it: the built binary, real files, exit codes and output.
+@Suite struct ValidateCommandTests {
+    /// Runs the `ferry` binary built beside the test bundle.
+    func ferry(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let folder = Bundle.main.bundleURL.hasDirectoryPath ? Bundle.main.bundleURL : Bundle.main.bundleURL.deletingLastPathComponent()
+        let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("ferry") }
+        let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "ferry was not built beside the tests")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = TestSupport.packageRoot
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func validExamplesExitZero() throws {
+        let (status, output) = try ferry(["validate", "Examples/fhir"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("5 inputs: 5 valid, 0 invalid, 0 unusable"))
+    }
+
+    @Test func invalidResourcesExitOneAndNameTheLocation() throws {
+        let (status, output) = try ferry(["validate", "Examples/fhir-broken/patient-legacy-export.json"])
+        #expect(status == 1)
+        #expect(output.contains("Patient.birthDate: '1979-02-30' is not a valid date"))
+        #expect(output.contains("Patient.name[0].middle"))
+    }
+
+    @Test func unparseableOrMissingInputExitsTwo() throws {
+        let (status, output) = try ferry(["validate", "Examples/fhir-broken/lab-feed.ndjson"])
+        #expect(status == 2)
+        #expect(output.contains("lab-feed.ndjson:2: UNUSABLE"))
+        #expect(output.contains("line 2, column 176"))
+        let missing = try ferry(["validate", "no/such/file.json"])
+        #expect(missing.status == 2)
+    }
+
+    @Test func jsonFormatPrintsAnOperationOutcomePerInput() throws {
+        let (status, output) = try ferry(["validate", "--format", "json", "Examples/fhir-broken/lab-feed.ndjson"])
+        #expect(status == 2)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 3)
+        let third = try JSON(parsing: String(lines[2]))
+        #expect(third["source"] == "Examples/fhir-broken/lab-feed.ndjson:3")
+        #expect(third["valid"] == false)
+        #expect(third["outcome"]?["resourceType"] == "OperationOutcome")
+        #expect(third["outcome"]?["issue"]?.arrayValue?.first?["expression"] == ["Observation.subject.reference"])
+        let outcome = try #require(third["outcome"])
+        #expect(TestSupport.validator.validate(outcome).issues.isEmpty, "the OperationOutcome itself must be valid FHIR")
+    }
+}
