@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(
             name: "FHIRTests",
             dependencies: ["FHIR"],
+            exclude: ["Regressions"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -93,6 +93,19 @@ import Testing
         }
     }
 
+    /// Inputs the fuzzer found; each once broke the promise that what Ferry writes reads back the same.
+    @Test(arguments: ["xml-narrative-namespace-spacing.xml"])
+    func fuzzerFindingsRoundTrip(_ name: String) throws {
+        let url = TestSupport.packageRoot.appendingPathComponent("Tests/FHIRTests/Regressions/\(name)")
+        let resource = try xml.read([UInt8](Data(contentsOf: url)))
+        #expect(try xml.read(xml.write(resource)) == resource)
+    }
+
+    @Test func aDuplicatedNamespaceDeclarationIsAnError() {
+        let text = "<Patient xmlns=\"http://hl7.org/fhir\" xmlns=\"http://hl7.org/fhir\"/>"
+        #expect(throws: FHIRError.self) { try xml.read(Array(text.utf8)) }
+    }
+
     @Test func refusesDocumentsOverTheSizeLimit() {
         var limited = xml
         limited.maxBytes = 100

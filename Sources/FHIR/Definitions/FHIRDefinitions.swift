@@ -23,10 +23,15 @@ public final class FHIRDefinitions: Sendable {
     }
 
     private static let shippedR4: Result<FHIRDefinitions, FHIRError> = Result { () throws(FHIRError) in
+        try FHIRDefinitions(compactDocument: try shippedDocument())
+    }
+
+    /// The bytes of the compact definitions document shipped inside Ferry.
+    public static func shippedDocument() throws(FHIRError) -> Data {
         guard let url = Bundle.module.url(forResource: "fhir-r4-definitions", withExtension: "json"),
             let data = try? Data(contentsOf: url)
         else { throw FHIRError(.definitions, "the shipped FHIR definitions file is missing from Ferry's resources") }
-        return try FHIRDefinitions(compactDocument: data)
+        return data
     }
 
     /// Loads a compact definitions document (as written by `generate-definitions`).

@@ -190,13 +190,23 @@ private struct JSONToXML {
         output.append(contentsOf: "</\(name)>".utf8)
     }
 
-    /// Embeds the narrative, after checking that it is one well-formed XHTML `div`.
+    /// Embeds the narrative after checking that it is one well-formed XHTML `div`; a `div` without a
+    /// namespace declaration gets the XHTML one.
     func narrative(_ text: String, path: String, into output: inout [UInt8]) throws(FHIRError) {
         var bytes = Array(text.utf8)
-        if !text.contains("xmlns=\"\(FHIRXML.xhtmlNamespace)\""), text.hasPrefix("<div") {
+        var root = try parseNarrative(bytes, path: path)
+        if root.name == "div" && root.namespace.isEmpty && text.hasPrefix("<div") {
             bytes = Array(("<div xmlns=\"\(FHIRXML.xhtmlNamespace)\"" + text.dropFirst(4)).utf8)
+            root = try parseNarrative(bytes, path: path)
         }
-        let root = try bytes.withUnsafeBufferPointer { buffer in
+        guard root.name == "div", root.namespace == FHIRXML.xhtmlNamespace else {
+            throw fail("the narrative must be one XHTML <div> element", path: path)
+        }
+        output.append(contentsOf: bytes)
+    }
+
+    private func parseNarrative(_ bytes: [UInt8], path: String) throws(FHIRError) -> XMLElement {
+        try bytes.withUnsafeBufferPointer { buffer in
             Result { () throws(FHIRError) in try XMLParser().parse(buffer) }
         }.mapError { error in
             var located = error
@@ -204,10 +214,6 @@ private struct JSONToXML {
             located.message = "the narrative is not well-formed XHTML: \(error.message)"
             return located
         }.get()
-        guard root.name == "div", root.namespace == FHIRXML.xhtmlNamespace else {
-            throw fail("the narrative must be one XHTML <div> element", path: path)
-        }
-        output.append(contentsOf: bytes)
     }
 }
 

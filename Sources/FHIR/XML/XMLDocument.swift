@@ -201,6 +201,7 @@ private struct XMLReader {
         var rawAttributes: [(String, String, Int)] = []
         let bindingCount = bindings.count
         var declaresDefault = false
+        var declared: [String] = []
         if qualified.contains(":") { prefixesSeen += 1 }
         while true {
             let hadSpace = offset < buffer.count && PrimitiveFormat.isWhitespace(buffer[offset])
@@ -217,9 +218,12 @@ private struct XMLReader {
             offset += 1
             skipWhitespace()
             let value = try attributeValue()
-            if rawAttributes.contains(where: { $0.0 == attributeName }) {
+            if rawAttributes.contains(where: { $0.0 == attributeName })
+                || (attributeName.hasPrefix("xmlns") && declared.contains(attributeName))
+            {
                 throw fail("duplicate attribute \(attributeName)", at: attributeOffset)
             }
+            if attributeName.hasPrefix("xmlns") { declared.append(attributeName) }
             if attributeName == "xmlns" {
                 bindings.append(("", value))
                 declaresDefault = true

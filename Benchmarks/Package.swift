@@ -1,0 +1,30 @@
+// swift-tools-version: 6.1
+// Ferry's benchmarks (ordo-one/benchmark). Run them side by side with the peers with ./compare.
+import PackageDescription
+
+let package = Package(
+    name: "FerryBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Ferry", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .target(name: "BenchmarkCorpus", dependencies: [.product(name: "FHIR", package: "Ferry")]),
+        .executableTarget(
+            name: "make-corpus",
+            dependencies: ["BenchmarkCorpus"],
+            path: "Sources/make-corpus"
+        ),
+        .executableTarget(
+            name: "FHIRBenchmarks",
+            dependencies: [
+                "BenchmarkCorpus",
+                .product(name: "FHIR", package: "Ferry"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/FHIRBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
