@@ -7,7 +7,8 @@ import Testing
         let archive = TestSupport.shared.appendingPathComponent("fhir/hl7.fhir.r4.core-4.0.1.tgz").path
         let generated = try DefinitionsGeneration.compile(packageArchive: archive)
         let committed = try Data(
-            contentsOf: TestSupport.packageRoot.appendingPathComponent("Sources/FHIR/Definitions/Resources/fhir-r4-definitions.json")
+            contentsOf: TestSupport.packageRoot.appendingPathComponent(
+                "Sources/FHIR/Definitions/Resources/fhir-r4-definitions.json")
         )
         #expect(generated == [UInt8](committed), "run scripts/generate-definitions and commit the result")
     }
@@ -32,13 +33,15 @@ import Testing
         let deceased = try #require(patient.elements.first { $0.path == "Patient.deceased[x]" })
         #expect(deceased.isChoice && deceased.types.map(\.code) == ["boolean", "dateTime"])
         let generalPractitioner = try #require(patient.elements.first { $0.path == "Patient.generalPractitioner" })
-        #expect(generalPractitioner.types.first?.targetProfiles == ["Organization", "Practitioner", "PractitionerRole"])
+        #expect(
+            generalPractitioner.types.first?.targetProfiles == ["Organization", "Practitioner", "PractitionerRole"])
         let contact = try #require(patient.elements.first { $0.path == "Patient.contact" })
         let keys = contact.constraintIndices.map { TestSupport.definitions.constraints[$0].key }
         #expect(keys.contains("pat-1"))
         let pat1 = try #require(TestSupport.definitions.constraints.first { $0.key == "pat-1" })
         #expect(pat1.expression == "name.exists() or telecom.exists() or address.exists() or organization.exists()")
-        let gender_ = try #require(TestSupport.definitions.valueSets["http://hl7.org/fhir/ValueSet/administrative-gender"])
+        let gender_ = try #require(
+            TestSupport.definitions.valueSets["http://hl7.org/fhir/ValueSet/administrative-gender"])
         #expect(gender_.codes == ["male", "female", "other", "unknown"])
     }
 
@@ -48,7 +51,8 @@ import Testing
         #expect(birthdate.type == "date")
         #expect(birthdate.expression?.contains("Patient.birthDate") == true)
         #expect(parameters.contains { $0.code == "_id" })
-        let subject = try #require(TestSupport.definitions.searchParameters(for: "Observation").first { $0.code == "subject" })
+        let subject = try #require(
+            TestSupport.definitions.searchParameters(for: "Observation").first { $0.code == "subject" })
         #expect(subject.type == "reference")
     }
 }

@@ -61,24 +61,46 @@ import Testing
     }
 
     static let hostile: [HostileXML] = [
-        HostileXML(text: "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><Patient xmlns=\"http://hl7.org/fhir\"/>", message: "DOCTYPE is not allowed", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"&xxe;\"/></Patient>", message: "predefined entities", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\">\n<id value=\"1\">\n</Patient>", message: "does not close", line: 3),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"1/></Patient>", message: "'<' is not allowed in an attribute value", line: 1),
+        HostileXML(
+            text: "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><Patient xmlns=\"http://hl7.org/fhir\"/>",
+            message: "DOCTYPE is not allowed", line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"&xxe;\"/></Patient>",
+            message: "predefined entities", line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\">\n<id value=\"1\">\n</Patient>", message: "does not close",
+            line: 3),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"1/></Patient>",
+            message: "'<' is not allowed in an attribute value", line: 1),
         HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\">", message: "is not closed", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\" id=\"1\" id=\"2\"/>", message: "duplicate attribute", line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\" id=\"1\" id=\"2\"/>", message: "duplicate attribute", line: 1),
         HostileXML(text: "<x:Patient xmlns=\"http://hl7.org/fhir\"/>", message: "undeclared namespace prefix", line: 1),
         HostileXML(text: "", message: "no root element", line: 1),
         HostileXML(text: "<a/><b/>", message: "only one root element", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"&#0;\"/></Patient>", message: "invalid character reference", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\">\n  <nickname value=\"x\"/>\n</Patient>", message: "unknown element <nickname>", line: 2),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"yes\"/></Patient>", message: "not a boolean", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\"><gender value=\"male\"/><gender value=\"female\"/></Patient>", message: "does not repeat", line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"&#0;\"/></Patient>",
+            message: "invalid character reference", line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\">\n  <nickname value=\"x\"/>\n</Patient>",
+            message: "unknown element <nickname>", line: 2),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"yes\"/></Patient>", message: "not a boolean",
+            line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\"><gender value=\"male\"/><gender value=\"female\"/></Patient>",
+            message: "does not repeat", line: 1),
         HostileXML(text: "<Patient><id value=\"1\"/></Patient>", message: "not in the FHIR namespace", line: 1),
         HostileXML(text: "<Patientt xmlns=\"http://hl7.org/fhir\"/>", message: "not a FHIR R4 resource type", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\"><multipleBirthInteger value=\"two\"/></Patient>", message: "not a number", line: 1),
-        HostileXML(text: "<Patient xmlns=\"http://hl7.org/fhir\">text</Patient>", message: "text is not allowed", line: 1),
-        HostileXML(text: String(repeating: "<a>", count: 300) + String(repeating: "</a>", count: 300), message: "deeper than", line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\"><multipleBirthInteger value=\"two\"/></Patient>",
+            message: "not a number", line: 1),
+        HostileXML(
+            text: "<Patient xmlns=\"http://hl7.org/fhir\">text</Patient>", message: "text is not allowed", line: 1),
+        HostileXML(
+            text: String(repeating: "<a>", count: 300) + String(repeating: "</a>", count: 300), message: "deeper than",
+            line: 1),
     ]
 
     @Test(arguments: hostile)
@@ -109,14 +131,18 @@ import Testing
     @Test func refusesDocumentsOverTheSizeLimit() {
         var limited = xml
         limited.maxBytes = 100
-        let text = "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"\(String(repeating: "a", count: 200))\"/></Patient>"
+        let text =
+            "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"\(String(repeating: "a", count: 200))\"/></Patient>"
         #expect(throws: FHIRError.self) { try limited.read(Array(text.utf8)) }
     }
 
     @Test func writingRejectsWhatXMLCannotCarry() throws {
         let unknown = try JSON(parsing: #"{"resourceType":"Patient","nickname":"x"}"#)
         #expect(throws: FHIRError.self) { try xml.write(unknown) }
-        let badNarrative = try JSON(parsing: #"{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>x</div>"}}"#)
+        let badNarrative = try JSON(
+            parsing:
+                #"{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>x</div>"}}"#
+        )
         #expect(throws: FHIRError.self) { try xml.write(badNarrative) }
     }
 }

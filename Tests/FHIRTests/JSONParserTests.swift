@@ -58,9 +58,12 @@ import Testing
         BrokenJSON(#"{"s":"\ud800"}"#, "lone high surrogate", column: 7, path: "$.s"),
         BrokenJSON(#"{"s":"\udc00x"}"#, "lone low surrogate", column: 7, path: "$.s"),
         BrokenJSON("{\"s\":\"a\u{1}b\"}", "control character", column: 8, path: "$.s"),
-        BrokenJSON(bytes: Array(#"{"s":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), "invalid UTF-8", column: 7, path: "$.s"),
-        BrokenJSON(bytes: Array(#"{"s":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8), "invalid UTF-8", column: 7, path: "$.s"),
-        BrokenJSON(bytes: Array(#"{"s":""#.utf8) + [0xE0, 0x80, 0xAF] + Array(#""}"#.utf8), "overlong", column: 7, path: "$.s"),
+        BrokenJSON(
+            bytes: Array(#"{"s":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), "invalid UTF-8", column: 7, path: "$.s"),
+        BrokenJSON(
+            bytes: Array(#"{"s":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8), "invalid UTF-8", column: 7, path: "$.s"),
+        BrokenJSON(
+            bytes: Array(#"{"s":""#.utf8) + [0xE0, 0x80, 0xAF] + Array(#""}"#.utf8), "overlong", column: 7, path: "$.s"),
         BrokenJSON(#"{"a":1} {"b":2}"#, "after the end of the document", column: 9),
         BrokenJSON(#"{a:1}"#, "double quotes", column: 2),
         BrokenJSON(#"[1 2]"#, "expected ',' or ']'", column: 4),
@@ -90,7 +93,9 @@ import Testing
         #expect(throws: FHIRError.self) { try JSON(parsing: deep) }
         let allowed = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect(try JSON(parsing: allowed) != .null)
-        #expect(throws: FHIRError.self) { try JSONParser(maxDepth: 10).parse(String(repeating: "[", count: 11) + String(repeating: "]", count: 11)) }
+        #expect(throws: FHIRError.self) {
+            try JSONParser(maxDepth: 10).parse(String(repeating: "[", count: 11) + String(repeating: "]", count: 11))
+        }
     }
 
     @Test func detectsDuplicateKeysInLargeObjects() {
@@ -113,13 +118,18 @@ import Testing
             let canonical = value.canonicalBytes
             let reparsed = try JSON(parsing: canonical)
             #expect(reparsed.canonicalBytes == canonical, "\(file.lastPathComponent)")
-            #expect(JSONWriter().bytes(try JSON(parsing: JSONWriter(layout: .pretty).bytes(value))) == JSONWriter().bytes(value))
+            #expect(
+                JSONWriter().bytes(try JSON(parsing: JSONWriter(layout: .pretty).bytes(value)))
+                    == JSONWriter().bytes(value))
         }
     }
 
     @Test func canonicalFormIgnoresKeyOrderAndLayout() throws {
         let first = try JSON(parsing: #"{"resourceType":"Patient","id":"p1","name":[{"given":["A"],"family":"B"}]}"#)
-        let second = try JSON(parsing: "{\n \"name\": [ {\"family\":\"B\", \"given\": [\"A\"]} ],\n \"id\":\"p1\", \"resourceType\":\"Patient\"\n}")
+        let second = try JSON(
+            parsing:
+                "{\n \"name\": [ {\"family\":\"B\", \"given\": [\"A\"]} ],\n \"id\":\"p1\", \"resourceType\":\"Patient\"\n}"
+        )
         #expect(first.canonicalBytes == second.canonicalBytes)
         #expect(first.canonicalSHA256 == second.canonicalSHA256)
         #expect(first.canonicalSHA256.count == 64)
@@ -129,7 +139,9 @@ import Testing
 
     @Test func canonicalSHA256IsTheDigestOfTheCanonicalBytes() throws {
         // SHA-256 of the 2 bytes "{}", a fixed published value.
-        #expect(JSON.object(JSONObject()).canonicalSHA256 == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
+        #expect(
+            JSON.object(JSONObject()).canonicalSHA256
+                == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
     }
 
     @Test func keepsDecimalTextExactly() throws {

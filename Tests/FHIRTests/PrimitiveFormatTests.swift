@@ -1,6 +1,7 @@
-@testable import FHIR
 import Foundation
 import Testing
+
+@testable import FHIR
 
 /// The hand-written primitive checks against the regular expressions of the specification itself.
 @Suite struct PrimitiveFormatTests {
@@ -11,7 +12,10 @@ import Testing
 
     static let seeds: [String: [String]] = [
         "date": ["2020", "2020-02", "2020-02-29", "1999-12-31", "0001-01-01"],
-        "dateTime": ["2020", "2020-01", "2020-01-01", "2020-01-01T10:00:00Z", "2020-01-01T23:59:60.123+14:00", "2020-01-01T00:00:00-05:30"],
+        "dateTime": [
+            "2020", "2020-01", "2020-01-01", "2020-01-01T10:00:00Z", "2020-01-01T23:59:60.123+14:00",
+            "2020-01-01T00:00:00-05:30",
+        ],
         "instant": ["2020-01-01T10:00:00Z", "2015-02-07T13:28:17.239+02:00", "1999-12-31T23:59:59.9-13:59"],
         "time": ["10:00:00", "23:59:60", "00:00:00.5"],
         "integer": ["0", "-1", "2147483647", "-2147483648", "42"],
@@ -38,7 +42,9 @@ import Testing
         case "date", "dateTime", "instant":
             // Days that do not exist in the month (2021-02-29, 2020-04-31) match the regex.
             let parts = text.prefix(10).split(separator: "-")
-            guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2].prefix(2)) else { return false }
+            guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]),
+                let day = Int(parts[2].prefix(2))
+            else { return false }
             return (1...12).contains(month) && day > PrimitiveFormat.daysIn(month: month, year: year)
         case "integer", "unsignedInt", "positiveInt":
             guard let value = Int64(text) else { return text.count > 11 }
@@ -52,10 +58,14 @@ import Testing
 
     @Test(arguments: types)
     func matchesTheSpecificationsRegex(_ type: String) throws {
-        let definitions = try JSON(parsing: Data(contentsOf: TestSupport.packageRoot.appendingPathComponent("Sources/FHIR/Definitions/Resources/fhir-r4-definitions.json")))
+        let definitions = try JSON(
+            parsing: Data(
+                contentsOf: TestSupport.packageRoot.appendingPathComponent(
+                    "Sources/FHIR/Definitions/Resources/fhir-r4-definitions.json")))
         let pattern = try #require(definitions["primitives"]?[type]?["regex"]?.stringValue)
         // The spec's regexes are XML Schema style: \s and \S mean ASCII whitespace.
-        let asciiPattern = pattern.replacingOccurrences(of: "\\S", with: "[^ \\t\\n\\r\\f\\x0B]").replacingOccurrences(of: "\\s", with: "[ \\t\\n\\r\\f\\x0B]")
+        let asciiPattern = pattern.replacingOccurrences(of: "\\S", with: "[^ \\t\\n\\r\\f\\x0B]").replacingOccurrences(
+            of: "\\s", with: "[ \\t\\n\\r\\f\\x0B]")
         let regex = try NSRegularExpression(pattern: "^(?:\(asciiPattern))$")
         var generator = SystemRandomNumberGenerator()
         var samples = Self.seeds[type] ?? []
@@ -64,9 +74,17 @@ import Testing
                 var characters = Array(seed)
                 for _ in 0..<Int.random(in: 1...2, using: &generator) {
                     switch Int.random(in: 0..<3, using: &generator) {
-                    case 0 where !characters.isEmpty: characters[Int.random(in: 0..<characters.count, using: &generator)] = Self.alphabet.randomElement(using: &generator)!
-                    case 1: characters.insert(Self.alphabet.randomElement(using: &generator)!, at: Int.random(in: 0...characters.count, using: &generator))
-                    default: if !characters.isEmpty { characters.remove(at: Int.random(in: 0..<characters.count, using: &generator)) }
+                    case 0 where !characters.isEmpty:
+                        characters[Int.random(in: 0..<characters.count, using: &generator)] = Self.alphabet
+                            .randomElement(using: &generator)!
+                    case 1:
+                        characters.insert(
+                            Self.alphabet.randomElement(using: &generator)!,
+                            at: Int.random(in: 0...characters.count, using: &generator))
+                    default:
+                        if !characters.isEmpty {
+                            characters.remove(at: Int.random(in: 0..<characters.count, using: &generator))
+                        }
                     }
                 }
                 samples.append(String(characters))
@@ -78,8 +96,13 @@ import Testing
             if ferryAccepts {
                 #expect(regexAccepts, "\(type): Ferry accepts '\(sample)' but the specification's regex does not")
             } else if regexAccepts {
-                #expect(Self.stricterOnPurpose(type, sample) || (type == "string" && sample.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }),
-                        "\(type): the regex accepts '\(sample)' but Ferry rejects it")
+                #expect(
+                    Self.stricterOnPurpose(type, sample)
+                        || (type == "string"
+                            && sample.unicodeScalars.contains {
+                                $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r"
+                            }),
+                    "\(type): the regex accepts '\(sample)' but Ferry rejects it")
             }
         }
         for seed in Self.seeds[type] ?? [] {

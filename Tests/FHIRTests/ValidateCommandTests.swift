@@ -6,9 +6,13 @@ import Testing
 @Suite struct ValidateCommandTests {
     /// Runs the `ferry` binary built beside the test bundle.
     func ferry(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let folder = Bundle.main.bundleURL.hasDirectoryPath ? Bundle.main.bundleURL : Bundle.main.bundleURL.deletingLastPathComponent()
+        let folder =
+            Bundle.main.bundleURL.hasDirectoryPath
+            ? Bundle.main.bundleURL : Bundle.main.bundleURL.deletingLastPathComponent()
         let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("ferry") }
-        let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "ferry was not built beside the tests")
+        let binary = try #require(
+            candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+            "ferry was not built beside the tests")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -55,6 +59,7 @@ import Testing
         #expect(third["outcome"]?["resourceType"] == "OperationOutcome")
         #expect(third["outcome"]?["issue"]?.arrayValue?.first?["expression"] == ["Observation.subject.reference"])
         let outcome = try #require(third["outcome"])
-        #expect(TestSupport.validator.validate(outcome).issues.isEmpty, "the OperationOutcome itself must be valid FHIR")
+        #expect(
+            TestSupport.validator.validate(outcome).issues.isEmpty, "the OperationOutcome itself must be valid FHIR")
     }
 }

@@ -23,7 +23,9 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("JSON parse 50 MB NDJSON: Foundation JSONSerialization (\(String(format: "%.1f", megabytes)) MB per iteration)") { benchmark in
+    Benchmark(
+        "JSON parse 50 MB NDJSON: Foundation JSONSerialization (\(String(format: "%.1f", megabytes)) MB per iteration)"
+    ) { benchmark in
         for line in mixedLines {
             blackHole(try JSONSerialization.jsonObject(with: Data(line)))
         }
@@ -32,7 +34,10 @@ let benchmarks: @Sendable () -> Void = {
     let validator = try? Validator()
 
     // Parse + validate: resources per second, one resource per scaled iteration.
-    for (name, file) in [("Patient", "patients.ndjson"), ("Observation", "observations.ndjson"), ("Bundle of 100 entries", "bundles.ndjson")] {
+    for (name, file) in [
+        ("Patient", "patients.ndjson"), ("Observation", "observations.ndjson"),
+        ("Bundle of 100 entries", "bundles.ndjson"),
+    ] {
         let lines = Corpus.lines(of: CorpusFiles.read(file))
         guard let validator, !lines.isEmpty else { continue }
         Benchmark(

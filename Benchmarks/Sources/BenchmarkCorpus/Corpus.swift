@@ -15,9 +15,17 @@ public struct Corpus {
         random = SplitMix64(seed: seed)
     }
 
-    static let families = ["Rivera", "Okafor", "Nguyen", "Schmidt", "Haddad", "Kowalski", "Tanaka", "Oduya", "Larsen", "Moreau", "García", "O'Brien"]
-    static let givens = ["Ana", "Chidi", "Minh", "Greta", "Yusuf", "Zofia", "Haruki", "Amara", "Lars", "Élodie", "Mateo", "Siobhan"]
-    static let cities = [("Portsmouth", "NH", "03801"), ("Dover", "NH", "03820"), ("Bangor", "ME", "04401"), ("Burlington", "VT", "05401")]
+    static let families = [
+        "Rivera", "Okafor", "Nguyen", "Schmidt", "Haddad", "Kowalski", "Tanaka", "Oduya", "Larsen", "Moreau", "García",
+        "O'Brien",
+    ]
+    static let givens = [
+        "Ana", "Chidi", "Minh", "Greta", "Yusuf", "Zofia", "Haruki", "Amara", "Lars", "Élodie", "Mateo", "Siobhan",
+    ]
+    static let cities = [
+        ("Portsmouth", "NH", "03801"), ("Dover", "NH", "03820"), ("Bangor", "ME", "04401"),
+        ("Burlington", "VT", "05401"),
+    ]
     static let labs: [(loinc: String, display: String, local: String, unit: String, low: Double, high: Double)] = [
         ("2345-7", "Glucose [Mass/volume] in Serum or Plasma", "GLU", "mg/dL", 70, 99),
         ("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "CREA", "mg/dL", 0.6, 1.3),
@@ -27,7 +35,9 @@ public struct Corpus {
     ]
 
     mutating func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
-    mutating func number(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(random.next() % UInt64(range.count)) }
+    mutating func number(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(random.next() % UInt64(range.count))
+    }
 
     /// A Patient.
     public mutating func patient(_ index: Int) -> JSON {
@@ -43,7 +53,12 @@ public struct Corpus {
                 [
                     "url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
                     "extension": [
-                        ["url": "ombCategory", "valueCoding": ["system": "urn:oid:2.16.840.1.113883.6.238", "code": "2106-3", "display": "White"]],
+                        [
+                            "url": "ombCategory",
+                            "valueCoding": [
+                                "system": "urn:oid:2.16.840.1.113883.6.238", "code": "2106-3", "display": "White",
+                            ],
+                        ],
                         ["url": "text", "valueString": "White"],
                     ],
                 ]
@@ -51,10 +66,17 @@ public struct Corpus {
             "identifier": [
                 [
                     "use": "usual",
-                    "type": ["coding": [["system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"]], "text": "MRN"],
+                    "type": [
+                        "coding": [["system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"]],
+                        "text": "MRN",
+                    ],
                     "system": "urn:oid:2.16.840.1.113883.19.5", "value": .string("MRN-\(100_000 + index)"),
                 ],
-                ["system": "http://hl7.org/fhir/sid/us-ssn", "value": .string(String(format: "%03d-%02d-%04d", number(100...899), number(10...99), number(1000...9999)))],
+                [
+                    "system": "http://hl7.org/fhir/sid/us-ssn",
+                    "value": .string(
+                        String(format: "%03d-%02d-%04d", number(100...899), number(10...99), number(1000...9999))),
+                ],
             ],
             "active": true,
             "name": [
@@ -74,8 +96,17 @@ public struct Corpus {
                     "period": ["start": "2010-05-01"],
                 ]
             ],
-            "maritalStatus": ["coding": [["system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "code": "M", "display": "Married"]]],
-            "communication": [["language": ["coding": [["system": "urn:ietf:bcp:47", "code": "en-US"]]], "preferred": true]],
+            "maritalStatus": [
+                "coding": [
+                    [
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "code": "M",
+                        "display": "Married",
+                    ]
+                ]
+            ],
+            "communication": [
+                ["language": ["coding": [["system": "urn:ietf:bcp:47", "code": "en-US"]]], "preferred": true]
+            ],
             "managingOrganization": ["reference": "Organization/org-north"],
         ]
         if index % 7 == 0 { object = set(object, "deceasedDateTime", "2023-11-02T10:30:00-05:00") }
@@ -94,7 +125,16 @@ public struct Corpus {
             "meta": ["versionId": "1", "lastUpdated": "2024-03-01T08:15:00Z"],
             "identifier": [["system": "urn:oid:2.16.840.1.113883.19.5.7", "value": .string("ACC-\(index)")]],
             "status": "final",
-            "category": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory", "display": "Laboratory"]]]],
+            "category": [
+                [
+                    "coding": [
+                        [
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "laboratory", "display": "Laboratory",
+                        ]
+                    ]
+                ]
+            ],
             "code": [
                 "coding": [
                     ["system": "http://loinc.org", "code": .string(lab.loinc), "display": .string(lab.display)],
@@ -104,14 +144,37 @@ public struct Corpus {
             ],
             "subject": ["reference": .string(patient)],
             "encounter": ["reference": .string("Encounter/enc-\(index / 4)")],
-            "effectiveDateTime": .string(String(format: "2024-%02d-%02dT%02d:%02d:00-05:00", number(1...12), number(1...28), number(0...23), number(0...59))),
+            "effectiveDateTime": .string(
+                String(
+                    format: "2024-%02d-%02dT%02d:%02d:00-05:00", number(1...12), number(1...28), number(0...23),
+                    number(0...59))),
             "issued": "2024-03-01T08:15:00.000Z",
             "performer": [["reference": "Organization/org-lab"]],
-            "valueQuantity": ["value": .number(text), "unit": .string(lab.unit), "system": "http://unitsofmeasure.org", "code": .string(lab.unit)],
-            "interpretation": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": .string(interpretation)]]]],
+            "valueQuantity": [
+                "value": .number(text), "unit": .string(lab.unit), "system": "http://unitsofmeasure.org",
+                "code": .string(lab.unit),
+            ],
+            "interpretation": [
+                [
+                    "coding": [
+                        [
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                            "code": .string(interpretation),
+                        ]
+                    ]
+                ]
+            ],
             "referenceRange": [
-                ["low": ["value": .number(String(lab.low)), "unit": .string(lab.unit), "system": "http://unitsofmeasure.org", "code": .string(lab.unit)],
-                 "high": ["value": .number(String(lab.high)), "unit": .string(lab.unit), "system": "http://unitsofmeasure.org", "code": .string(lab.unit)]]
+                [
+                    "low": [
+                        "value": .number(String(lab.low)), "unit": .string(lab.unit),
+                        "system": "http://unitsofmeasure.org", "code": .string(lab.unit),
+                    ],
+                    "high": [
+                        "value": .number(String(lab.high)), "unit": .string(lab.unit),
+                        "system": "http://unitsofmeasure.org", "code": .string(lab.unit),
+                    ],
+                ]
             ],
         ]
     }
@@ -130,16 +193,22 @@ public struct Corpus {
                 resource = set(observation(index * 1000 + position, patient: patientURL), "id", nil)
             }
             let type = resource["resourceType"]?.stringValue ?? ""
-            entries.append(["fullUrl": .string("urn:uuid:\(uuid)"), "resource": resource, "request": ["method": "POST", "url": .string(type)]])
+            entries.append([
+                "fullUrl": .string("urn:uuid:\(uuid)"), "resource": resource,
+                "request": ["method": "POST", "url": .string(type)],
+            ])
         }
-        return ["resourceType": "Bundle", "id": .string("bundle-\(index)"), "type": "transaction", "entry": .array(entries)]
+        return [
+            "resourceType": "Bundle", "id": .string("bundle-\(index)"), "type": "transaction", "entry": .array(entries),
+        ]
     }
 
     mutating func uuidString(_ index: Int) -> String {
         let a = random.next(), b = random.next()
         let hex = String(format: "%016llx%016llx", a, b)
         let c = Array(hex)
-        return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
+        return
+            "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
     }
 
     func set(_ value: JSON, _ key: String, _ newValue: JSON?) -> JSON {
@@ -193,7 +262,8 @@ public enum CorpusFiles {
     public static func read(_ name: String) -> [UInt8] {
         let url = folder.appendingPathComponent(name)
         guard let data = try? Data(contentsOf: url) else {
-            FileHandle.standardError.write(Data("missing \(url.path): run `swift run -c release make-corpus` in Benchmarks/\n".utf8))
+            FileHandle.standardError.write(
+                Data("missing \(url.path): run `swift run -c release make-corpus` in Benchmarks/\n".utf8))
             return []
         }
         return [UInt8](data)

@@ -32,7 +32,8 @@ var mixed: [UInt8] = []
 var round = 0
 while mixed.count < 50_000_000 {
     var more = Corpus(seed: UInt64(round))
-    mixed += Corpus.ndjson((0..<1_000).flatMap { [more.patient($0), more.observation($0, patient: "Patient/pat-\($0)")] })
+    mixed += Corpus.ndjson(
+        (0..<1_000).flatMap { [more.patient($0), more.observation($0, patient: "Patient/pat-\($0)")] })
     round += 1
 }
 try write("mixed-50mb.ndjson", mixed)

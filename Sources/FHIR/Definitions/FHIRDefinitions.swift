@@ -14,8 +14,15 @@ public final class FHIRDefinitions: Sendable {
     public let searchParameters: [SearchParameterDefinition]
     /// Where the definitions came from, e.g. `hl7.fhir.r4.core#4.0.1`.
     public let source: String
-    /// Child slots of each object node, keyed by node (a type name or a backbone element path).
-    let nodes: [String: ObjectNode]
+    /// Every object node: a type, or a backbone element path; slots refer to each other by index here.
+    let nodeList: [ObjectNode]
+    /// Index into `nodeList` by node key (a type name or a backbone element path).
+    let nodeIndex: [String: Int]
+
+    /// The node of a type or backbone element path.
+    func node(_ key: String) -> ObjectNode? {
+        nodeIndex[key].map { nodeList[$0] }
+    }
 
     /// The definitions shipped with Ferry, loaded once per process.
     public static func r4() throws(FHIRError) -> FHIRDefinitions {
@@ -104,7 +111,7 @@ public final class FHIRDefinitions: Sendable {
             )
         }
 
-        nodes = Self.buildNodes(types)
+        (nodeList, nodeIndex) = Self.buildNodes(types, valueSets: valueSets)
     }
 
     /// The definition of a resource type, or `nil` when the name is not a resource.
@@ -150,52 +157,63 @@ public final class FHIRDefinitions: Sendable {
         )
     }
 
-    private static func buildNodes(_ types: [String: TypeDefinition]) -> [String: ObjectNode] {
-        var nodes: [String: ObjectNode] = [:]
-        for type in types.values {
+    private static func buildNodes(
+        _ types: [String: TypeDefinition],
+        valueSets: [String: ValueSetExpansion]
+    ) -> ([ObjectNode], [String: Int]) {
+        // First every node's key and children, so that slots can refer to nodes by index.
+        var plans: [(key: String, children: [ElementDefinition], childrenByParent: [String: [ElementDefinition]])] = []
+        for type in types.values.sorted(by: { $0.name < $1.name }) {
             guard let root = type.elements.first else { continue }
             var childrenByParent: [String: [ElementDefinition]] = [:]
             for element in type.elements.dropFirst() {
                 guard let dot = element.path.lastIndex(of: ".") else { continue }
                 childrenByParent[String(element.path[..<dot]), default: []].append(element)
             }
-            for (parent, children) in childrenByParent {
-                var slots: [String: ObjectNode.Slot] = [:]
-                for (index, child) in children.enumerated() {
-                    func slot(_ elementType: ElementType) -> ObjectNode.Slot {
-                        let kind: ObjectNode.Slot.Kind
-                        if let primitive = types[elementType.code]?.primitiveJSON {
-                            kind = .primitive(primitive)
-                        } else if elementType.code.hasPrefix("System.") {
-                            kind = .primitive(.string)
-                        } else if elementType.code == "Resource" {
-                            kind = .resource
-                        } else if childrenByParent[child.path] != nil {
-                            kind = .complex(child.path)
-                        } else if let reference = child.contentReference {
-                            kind = .complex(String(reference.dropFirst()))
-                        } else {
-                            kind = .complex(elementType.code)
-                        }
-                        return ObjectNode.Slot(element: child, index: index, type: elementType, kind: kind)
-                    }
-                    if child.isChoice {
-                        for elementType in child.types {
-                            let name =
-                                child.name + elementType.code.prefix(1).uppercased() + elementType.code.dropFirst()
-                            slots[name] = slot(elementType)
-                        }
-                    } else {
-                        slots[child.name] = slot(
-                            child.types.first ?? ElementType(code: "", targetProfiles: [], profiles: [])
-                        )
-                    }
-                }
-                let key = parent == root.path ? type.name : parent
-                nodes[key] = ObjectNode(key: key, slots: slots, elements: children)
+            for (parent, children) in childrenByParent.sorted(by: { $0.key < $1.key }) {
+                plans.append((parent == root.path ? type.name : parent, children, childrenByParent))
             }
         }
-        return nodes
+        var index: [String: Int] = [:]
+        for (position, plan) in plans.enumerated() { index[plan.key] = position }
+
+        let nodes = plans.map { plan in
+            var slots: [ObjectNode.Slot] = []
+            for (position, child) in plan.children.enumerated() {
+                func slot(_ name: String, _ elementType: ElementType) -> ObjectNode.Slot {
+                    let kind: ObjectNode.Slot.Kind
+                    if let primitive = PrimitiveType(code: elementType.code) {
+                        kind = .primitive(primitive)
+                    } else if elementType.code == "Resource" {
+                        kind = .resource
+                    } else if plan.childrenByParent[child.path] != nil, let node = index[child.path] {
+                        kind = .complex(node)
+                    } else if let reference = child.contentReference, let node = index[String(reference.dropFirst())] {
+                        kind = .complex(node)
+                    } else if let node = index[elementType.code] {
+                        kind = .complex(node)
+                    } else {
+                        kind = .unknown
+                    }
+                    let required =
+                        child.binding.flatMap { $0.strength == "required" ? valueSets[$0.valueSet] : nil }
+                    return ObjectNode.Slot(
+                        name: name, element: child, index: position, type: elementType, kind: kind,
+                        requiredValueSet: required)
+                }
+                if child.isChoice {
+                    for elementType in child.types {
+                        let name = child.name + elementType.code.prefix(1).uppercased() + elementType.code.dropFirst()
+                        slots.append(slot(name, elementType))
+                    }
+                } else {
+                    slots.append(
+                        slot(child.name, child.types.first ?? ElementType(code: "", targetProfiles: [], profiles: [])))
+                }
+            }
+            return ObjectNode(key: plan.key, slots: slots, elements: plan.children)
+        }
+        return (nodes, index)
     }
 }
 
@@ -226,7 +244,7 @@ enum PrimitiveJSONKind: Sendable {
 }
 
 /// One element of a type's snapshot.
-public struct ElementDefinition: Sendable {
+public final class ElementDefinition: Sendable {
     /// A binding of a coded element to a value set.
     public struct Binding: Sendable {
         /// `required`, `extensible`, `preferred` or `example`.
@@ -255,16 +273,30 @@ public struct ElementDefinition: Sendable {
     public let isModifier: Bool
 
     /// The last path segment, without `[x]`.
-    public var name: String {
-        let last = path.split(separator: ".").last.map(String.init) ?? path
-        return isChoice ? String(last.dropLast(3)) : last
-    }
-
+    public let name: String
     /// Whether this is a choice element (`value[x]`).
-    public var isChoice: Bool { path.hasSuffix("[x]") }
-
+    public let isChoice: Bool
     /// Whether the element is written as a JSON array.
-    public var isArray: Bool { max != 1 && max != 0 }
+    public let isArray: Bool
+
+    init(
+        path: String, min: Int, max: Int?, types: [ElementType], binding: Binding?, constraintIndices: [Int],
+        contentReference: String?, isSummary: Bool, isModifier: Bool
+    ) {
+        self.path = path
+        self.min = min
+        self.max = max
+        self.types = types
+        self.binding = binding
+        self.constraintIndices = constraintIndices
+        self.contentReference = contentReference
+        self.isSummary = isSummary
+        self.isModifier = isModifier
+        self.isChoice = path.hasSuffix("[x]")
+        let last = path.split(separator: ".").last.map(String.init) ?? path
+        self.name = isChoice ? String(last.dropLast(3)) : last
+        self.isArray = max != 1 && max != 0
+    }
 }
 
 /// One allowed type of an element.
@@ -295,7 +327,7 @@ public struct Constraint: Sendable {
 }
 
 /// The codes of a value set, expanded when the package held everything needed.
-public struct ValueSetExpansion: Sendable {
+public final class ValueSetExpansion: Sendable {
     /// The value set's canonical URL.
     public let url: String
     /// `system|code` for every code in the value set; empty when unexpandable.
@@ -340,33 +372,4 @@ public struct SearchParameterDefinition: Sendable {
     public let expression: String?
     /// For reference parameters: the resource types referenced.
     public let targets: [String]
-}
-
-/// The JSON members an object may hold, by name, with the element each belongs to.
-struct ObjectNode: Sendable {
-    struct Slot: Sendable {
-        /// How the member's value is written.
-        enum Kind: Sendable {
-            /// A primitive value (with an optional `_name` sibling for its id and extensions).
-            case primitive(PrimitiveJSONKind)
-            /// A whole resource (`contained`, `Bundle.entry.resource`).
-            case resource
-            /// An object whose members are described by the node with this key.
-            case complex(String)
-        }
-
-        /// The element the member belongs to.
-        let element: ElementDefinition
-        /// The element's position in the node's `elements`.
-        let index: Int
-        /// The member's type (for a choice member, the type its name selects).
-        let type: ElementType
-        /// How the member's value is written.
-        let kind: Kind
-    }
-
-    let key: String
-    let slots: [String: Slot]
-    /// Child elements in definition order (XML writes in this order).
-    let elements: [ElementDefinition]
 }

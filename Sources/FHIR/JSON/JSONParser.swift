@@ -103,6 +103,10 @@ private struct Reader {
     let buffer: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var offset = 0
+    /// Members and elements of the containers being parsed, innermost last: each container is copied
+    /// out at its exact size when it closes, so no array grows by doubling.
+    let keyStack = MoveStack<String>()
+    let valueStack = MoveStack<JSON>()
 
     init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.buffer = buffer
@@ -165,13 +169,13 @@ private struct Reader {
     mutating func parseObject(depth: Int) throws(JSONFailure) -> JSON {
         if depth > maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
         offset += 1  // {
-        var keys: [String] = []
-        var values: [JSON] = []
         skipWhitespace()
         if offset < buffer.count && buffer[offset] == UInt8(ascii: "}") {
             offset += 1
-            return .object(JSONObject(uncheckedKeys: keys, values: values))
+            return .object(JSONObject())
         }
+        let base = keyStack.count
+        let valueBase = valueStack.count
         var seen: Set<String>? = nil
         while true {
             skipWhitespace()
@@ -182,10 +186,10 @@ private struct Reader {
             }
             let keyOffset = offset
             let key = try parseString()
-            if keys.count < 12 {
-                if keys.contains(key) { throw fail("duplicate key \"\(key)\"", at: keyOffset) }
+            if keyStack.count - base < 64 {
+                if keyStack.contains(key, from: base) { throw fail("duplicate key \"\(key)\"", at: keyOffset) }
             } else {
-                if seen == nil { seen = Set(keys) }
+                if seen == nil { seen = Set(keyStack.copyArray(from: base)) }
                 if seen!.insert(key).inserted == false {  // Safe: set on the line above.
                     throw fail("duplicate key \"\(key)\"", at: keyOffset)
                 }
@@ -204,8 +208,8 @@ private struct Reader {
                 failure.reversedPath.append(.key(key))
                 throw failure
             }
-            keys.append(key)
-            values.append(value)
+            keyStack.push(key)
+            valueStack.push(value)
             skipWhitespace()
             guard offset < buffer.count else { throw fail("unterminated object, expected ',' or '}'") }
             switch buffer[offset] {
@@ -213,7 +217,9 @@ private struct Reader {
                 offset += 1
             case UInt8(ascii: "}"):
                 offset += 1
-                return .object(JSONObject(uncheckedKeys: keys, values: values))
+                return .object(
+                    JSONObject(
+                        uncheckedKeys: keyStack.popArray(from: base), values: valueStack.popArray(from: valueBase)))
             default:
                 throw fail("unexpected \(describe(buffer, offset)), expected ',' or '}'")
             }
@@ -223,22 +229,24 @@ private struct Reader {
     mutating func parseArray(depth: Int) throws(JSONFailure) -> JSON {
         if depth > maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
         offset += 1  // [
-        var elements: [JSON] = []
         skipWhitespace()
         if offset < buffer.count && buffer[offset] == UInt8(ascii: "]") {
             offset += 1
-            return .array(elements)
+            return .array([])
         }
+        let base = valueStack.count
+        var index = 0
         while true {
             skipWhitespace()
             if offset < buffer.count && buffer[offset] == UInt8(ascii: "]") {
                 throw fail("trailing comma before ']'")
             }
             do {
-                elements.append(try parseValue(depth: depth))
+                valueStack.push(try parseValue(depth: depth))
+                index += 1
             } catch {
                 var failure = error
-                failure.reversedPath.append(.index(elements.count))
+                failure.reversedPath.append(.index(index))
                 throw failure
             }
             skipWhitespace()
@@ -248,7 +256,7 @@ private struct Reader {
                 offset += 1
             case UInt8(ascii: "]"):
                 offset += 1
-                return .array(elements)
+                return .array(valueStack.popArray(from: base))
             default:
                 throw fail("unexpected \(describe(buffer, offset)), expected ',' or ']'")
             }

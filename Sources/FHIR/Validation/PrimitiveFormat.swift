@@ -5,38 +5,43 @@
 /// regexes leave out: real calendar dates, the 32-bit range of integers, no control characters in
 /// strings, the 1 MB limit.
 package enum PrimitiveFormat {
-    /// The problem with `text` as a value of the primitive type `type`, or `nil` when it is valid.
+    /// The problem with `text` as a value of the primitive type named `type`, or `nil` when it is valid.
     package static func problem(type: String, text: String) -> String? {
-        var text = text
-        return text.withUTF8 { problem(type: type, bytes: $0) }
+        guard let primitive = PrimitiveType(code: type) else { return nil }
+        return problem(primitive, text: text)
     }
 
-    static func problem(type: String, bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    /// The problem with `text` as a value of `type`, or `nil` when it is valid.
+    static func problem(_ type: PrimitiveType, text: String) -> String? {
+        var text = text
+        return text.withUTF8 { problem(type, bytes: $0) }
+    }
+
+    static func problem(_ type: PrimitiveType, bytes: UnsafeBufferPointer<UInt8>) -> String? {
         switch type {
-        case "string", "markdown": return stringProblem(bytes)
-        case "code": return codeProblem(bytes)
-        case "id": return idProblem(bytes)
-        case "uri", "url", "canonical":
+        case .string, .markdown: return stringProblem(bytes)
+        case .code: return codeProblem(bytes)
+        case .id: return idProblem(bytes)
+        case .uri, .url, .canonical:
             if bytes.isEmpty { return "must not be empty" }
             return bytes.contains(where: isWhitespace) ? "must not contain whitespace" : nil
-        case "oid": return oidProblem(bytes)
-        case "uuid": return uuidProblem(bytes)
-        case "boolean":
+        case .oid: return oidProblem(bytes)
+        case .uuid: return uuidProblem(bytes)
+        case .boolean:
             return bytes.elementsEqual("true".utf8) || bytes.elementsEqual("false".utf8) ? nil : "must be true or false"
-        case "integer": return integerProblem(bytes, minimum: Int64(Int32.min))
-        case "unsignedInt": return integerProblem(bytes, minimum: 0, allowSign: false)
-        case "positiveInt": return integerProblem(bytes, minimum: 1, allowSign: false)
-        case "decimal": return decimalProblem(bytes)
-        case "date": return dateTimeProblem(bytes, allowTime: false, requireTime: false)
-        case "dateTime": return dateTimeProblem(bytes, allowTime: true, requireTime: false)
-        case "instant": return dateTimeProblem(bytes, allowTime: true, requireTime: true)
-        case "time":
+        case .integer: return integerProblem(bytes, minimum: Int64(Int32.min))
+        case .unsignedInt: return integerProblem(bytes, minimum: 0, allowSign: false)
+        case .positiveInt: return integerProblem(bytes, minimum: 1, allowSign: false)
+        case .decimal: return decimalProblem(bytes)
+        case .date: return dateTimeProblem(bytes, allowTime: false, requireTime: false)
+        case .dateTime: return dateTimeProblem(bytes, allowTime: true, requireTime: false)
+        case .instant: return dateTimeProblem(bytes, allowTime: true, requireTime: true)
+        case .time:
             var scanner = ByteScanner(bytes: bytes)
             guard scanner.time(), scanner.atEnd else { return "must be a time hh:mm:ss[.fff]" }
             return nil
-        case "base64Binary": return base64Problem(bytes)
-        case "xhtml": return xhtmlProblem(bytes)
-        default: return nil
+        case .base64Binary: return base64Problem(bytes)
+        case .xhtml: return xhtmlProblem(bytes)
         }
     }
 

@@ -1,10 +1,16 @@
 /// The location of the element being validated, kept as segments and rendered only when an issue is raised.
+///
+/// Segments refer to the definitions' slots without retaining them (the run holds the definitions), so
+/// walking a resource moves no reference counts.
 struct ValidationPath {
     enum Segment {
-        case root(String)
-        case member(String)
+        /// A resource type at the root.
+        case root(Unmanaged<ObjectNode>)
+        /// A member; a choice member renders as `name.ofType(Type)`.
+        case member(Unmanaged<ObjectNode.Slot>)
         case index(Int)
-        case ofType(String)
+        /// A name with no slot: unknown members, the root of an unknown type, members named by rules.
+        case raw(String)
     }
 
     var segments: [Segment] = []
@@ -17,10 +23,15 @@ struct ValidationPath {
         var text = ""
         for segment in segments {
             switch segment {
-            case .root(let name): text += text.isEmpty ? name : ".\(name)"
-            case .member(let name): text += ".\(name)"
+            case .root(let node):
+                let name = node.takeUnretainedValue().key
+                text += text.isEmpty ? name : ".\(name)"
+            case .member(let reference):
+                let slot = reference.takeUnretainedValue()
+                let name = slot.isChoice ? "\(slot.element.name).ofType(\(slot.type.code))" : slot.name
+                text += text.isEmpty ? name : ".\(name)"
+            case .raw(let name): text += text.isEmpty ? name : ".\(name)"
             case .index(let index): text += "[\(index)]"
-            case .ofType(let type): text += ".ofType(\(type))"
             }
         }
         return text

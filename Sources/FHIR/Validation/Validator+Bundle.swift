@@ -10,7 +10,7 @@ extension ValidationRun {
         var seenFullURLs: Set<String> = []
         for (index, entry) in entries.enumerated() {
             guard case .object(let object) = entry else { continue }
-            path.push(.member("entry"))
+            path.push(.raw("entry"))
             path.push(.index(index))
             defer {
                 path.pop()
@@ -86,10 +86,10 @@ extension ValidationRun {
         guard fullURL.hasPrefix("http://") || fullURL.hasPrefix("https://"),
             let type = resource?["resourceType"]?.stringValue, let id = resource?["id"]?.stringValue
         else { return }
-        let parts = fullURL.split(separator: "/")
+        let parts = Self.segments(of: fullURL, omittingEmpty: true)
         guard parts.count >= 2, definitions.resourceType(named: String(parts[parts.count - 2])) != nil else { return }
         if parts[parts.count - 2] != type || parts[parts.count - 1] != id {
-            path.push(.member("fullUrl"))
+            path.push(.raw("fullUrl"))
             report(.error, "invalid", "the fullUrl '\(fullURL)' does not match the entry's resource \(type)/\(id)")
             path.pop()
         }
@@ -97,7 +97,7 @@ extension ValidationRun {
 
     private mutating func checkRequest(_ request: JSONObject, resource: JSON?, bundleType: String) {
         guard let method = request["method"]?.stringValue, let url = request["url"]?.stringValue else { return }
-        path.push(.member("request"))
+        path.push(.raw("request"))
         defer { path.pop() }
         switch method {
         case "POST", "PUT":

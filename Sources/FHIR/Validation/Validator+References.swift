@@ -71,7 +71,7 @@ extension ValidationRun {
 
     mutating func checkReference(_ object: JSONObject, type: ElementType) {
         guard let reference = object["reference"]?.stringValue, !reference.isEmpty else { return }
-        path.push(.member("reference"))
+        path.push(.raw("reference"))
         defer { path.pop() }
         let targets = type.targetProfiles
         if reference.hasPrefix("#") {
@@ -87,26 +87,26 @@ extension ValidationRun {
             deferToBundle(reference, targets: targets)
             return
         }
-        if reference.contains("://") {
+        if Self.isAbsoluteURL(reference) {
             if let type = resourceType(inAbsoluteURL: reference) {
                 checkTarget(type, targets: targets, reference: reference)
             }
             deferToBundle(reference, targets: targets)
             return
         }
-        if reference.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
+        if reference.utf8.contains(where: PrimitiveFormat.isWhitespace) {
             report(.error, "value", "the reference '\(reference)' must not contain whitespace")
             return
         }
         // Relative: Type/id, Type/id/_history/vid, or a conditional Type?search (transactions only).
-        if let question = reference.firstIndex(of: "?") {
+        if let question = reference.utf8.firstIndex(of: UInt8(ascii: "?")) {
             let type = String(reference[..<question])
             if definitions.resourceType(named: type) == nil {
                 report(.error, "value", "the conditional reference '\(reference)' names no known resource type")
             }
             return
         }
-        let parts = reference.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = Self.segments(of: reference, omittingEmpty: false)
         guard parts.count == 2 || (parts.count == 4 && parts[2] == "_history") else {
             report(
                 .error, "value",
@@ -148,7 +148,7 @@ extension ValidationRun {
 
     /// The resource type named by an absolute URL ending in `Type/id` or `Type/id/_history/vid`.
     func resourceType(inAbsoluteURL url: String) -> String? {
-        var parts = url.split(separator: "/")
+        var parts = Self.segments(of: url, omittingEmpty: true)
         if parts.count >= 4 && parts[parts.count - 2] == "_history" { parts.removeLast(2) }
         guard parts.count >= 2 else { return nil }
         let type = String(parts[parts.count - 2])
@@ -160,7 +160,7 @@ extension ValidationRun {
         for pending in scope.pending {
             let reference = pending.reference
             let resolved: String?
-            if reference.hasPrefix("urn:") || reference.contains("://") {
+            if reference.hasPrefix("urn:") || Self.isAbsoluteURL(reference) {
                 resolved = scope.typesByFullURL[reference]
                 if resolved == nil && reference.hasPrefix("urn:") {
                     report(
@@ -170,8 +170,9 @@ extension ValidationRun {
                     continue
                 }
             } else {
-                let relative = reference.split(separator: "/").prefix(2).joined(separator: "/")
-                if let fullURL = pending.fullURL, fullURL.contains("://"), let base = Self.serviceBase(of: fullURL) {
+                let relative = Self.segments(of: reference, omittingEmpty: true).prefix(2).joined(separator: "/")
+                if let fullURL = pending.fullURL, Self.isAbsoluteURL(fullURL), let base = Self.serviceBase(of: fullURL)
+                {
                     resolved = scope.typesByFullURL[base + relative] ?? scope.typesByRelativeURL[relative]
                 } else {
                     resolved = scope.typesByRelativeURL[relative]
@@ -183,9 +184,26 @@ extension ValidationRun {
         }
     }
 
+    /// The `/`-separated parts of a URL, split on bytes rather than Characters (this runs for every reference).
+    static func segments(of text: String, omittingEmpty: Bool) -> [Substring] {
+        text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: omittingEmpty).map { Substring($0) }
+    }
+
+    /// Whether `reference` has a scheme followed by `://` (checked on bytes: this runs for every reference).
+    static func isAbsoluteURL(_ reference: String) -> Bool {
+        var utf8 = reference.utf8.makeIterator()
+        var previous: (UInt8, UInt8) = (0, 0)
+        while let byte = utf8.next() {
+            if byte == UInt8(ascii: "/") && previous == (UInt8(ascii: ":"), UInt8(ascii: "/")) { return true }
+            if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { return false }
+            previous = (previous.1, byte)
+        }
+        return false
+    }
+
     /// `http://server/fhir/` from `http://server/fhir/Patient/1`.
     static func serviceBase(of fullURL: String) -> String? {
-        var parts = fullURL.split(separator: "/", omittingEmptySubsequences: false)
+        var parts = Self.segments(of: fullURL, omittingEmpty: false)
         if parts.count >= 4 && parts[parts.count - 2] == "_history" { parts.removeLast(2) }
         guard parts.count >= 3 else { return nil }
         return parts.dropLast(2).joined(separator: "/") + "/"

@@ -57,6 +57,8 @@ struct ValidationRun {
     var resourceScopes: [ResourceScope] = []
     /// The Bundles being walked, outermost first.
     var bundleScopes: [BundleScope] = []
+    /// Per-element value counts of the objects being walked, innermost last (one allocation per run).
+    var counts: [Int] = []
 
     struct ResourceScope {
         var type: String
@@ -87,29 +89,29 @@ struct ValidationRun {
 
     // MARK: Resources
 
-    /// Validates a resource; `root` is `nil` for the outermost one, otherwise the path was pushed by the caller.
+    /// Validates a resource; `root` is `nil` for the outermost one, otherwise the caller pushed its location.
     mutating func validateResource(_ value: JSON, root: String?, isContained: Bool) {
         guard case .object(let object) = value else {
-            if root == nil { path.push(.root("Resource")) }
+            if root == nil { path.push(.raw("Resource")) }
             report(.error, "structure", "a resource must be a JSON object, found \(value.kindName)")
             if root == nil { path.pop() }
             return
         }
         guard let resourceType = object["resourceType"]?.stringValue else {
-            if root == nil { path.push(.root("Resource")) }
+            if root == nil { path.push(.raw("Resource")) }
             report(.error, "required", "the resource has no resourceType")
             if root == nil { path.pop() }
             return
         }
         guard let type = definitions.types[resourceType], type.kind == .resource, !type.isAbstract,
-            let node = definitions.nodes[resourceType]
+            let node = definitions.node(resourceType)
         else {
-            if root == nil { path.push(.root(resourceType)) }
+            if root == nil { path.push(.raw(resourceType)) }
             report(.error, "invalid", "'\(resourceType)' is not a FHIR R4 resource type")
             if root == nil { path.pop() }
             return
         }
-        if root == nil { path.push(.root(resourceType)) }
+        if root == nil { path.push(.root(Unmanaged.passUnretained(node))) }
         defer { if root == nil { path.pop() } }
 
         resourceScopes.append(ResourceScope(type: resourceType, isContained: isContained))
@@ -126,12 +128,10 @@ struct ValidationRun {
         let scope = resourceScopes.removeLast()
         if isContained {
             // A contained resource's local references belong to the resource that contains it.
-            resourceScopes[resourceScopes.count - 1].localReferences.formUnion(scope.localReferences)
-            if scope.refersToContainer {
-                let count = resourceScopes[resourceScopes.count - 1].containedIDs.count
-                if count > 0 {
-                    resourceScopes[resourceScopes.count - 1].containedIDs[count - 1].refersToContainer = true
-                }
+            let last = resourceScopes.count - 1
+            resourceScopes[last].localReferences.formUnion(scope.localReferences)
+            if scope.refersToContainer, !resourceScopes[last].containedIDs.isEmpty {
+                resourceScopes[last].containedIDs[resourceScopes[last].containedIDs.count - 1].refersToContainer = true
             }
         } else {
             checkContainedReferences(scope)
@@ -145,11 +145,12 @@ struct ValidationRun {
             report(.error, "structure", "an object must have at least one member (ele-1)", key: "ele-1")
             return
         }
-        if node.key == "Bundle.entry", !bundleScopes.isEmpty {
+        if !bundleScopes.isEmpty && node.key == "Bundle.entry" {
             bundleScopes[bundleScopes.count - 1].currentFullURL = object["fullUrl"]?.stringValue
         }
-        var counts = [Int](repeating: 0, count: node.elements.count)
-        var choiceNames: [Int: String] = [:]
+        let base = counts.count
+        counts.append(contentsOf: repeatElement(0, count: node.elements.count))
+        defer { counts.removeLast(node.elements.count) }
         var hasUnderscore = false
         for key in object.keys where key.utf8.first == UInt8(ascii: "_") {
             hasUnderscore = true
@@ -158,12 +159,11 @@ struct ValidationRun {
 
         for index in object.indices {
             let key = object.keys[index]
-            let value = object.values[index]
             if isResourceRoot && key == "resourceType" { continue }
             if hasUnderscore && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
-                guard let slot = node.slots[baseName], case .primitive = slot.kind else {
-                    path.push(.member(key))
+                guard let slot = node.slot(named: baseName), case .primitive = slot.kind else {
+                    path.push(.raw(key))
                     report(
                         .error, "structure",
                         "unknown element '\(key)': '_' is only for the id and extensions of a primitive element")
@@ -171,72 +171,55 @@ struct ValidationRun {
                     continue
                 }
                 if object[baseName] == nil {
-                    counts[slot.index] += validatePrimitiveMember(
-                        name: baseName, value: nil, extensions: value, slot: slot)
+                    counts[base + slot.index] += validatePrimitiveMember(
+                        value: nil, extensions: object.values[index], slot: slot)
                 }
                 continue
             }
-            guard let slot = node.slots[key] else {
-                path.push(.member(key))
+            guard let slot = node.slot(named: key) else {
+                path.push(.raw(key))
                 report(.error, "structure", "unknown element '\(key)' in \(node.key)")
                 path.pop()
                 continue
             }
-            if slot.element.isChoice {
-                if let previous = choiceNames[slot.index] {
-                    let pushed = pushMember(key, slot: slot)
-                    report(
-                        .error, "structure",
-                        "\(slot.element.path) takes one type only, but both '\(previous)' and '\(key)' are present")
-                    popMember(pushed)
-                    continue
-                }
-                choiceNames[slot.index] = key
+            if slot.isChoice && counts[base + slot.index] > 0 {
+                let previous = object.keys.first { $0 != key && node.slot(named: $0)?.index == slot.index } ?? "?"
+                path.push(.member(Unmanaged.passUnretained(slot)))
+                report(
+                    .error, "structure",
+                    "\(slot.element.path) takes one type only, but both '\(previous)' and '\(key)' are present")
+                path.pop()
+                continue
             }
             switch slot.kind {
             case .primitive:
                 let extensions = hasUnderscore ? object["_" + key] : nil
-                counts[slot.index] += validatePrimitiveMember(
-                    name: key, value: value, extensions: extensions, slot: slot)
-            case .resource, .complex:
-                counts[slot.index] += validateComplexMember(name: key, value: value, slot: slot)
+                counts[base + slot.index] += validatePrimitiveMember(
+                    value: object.values[index], extensions: extensions, slot: slot)
+            case .resource, .complex, .unknown:
+                counts[base + slot.index] += validateComplexMember(object.values[index], slot: slot)
             }
         }
 
         for (index, element) in node.elements.enumerated() {
-            let count = counts[index]
+            let count = counts[base + index]
             if count < element.min {
-                path.push(.member(element.name))
+                path.push(.raw(element.name))
                 report(.error, "required", "\(element.path) is required (minimum \(element.min)), found \(count)")
                 path.pop()
             } else if let max = element.max, count > max {
-                path.push(.member(element.name))
+                path.push(.raw(element.name))
                 report(.error, "structure", "\(element.path) allows at most \(max), found \(count)")
                 path.pop()
             }
         }
     }
 
-    /// Pushes the member's location: `name` or, for a choice, `name.ofType(Type)`.
-    private mutating func pushMember(_ name: String, slot: ObjectNode.Slot) -> Int {
-        if slot.element.isChoice {
-            path.push(.member(slot.element.name))
-            path.push(.ofType(slot.type.code))
-            return 2
-        }
-        path.push(.member(name))
-        return 1
-    }
-
-    private mutating func popMember(_ count: Int) {
-        for _ in 0..<count { path.pop() }
-    }
-
     /// Validates a complex or resource member; returns how many values it holds.
-    mutating func validateComplexMember(name: String, value: JSON, slot: ObjectNode.Slot) -> Int {
-        let pushed = pushMember(name, slot: slot)
-        defer { popMember(pushed) }
-        if slot.element.isArray {
+    mutating func validateComplexMember(_ value: JSON, slot: ObjectNode.Slot) -> Int {
+        path.push(.member(Unmanaged.passUnretained(slot)))
+        defer { path.pop() }
+        if slot.isArray {
             guard case .array(let items) = value else {
                 report(
                     .error, "structure",
@@ -269,31 +252,29 @@ struct ValidationRun {
                 report(.error, "structure", "null is not a resource")
                 return
             }
-            let isContained = slot.element.path.hasSuffix(".contained")
+            let isContained = slot.name == "contained"
             if isContained { noteContainedResource(value) }
             validateResource(value, root: "", isContained: isContained)
-        case .complex(let nodeKey):
+        case .complex(let nodeIndex):
             guard case .object(let object) = value else {
                 report(
                     .error, "structure",
                     "\(slot.element.path) is a \(slot.type.code), so it must be a JSON object, found \(value.kindName)")
                 return
             }
-            guard let node = definitions.nodes[nodeKey] else {
-                report(.error, "structure", "no definition for the type \(slot.type.code)")
-                return
-            }
-            validateObject(object, node: node)
-            switch slot.type.code {
-            case "Reference": checkReference(object, type: slot.type)
-            case "Extension": checkExtension(object)
-            case "Coding", "CodeableConcept": checkRequiredBinding(object, slot: slot)
-            case "Quantity" where slot.type.profiles.contains("SimpleQuantity"):
+            validateObject(object, node: definitions.nodeList[nodeIndex])
+            switch slot.check {
+            case .none: break
+            case .reference: checkReference(object, type: slot.type)
+            case .extensionRules: checkExtension(object)
+            case .requiredCoding, .requiredCodeableConcept: checkRequiredBinding(object, slot: slot)
+            case .simpleQuantity:
                 if object["comparator"] != nil {
                     report(.error, "invariant", "a SimpleQuantity must not have a comparator", key: "sqty-1")
                 }
-            default: break
             }
+        case .unknown:
+            report(.error, "structure", "no definition for the type \(slot.type.code)")
         case .primitive:
             break
         }
@@ -302,10 +283,11 @@ struct ValidationRun {
     // MARK: Primitives
 
     /// Validates a primitive member and its `_name` sibling; returns how many values it holds.
-    mutating func validatePrimitiveMember(name: String, value: JSON?, extensions: JSON?, slot: ObjectNode.Slot) -> Int {
-        let pushed = pushMember(name, slot: slot)
-        defer { popMember(pushed) }
-        if slot.element.isArray {
+    mutating func validatePrimitiveMember(value: JSON?, extensions: JSON?, slot: ObjectNode.Slot) -> Int {
+        path.push(.member(Unmanaged.passUnretained(slot)))
+        defer { path.pop() }
+        let name = slot.name
+        if slot.isArray {
             let values: [JSON]?
             switch value {
             case .array(let items)?: values = items
@@ -359,7 +341,7 @@ struct ValidationRun {
     mutating func validatePrimitiveValue(_ value: JSON?, extensions: JSON?, slot: ObjectNode.Slot) -> Bool {
         var hasExtensions = false
         if let extensions, extensions != .null {
-            if case .object(let object) = extensions, let node = definitions.nodes["Element"] {
+            if case .object(let object) = extensions, let node = definitions.node("Element") {
                 validateObject(object, node: node)
                 hasExtensions = true
             } else {
@@ -368,49 +350,56 @@ struct ValidationRun {
                     "the id and extensions of a primitive must be a JSON object, found \(extensions.kindName)")
             }
         }
-        guard let value, value != .null else {
+        guard let value else {
             if !hasExtensions {
                 report(.error, "structure", "null is allowed only where the matching '_' item has an id or extensions")
             }
             return hasExtensions
         }
-        guard case .primitive(let jsonKind) = slot.kind else { return true }
-        let code = slot.type.code
-        let text: String
-        switch (jsonKind, value) {
-        case (.boolean, .bool(let flag)): text = flag ? "true" : "false"
-        case (.number, .number(let number)): text = number
-        case (.string, .string(let string)): text = string
+        guard case .primitive(let type) = slot.kind else { return true }
+        switch (type.jsonKind, value) {
+        case (.boolean, .bool):
+            return true
+        case (.number, .number(let text)):
+            if let problem = PrimitiveFormat.problem(type, text: text) { reportFormat(text, problem, slot: slot) }
+            return true
+        case (.string, .string(let text)):
+            if let problem = PrimitiveFormat.problem(type, text: text) {
+                reportFormat(text, problem, slot: slot)
+                return true
+            }
+            if let valueSet = slot.requiredValueSet, type == .code { checkCode(text, valueSet: valueSet) }
+            if type == .canonical || type == .uri || type == .url, text.utf8.first == UInt8(ascii: "#") {
+                noteLocalReference(text)
+            }
+            return true
+        case (_, .null):
+            if !hasExtensions {
+                report(.error, "structure", "null is allowed only where the matching '_' item has an id or extensions")
+            }
+            return hasExtensions
         default:
             let expected =
-                jsonKind == .boolean ? "a JSON boolean" : jsonKind == .number ? "a JSON number" : "a JSON string"
+                type.jsonKind == .boolean
+                ? "a JSON boolean" : type.jsonKind == .number ? "a JSON number" : "a JSON string"
             report(
                 .error, "structure",
-                "\(slot.element.path) is a \(code), so it must be \(expected), found \(value.kindName)")
+                "\(slot.element.path) is a \(slot.type.code), so it must be \(expected), found \(value.kindName)")
             return true
         }
-        if let problem = PrimitiveFormat.problem(type: code, text: text) {
-            let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
-            report(.error, "value", "'\(shown)' is not a valid \(code): it \(problem)")
-            return true
-        }
-        if code == "code", let binding = slot.element.binding, binding.strength == "required" {
-            checkCode(text, binding: binding)
-        }
-        if text.utf8.first == UInt8(ascii: "#"), code == "canonical" || code == "uri" || code == "url" {
-            noteLocalReference(text)
-        }
-        return true
     }
 
-    mutating func checkCode(_ code: String, binding: ElementDefinition.Binding) {
-        guard let valueSet = definitions.valueSets[binding.valueSet] else { return }
+    private mutating func reportFormat(_ text: String, _ problem: String, slot: ObjectNode.Slot) {
+        let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
+        report(.error, "value", "'\(shown)' is not a valid \(slot.type.code): it \(problem)")
+    }
+
+    mutating func checkCode(_ code: String, valueSet: ValueSetExpansion) {
         if valueSet.isExpanded {
             if !valueSet.codes.contains(code) {
-                report(
-                    .error, "code-invalid", "the code '\(code)' is not in the required value set \(binding.valueSet)")
+                report(.error, "code-invalid", "the code '\(code)' is not in the required value set \(valueSet.url)")
             }
-        } else if binding.valueSet == "http://hl7.org/fhir/ValueSet/mimetypes" {
+        } else if valueSet.url == "http://hl7.org/fhir/ValueSet/mimetypes" {
             // R4 lets CapabilityStatement.format use the shorthands xml, json and ttl.
             if code == "xml" || code == "json" || code == "ttl" { return }
             let parts = code.split(separator: ";", maxSplits: 1)[0].split(
@@ -418,16 +407,14 @@ struct ValidationRun {
             if parts.count != 2 || parts.contains(where: \.isEmpty) {
                 report(
                     .error, "code-invalid",
-                    "'\(code)' is not a MIME type (type/subtype) as the value set \(binding.valueSet) requires")
+                    "'\(code)' is not a MIME type (type/subtype) as the value set \(valueSet.url) requires")
             }
         }
     }
 
     mutating func checkRequiredBinding(_ object: JSONObject, slot: ObjectNode.Slot) {
-        guard let binding = slot.element.binding, binding.strength == "required",
-            let valueSet = definitions.valueSets[binding.valueSet], valueSet.isExpanded
-        else { return }
-        let codings: [JSON] = slot.type.code == "Coding" ? [.object(object)] : object["coding"]?.arrayValue ?? []
+        guard let valueSet = slot.requiredValueSet, valueSet.isExpanded else { return }
+        let codings: [JSON] = slot.check == .requiredCoding ? [.object(object)] : object["coding"]?.arrayValue ?? []
         let matches = codings.contains { coding in
             guard let system = coding["system"]?.stringValue, let code = coding["code"]?.stringValue else {
                 return false
@@ -440,7 +427,7 @@ struct ValidationRun {
                 return "\(coding["system"]?.stringValue ?? "(no system)")|\(code)"
             }
             let what = shown.isEmpty ? "no code is given" : "\(shown.joined(separator: ", ")) is not"
-            report(.error, "code-invalid", "\(what) in the required value set \(binding.valueSet)")
+            report(.error, "code-invalid", "\(what) in the required value set \(valueSet.url)")
         }
     }
 

@@ -28,7 +28,7 @@ private struct JSONToXML {
         _ value: JSON, name: String?, path: String?, indent: Int, into output: inout [UInt8]
     ) throws(FHIRError) {
         guard case .object(let object) = value, let type = object["resourceType"]?.stringValue,
-            let node = definitions.nodes[type], definitions.resourceType(named: type) != nil
+            let node = definitions.node(type), definitions.resourceType(named: type) != nil
         else { throw fail("not a FHIR resource", path: path ?? "$") }
         let here = path ?? type
         var level = indent
@@ -59,12 +59,12 @@ private struct JSONToXML {
     ) throws(FHIRError) {
         for key in object.keys {
             if (isResourceRoot && key == "resourceType") || (!isResourceRoot && key == "id")
-                || (node.key == "Extension" && key == "url")
+                || (node.isExtension && key == "url")
             {
                 continue
             }
             let base = key.hasPrefix("_") ? String(key.dropFirst()) : key
-            guard node.slots[base] != nil else {
+            guard node.slot(named: base) != nil else {
                 throw fail("unknown element '\(key)' in \(node.key)", path: "\(path).\(key)")
             }
         }
@@ -75,10 +75,10 @@ private struct JSONToXML {
                 : [element.name]
             for name in names {
                 if !isResourceRoot && name == "id" { continue }
-                if node.key == "Extension" && name == "url" { continue }
+                if node.isExtension && name == "url" { continue }
                 let value = object[name]
                 let extensions = object["_" + name]
-                guard value != nil || extensions != nil, let slot = node.slots[name] else { continue }
+                guard value != nil || extensions != nil, let slot = node.slot(named: name) else { continue }
                 try member(
                     name, value: value, extensions: extensions, slot: slot, path: "\(path).\(name)", indent: indent,
                     into: &output)
@@ -113,21 +113,22 @@ private struct JSONToXML {
             switch slot.kind {
             case .primitive:
                 try primitive(
-                    name, value: item, extensions: extensionItem, code: slot.type.code, path: itemPath, indent: indent,
+                    name, value: item, extensions: extensionItem, type: slot.kind, path: itemPath, indent: indent,
                     into: &output)
             case .resource:
                 guard let item else { continue }
                 try resource(item, name: name, path: itemPath, indent: indent, into: &output)
-            case .complex(let key):
-                guard case .object(let object)? = item, let node = definitions.nodes[key] else {
-                    throw fail("\(name) must be an object", path: itemPath)
-                }
+            case .unknown:
+                throw fail("no definition for the type \(slot.type.code)", path: itemPath)
+            case .complex(let nodeIndex):
+                guard case .object(let object)? = item else { throw fail("\(name) must be an object", path: itemPath) }
+                let node = definitions.nodeList[nodeIndex]
                 output.append(contentsOf: "<\(name)".utf8)
                 if let id = object["id"]?.stringValue { XMLEscaping.attribute("id", id, into: &output) }
-                if key == "Extension", let url = object["url"]?.stringValue {
+                if node.isExtension, let url = object["url"]?.stringValue {
                     XMLEscaping.attribute("url", url, into: &output)
                 }
-                let hasChildren = object.keys.contains { $0 != "id" && !(key == "Extension" && $0 == "url") }
+                let hasChildren = object.keys.contains { $0 != "id" && !(node.isExtension && $0 == "url") }
                 if hasChildren {
                     output.append(UInt8(ascii: ">"))
                     try members(
@@ -145,12 +146,12 @@ private struct JSONToXML {
         _ name: String,
         value: JSON?,
         extensions: JSON?,
-        code: String,
+        type kind: ObjectNode.Slot.Kind,
         path: String,
         indent: Int,
         into output: inout [UInt8]
     ) throws(FHIRError) {
-        if code == "xhtml" {
+        if case .primitive(.xhtml) = kind {
             guard case .string(let text)? = value else { throw fail("the narrative must be a string", path: path) }
             try narrative(text, path: path, into: &output)
             return
@@ -166,7 +167,7 @@ private struct JSONToXML {
         case let other?: throw fail("\(name) must be a primitive value, found \(other.kindName)", path: path)
         }
         let extensionList = extensionObject?["extension"]?.arrayValue ?? []
-        guard !extensionList.isEmpty, let node = definitions.nodes["Extension"] else {
+        guard !extensionList.isEmpty, let node = definitions.node("Extension") else {
             output.append(contentsOf: "/>".utf8)
             return
         }

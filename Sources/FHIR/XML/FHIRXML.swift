@@ -49,7 +49,7 @@ private struct XMLToJSON {
         guard element.namespace == FHIRXML.namespace else {
             throw fail("<\(type)> is not in the FHIR namespace \(FHIRXML.namespace)", element, path: here)
         }
-        guard definitions.resourceType(named: type) != nil, let node = definitions.nodes[type] else {
+        guard definitions.resourceType(named: type) != nil, let node = definitions.node(type) else {
             throw fail("<\(type)> is not a FHIR R4 resource type", element, path: here)
         }
         var object = JSONObject()
@@ -77,7 +77,7 @@ private struct XMLToJSON {
         for (name, value) in element.attributes {
             if !isResourceRoot && name == "id" {
                 object["id"] = .string(value)
-            } else if node.key == "Extension" && name == "url" {
+            } else if node.isExtension && name == "url" {
                 object["url"] = .string(value)
             } else if name == "lang" || name == "schemaLocation" {
                 continue  // xml:lang and xsi:schemaLocation carry no FHIR content
@@ -104,7 +104,7 @@ private struct XMLToJSON {
                     "<\(name)> is in the namespace '\(childElement.namespace)', not FHIR's", childElement,
                     path: "\(path).\(name)")
             }
-            guard let slot = node.slots[name] else {
+            guard let slot = node.slot(named: name) else {
                 throw fail("unknown element <\(name)> in \(node.key)", childElement, path: "\(path).\(name)")
             }
             let position: Int
@@ -119,7 +119,7 @@ private struct XMLToJSON {
             let childPath = slot.element.isArray ? "\(path).\(name)[\(index)]" : "\(path).\(name)"
             switch slot.kind {
             case .primitive(let kind):
-                let (value, extensions) = try primitive(childElement, kind: kind, code: slot.type.code, path: childPath)
+                let (value, extensions) = try primitive(childElement, type: kind, path: childPath)
                 pending[position].values.append(value)
                 pending[position].extensions.append(extensions)
             case .resource:
@@ -129,10 +129,10 @@ private struct XMLToJSON {
                 }
                 pending[position].values.append(try resource(inner[0], path: childPath))
                 pending[position].extensions.append(nil)
-            case .complex(let key):
-                guard let childNode = definitions.nodes[key] else {
-                    throw fail("no definition for \(slot.type.code)", childElement, path: childPath)
-                }
+            case .unknown:
+                throw fail("no definition for \(slot.type.code)", childElement, path: childPath)
+            case .complex(let nodeIndex):
+                let childNode = definitions.nodeList[nodeIndex]
                 var childObject = JSONObject()
                 try members(
                     of: childElement, node: childNode, path: childPath, isResourceRoot: false, into: &childObject)
@@ -160,11 +160,10 @@ private struct XMLToJSON {
 
     mutating func primitive(
         _ element: XMLElement,
-        kind: PrimitiveJSONKind,
-        code: String,
+        type: PrimitiveType,
         path: String
     ) throws(FHIRError) -> (JSON?, JSON?) {
-        if code == "xhtml" {
+        if type == .xhtml {
             return (.string(narrative(element)), nil)
         }
         var value: JSON?
@@ -172,7 +171,7 @@ private struct XMLToJSON {
         for (name, text) in element.attributes {
             switch name {
             case "value":
-                switch kind {
+                switch type.jsonKind {
                 case .string: value = .string(text)
                 case .boolean:
                     guard text == "true" || text == "false" else {
@@ -198,7 +197,7 @@ private struct XMLToJSON {
                 }
             case .element(let childElement):
                 guard childElement.name == "extension", childElement.namespace == FHIRXML.namespace,
-                    let node = definitions.nodes["Extension"]
+                    let node = definitions.node("Extension")
                 else {
                     throw fail("<\(element.name)> may hold only <extension> elements", childElement, path: path)
                 }

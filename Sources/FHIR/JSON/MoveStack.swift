@@ -1,0 +1,52 @@
+/// A stack that hands its top elements out as an exact-size array by moving them, so building a
+/// container costs one allocation and no reference-count traffic. The parser's scratch space.
+final class MoveStack<Element> {
+    private var storage: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 64) {
+        self.capacity = capacity
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+
+    func push(_ element: consuming Element) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: storage, count: count)
+            storage.deallocate()
+            storage = grown
+            capacity *= 2
+        }
+        (storage + count).initialize(to: element)
+        count += 1
+    }
+
+    /// Whether any element from `base` up equals `element`.
+    func contains(_ element: Element, from base: Int) -> Bool where Element: Equatable {
+        for index in base..<count where storage[index] == element { return true }
+        return false
+    }
+
+    /// The elements from `base` up, moved out in order; the stack shrinks back to `base`.
+    func popArray(from base: Int) -> [Element] {
+        let length = count - base
+        let array = [Element](unsafeUninitializedCapacity: length) { buffer, initialized in
+            // Safe: the capacity asked for is `length`, and `length` elements are moved in.
+            buffer.baseAddress!.moveInitialize(from: storage + base, count: length)
+            initialized = length
+        }
+        count = base
+        return array
+    }
+
+    /// A copy of the elements from `base` up; the stack is unchanged.
+    func copyArray(from base: Int) -> [Element] {
+        Array(UnsafeBufferPointer(start: storage + base, count: count - base))
+    }
+}
