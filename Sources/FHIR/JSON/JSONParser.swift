@@ -176,6 +176,7 @@ private struct Reader {
         }
         let base = keyStack.count
         let valueBase = valueStack.count
+        var keyBloom: UInt64 = 0
         var seen: Set<String>? = nil
         while true {
             skipWhitespace()
@@ -186,8 +187,16 @@ private struct Reader {
             }
             let keyOffset = offset
             let key = try parseString()
+            // A bit per (length, first byte, last byte): keys whose bits differ cannot be equal, so the
+            // scan for a duplicate runs only on a collision.
+            let utf8 = key.utf8
+            let bit: UInt64 = 1 << ((utf8.count &* 31 &+ Int(utf8.first ?? 0) &* 7 &+ Int(utf8.last ?? 0)) & 63)
+            let mayRepeat = keyBloom & bit != 0
+            keyBloom |= bit
             if keyStack.count - base < 64 {
-                if keyStack.contains(key, from: base) { throw fail("duplicate key \"\(key)\"", at: keyOffset) }
+                if mayRepeat && keyStack.contains(key, from: base) {
+                    throw fail("duplicate key \"\(key)\"", at: keyOffset)
+                }
             } else {
                 if seen == nil { seen = Set(keyStack.copyArray(from: base)) }
                 if seen!.insert(key).inserted == false {  // Safe: set on the line above.
@@ -276,8 +285,8 @@ private struct Reader {
                 offset += 1
                 return String(decoding: slice, as: UTF8.self)
             }
-            if byte == UInt8(ascii: "\\") || byte >= 0x80 || byte < 0x20 { break }
-            offset += 1
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            offset += byte < 0x80 ? 1 : try validUTF8ScalarLength()
         }
         guard offset < buffer.count else { throw fail("unterminated string", at: start) }
         // Slow path: escapes or non-ASCII bytes.
@@ -296,7 +305,9 @@ private struct Reader {
                 throw fail(
                     "control character 0x\(String(byte, radix: 16, uppercase: true)) must be escaped in a string")
             case 0x80...:
-                try copyUTF8Scalar(into: &bytes)
+                let length = try validUTF8ScalarLength()
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[offset..<offset + length]))
+                offset += length
             default:
                 bytes.append(byte)
                 offset += 1
@@ -362,8 +373,9 @@ private struct Reader {
         return value
     }
 
-    /// Validates one multi-byte UTF-8 scalar at `offset` and copies it.
-    mutating func copyUTF8Scalar(into bytes: inout [UInt8]) throws(JSONFailure) {
+    /// The length of the valid multi-byte UTF-8 scalar at `offset`; invalid, overlong and surrogate
+    /// sequences are errors.
+    func validUTF8ScalarLength() throws(JSONFailure) -> Int {
         let lead = buffer[offset]
         let length: Int
         var minimum: UInt32
@@ -392,8 +404,7 @@ private struct Reader {
         }
         if scalar < minimum { throw fail("overlong UTF-8 sequence") }
         if scalar > 0x10FFFF || (scalar >= 0xD800 && scalar < 0xE000) { throw fail("invalid UTF-8 scalar") }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[offset..<offset + length]))
-        offset += length
+        return length
     }
 
     mutating func parseNumber() throws(JSONFailure) -> String {
