@@ -59,15 +59,6 @@ public final class FHIRDefinitions: Sendable {
             )
         }
 
-        var primitiveJSON: [String: PrimitiveJSONKind] = [:]
-        for (name, info) in document["primitives"]?.objectValue ?? JSONObject() {
-            switch info["json"]?.stringValue {
-            case "boolean": primitiveJSON[name] = .boolean
-            case "number": primitiveJSON[name] = .number
-            default: primitiveJSON[name] = .string
-            }
-        }
-
         var types: [String: TypeDefinition] = [:]
         for entry in typeList {
             guard let name = entry["name"]?.stringValue, let kindText = entry["kind"]?.stringValue else { continue }
@@ -83,8 +74,7 @@ public final class FHIRDefinitions: Sendable {
                 kind: kind,
                 isAbstract: entry["abstract"]?.boolValue ?? false,
                 base: entry["base"]?.stringValue,
-                elements: elements,
-                primitiveJSON: primitiveJSON[name]
+                elements: elements
             )
         }
         self.types = types
@@ -234,8 +224,6 @@ public struct TypeDefinition: Sendable {
     public let base: String?
     /// The snapshot's elements, in definition order.
     public let elements: [ElementDefinition]
-    /// How a value of this primitive type is written in JSON; `nil` for other kinds.
-    let primitiveJSON: PrimitiveJSONKind?
 }
 
 /// How a primitive type's value is written in JSON.

@@ -18,7 +18,7 @@ extension ValidationRun {
         var currentFullURL: String?
         var pending: [PendingReference] = []
 
-        init(bundle: JSONObject, definitions: FHIRDefinitions) {
+        init(bundle: JSONObject) {
             for entry in bundle["entry"]?.arrayValue ?? [] {
                 guard let type = entry["resource"]?["resourceType"]?.stringValue else { continue }
                 if let fullURL = entry["fullUrl"]?.stringValue { typesByFullURL[fullURL] = type }

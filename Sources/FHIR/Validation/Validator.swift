@@ -116,7 +116,7 @@ struct ValidationRun {
 
         resourceScopes.append(ResourceScope(type: resourceType, isContained: isContained))
         let isBundle = resourceType == "Bundle"
-        if isBundle { bundleScopes.append(BundleScope(bundle: object, definitions: definitions)) }
+        if isBundle { bundleScopes.append(BundleScope(bundle: object)) }
 
         if isContained { checkContainedResource(object) }
         validateObject(object, node: node, isResourceRoot: true)
