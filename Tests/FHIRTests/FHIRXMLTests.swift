@@ -115,12 +115,25 @@ import Testing
         }
     }
 
-    /// Inputs the fuzzer found; each once broke the promise that what Ferry writes reads back the same.
-    @Test(arguments: ["xml-narrative-namespace-spacing.xml"])
-    func fuzzerFindingsRoundTrip(_ name: String) throws {
-        let url = TestSupport.packageRoot.appendingPathComponent("Tests/FHIRTests/Regressions/\(name)")
-        let resource = try xml.read([UInt8](Data(contentsOf: url)))
+    /// Inputs the fuzzer found, each of which once broke the promise that what Ferry writes reads back the same.
+    func regression(_ name: String) throws -> [UInt8] {
+        [UInt8](
+            try Data(contentsOf: TestSupport.packageRoot.appendingPathComponent("Tests/FHIRTests/Regressions/\(name)")))
+    }
+
+    @Test func fuzzerFindingNarrativeNamespaceSpacingRoundTrips() throws {
+        let resource = try xml.read(regression("xml-narrative-namespace-spacing.xml"))
         #expect(try xml.read(xml.write(resource)) == resource)
+    }
+
+    @Test func fuzzerFindingQualifiedNameWithColonsIsRejectedWithItsLocation() throws {
+        let bytes = try regression("xml-qualified-name-colons.xml")
+        #expect {
+            try xml.read(bytes)
+        } throws: { error in
+            guard let error = error as? FHIRError else { return false }
+            return error.message.contains("not a valid qualified name") && error.line != nil
+        }
     }
 
     @Test func aDuplicatedNamespaceDeclarationIsAnError() {

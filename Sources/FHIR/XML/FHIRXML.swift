@@ -164,6 +164,10 @@ private struct XMLToJSON {
         path: String
     ) throws(FHIRError) -> (JSON?, JSON?) {
         if type == .xhtml {
+            guard element.namespace == FHIRXML.xhtmlNamespace else {
+                throw fail(
+                    "the narrative <div> must be in the XHTML namespace \(FHIRXML.xhtmlNamespace)", element, path: path)
+            }
             return (.string(narrative(element)), nil)
         }
         var value: JSON?

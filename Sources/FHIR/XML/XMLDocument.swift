@@ -171,6 +171,25 @@ private struct XMLReader {
             !(buffer[offset] >= UInt8(ascii: "0") && buffer[offset] <= UInt8(ascii: "9"))
         else { throw fail("a name was expected") }
         while offset < buffer.count, Self.isNameByte(buffer[offset]) { offset += 1 }
+        // Namespaces in XML: a name is `local` or `prefix:local`, one colon at most, neither part empty,
+        // and the local part starts like a name.
+        var colon: Int? = nil
+        for index in start..<offset where buffer[index] == UInt8(ascii: ":") {
+            guard colon == nil, index > start, index + 1 < offset else {
+                throw fail(
+                    "'\(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<offset]), as: UTF8.self))' is not a valid qualified name",
+                    at: start)
+            }
+            colon = index
+        }
+        if let colon {
+            let first = buffer[colon + 1]
+            if first == UInt8(ascii: "-") || first == UInt8(ascii: ".")
+                || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
+            {
+                throw fail("a local name must not start with '-', '.' or a digit", at: colon + 1)
+            }
+        }
         return try text(start..<offset)
     }
 
