@@ -22,7 +22,6 @@ package struct DefinitionsCompiler {
             let kind = name.prefix { $0 != "-" }
             guard
                 ["StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter", "package.json"].contains(kind)
-                    || name == "package.json"
             else { continue }
             let path = packageDirectory + "/" + name
             guard let data = manager.contents(atPath: path) else { throw FHIRError(.io, "cannot read \(path)") }

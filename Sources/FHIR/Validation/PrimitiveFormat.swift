@@ -138,7 +138,6 @@ package enum PrimitiveFormat {
         if negative { value = -value }
         if value < minimum { return minimum == 1 ? "must be at least 1" : "must not be below \(minimum)" }
         if value > Int64(Int32.max) { return "is beyond the 32-bit range" }
-        if negative && value == 0 && minimum == Int64(Int32.min) { return nil }
         return nil
     }
 
