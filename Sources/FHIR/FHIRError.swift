@@ -14,6 +14,10 @@ public struct FHIRError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let structure = Code(rawValue: "structure")
         /// The generated FHIR definitions could not be read.
         public static let definitions = Code(rawValue: "definitions")
+        /// A FHIRPath expression that is not well-formed.
+        public static let fhirpathSyntax = Code(rawValue: "fhirpath-syntax")
+        /// A FHIRPath expression that failed while evaluating (a type error, a collection where one item was needed).
+        public static let fhirpathEvaluation = Code(rawValue: "fhirpath-evaluation")
         /// A file could not be read.
         public static let io = Code(rawValue: "io")
         public var description: String { rawValue }

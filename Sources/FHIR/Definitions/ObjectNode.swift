@@ -38,6 +38,8 @@ final class ObjectNode: Sendable {
         let isChoice: Bool
         /// The UTF-8 length of `name`.
         let nameLength: Int
+        /// Whether the member holds a primitive (and may have a `_name` sibling).
+        let isPrimitive: Bool
 
         init(
             name: String,
@@ -56,6 +58,7 @@ final class ObjectNode: Sendable {
             self.isArray = element.isArray
             self.isChoice = element.isChoice
             self.nameLength = name.utf8.count
+            if case .primitive = kind { isPrimitive = true } else { isPrimitive = false }
             switch type.code {
             case "Reference": check = .reference
             case "Extension": check = .extensionRules
@@ -75,6 +78,8 @@ final class ObjectNode: Sendable {
     let elements: [ElementDefinition]
     /// Whether this is the node of `Extension` (whose `url` is an XML attribute).
     let isExtension: Bool
+    /// The names of choice elements without their type suffix (`value` for `value[x]`).
+    let choiceNames: [String]
     /// The slots' names and their UTF-8 lengths, side by side for a lookup that touches no slot object.
     private let names: [String]
     private let nameLengths: [Int]
@@ -84,6 +89,7 @@ final class ObjectNode: Sendable {
         self.slots = slots
         self.elements = elements
         self.isExtension = key == "Extension"
+        self.choiceNames = elements.filter(\.isChoice).map(\.name)
         self.names = slots.map(\.name)
         self.nameLengths = slots.map(\.nameLength)
     }

@@ -1,0 +1,111 @@
+import Foundation
+import Synchronization
+
+/// A FHIRPath expression compiled once: parsed, with its function calls resolved and the regular
+/// expressions of literal patterns built, ready to evaluate against any number of resources.
+public final class FHIRPathExpression: Sendable {
+    /// The expression as written.
+    public let text: String
+    let root: FHIRPathNode
+    /// Regular expressions of `matches`, `matchesFull` and `replaceMatches` whose pattern is a literal.
+    let regularExpressions: [String: NSRegularExpression]
+
+    /// Parses an expression; a malformed one throws an error naming the column.
+    public init(_ text: String) throws(FHIRError) {
+        self.text = text
+        var parser = try FHIRPathParser(text)
+        root = try parser.parse()
+        var patterns: [String: NSRegularExpression] = [:]
+        Self.collectPatterns(root, into: &patterns)
+        regularExpressions = patterns
+    }
+
+    private static func collectPatterns(_ node: FHIRPathNode, into patterns: inout [String: NSRegularExpression]) {
+        switch node {
+        case .function(let target, let function, let arguments, _):
+            if let target { collectPatterns(target, into: &patterns) }
+            arguments.forEach { collectPatterns($0, into: &patterns) }
+            if function == .matches || function == .matchesFull || function == .replaceMatches,
+                case .literal(.string(let pattern))? = arguments.first
+            {
+                let source = function == .matchesFull ? "^(?:" + pattern + ")$" : pattern
+                patterns[source] = try? NSRegularExpression(pattern: source, options: [.dotMatchesLineSeparators])
+            }
+        case .member(let target?, _, _), .negate(let target, _), .typeTest(_, let target, _, _):
+            collectPatterns(target, into: &patterns)
+        case .indexer(let left, let right, _), .binary(_, let left, let right, _):
+            collectPatterns(left, into: &patterns)
+            collectPatterns(right, into: &patterns)
+        default:
+            break
+        }
+    }
+
+    /// Evaluates the expression with `resource` as `%resource`, `%context` and the initial focus.
+    public func evaluate(
+        on resource: JSON,
+        definitions: FHIRDefinitions,
+        environment: FHIRPathEnvironment = FHIRPathEnvironment()
+    ) throws(FHIRError) -> [FHIRPathValue] {
+        let evaluator = FHIRPathEvaluator(
+            definitions: definitions, expression: self, environment: environment, context: [])
+        let focus = [evaluator.resourceElement(resource)]
+        return try evaluate(focus: focus, definitions: definitions, environment: environment)
+    }
+
+    /// Evaluates the expression on a collection (an element inside a resource, for an invariant).
+    public func evaluate(
+        focus: [FHIRPathValue],
+        resource: [FHIRPathValue]? = nil,
+        definitions: FHIRDefinitions,
+        environment: FHIRPathEnvironment = FHIRPathEnvironment()
+    ) throws(FHIRError) -> [FHIRPathValue] {
+        let evaluator = FHIRPathEvaluator(
+            definitions: definitions, expression: self, environment: environment, context: resource ?? focus)
+        return try evaluator.evaluate(root, focus, FHIRPathEvaluator.Scope())
+    }
+}
+
+/// What an evaluation may use besides the resource: variables, the root resource, the clock, a trace sink.
+public struct FHIRPathEnvironment: Sendable {
+    /// User variables, read as `%name`.
+    public var variables: [String: [FHIRPathValue]]
+    /// The outermost resource (a Bundle around the resource), read as `%rootResource` and used by `resolve()`.
+    public var rootResource: JSON?
+    /// The instant `now()`, `today()` and `timeOfDay()` report.
+    public var now: Date
+    /// In strict mode, a name that the definitions do not give the element is an error, not an empty result.
+    public var isStrict: Bool
+    /// Receives what `trace(name)` reports. Traced values can hold PHI: never send them to a log.
+    public var trace: (@Sendable (String, [FHIRPathValue]) -> Void)?
+
+    public init(
+        variables: [String: [FHIRPathValue]] = [:],
+        rootResource: JSON? = nil,
+        now: Date = Date(),
+        isStrict: Bool = false,
+        trace: (@Sendable (String, [FHIRPathValue]) -> Void)? = nil
+    ) {
+        self.variables = variables
+        self.rootResource = rootResource
+        self.now = now
+        self.isStrict = isStrict
+        self.trace = trace
+    }
+}
+
+/// Compiles expressions once and keeps them: the validator's invariants and the store's search
+/// parameters are evaluated thousands of times per second from a few hundred distinct texts.
+public final class FHIRPathCache: Sendable {
+    private let compiled = Mutex<[String: Result<FHIRPathExpression, FHIRError>]>([:])
+
+    public init() {}
+
+    /// The compiled expression for `text`, compiling it on first use.
+    public func expression(_ text: String) throws(FHIRError) -> FHIRPathExpression {
+        if let cached = compiled.withLock({ $0[text] }) { return try cached.get() }
+        let result = Result { () throws(FHIRError) in try FHIRPathExpression(text) }
+        compiled.withLock { $0[text] = result }
+        return try result.get()
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// A FHIRPath Decimal: an exact decimal value and the number of digits after the point it carries
+/// (`1.50` has scale 2), so that output, equivalence and `precision()` follow what was written.
+public struct FHIRPathDecimal: Sendable, Hashable {
+    public var value: Decimal
+    /// Digits after the decimal point.
+    public var scale: Int
+    /// A zero that came from a negative value (`-0.0`), which `Decimal` cannot hold.
+    var isNegativeZero = false
+
+    public init(_ value: Decimal, scale: Int) {
+        self.value = value
+        self.scale = max(0, scale)
+    }
+
+    public init(_ integer: Int) {
+        self.init(Decimal(integer), scale: 0)
+    }
+
+    /// Parses decimal text as FHIR and FHIRPath write it: optional sign, digits, optional fraction.
+    public init?(text: String) {
+        var bytes = Substring(text).utf8[...]
+        if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        guard let first = bytes.first, first >= 0x30 && first <= 0x39 else { return nil }
+        var scale = 0
+        var seenPoint = false
+        var digits = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { return nil }
+                seenPoint = true
+            } else if byte >= 0x30 && byte <= 0x39 {
+                digits += 1
+                if seenPoint { scale += 1 }
+            } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                // JSON numbers may carry an exponent; FHIR decimals keep it as written.
+                guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+                self.init(value, scale: max(0, -value.exponent))
+                return
+            } else {
+                return nil
+            }
+        }
+        guard digits <= 38, !(seenPoint && scale == 0),
+            let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        else { return nil }
+        self.init(value, scale: scale)
+    }
+
+    /// The value rounded half away from zero to `scale` digits after the point.
+    static func rounded(_ value: Decimal, scale: Int, mode: NSDecimalNumber.RoundingMode = .plain) -> Decimal {
+        var input = value
+        var output = Decimal()
+        NSDecimalRound(&output, &input, scale, mode)
+        return output
+    }
+
+    /// The value written with exactly `scale` digits after the point (`1.50`, `0.33333333`).
+    public var text: String {
+        let rounded = Self.rounded(value, scale: scale)
+        var text = NSDecimalNumber(decimal: rounded).description(withLocale: Locale(identifier: "en_US_POSIX"))
+        if text == "NaN" { return text }
+        let fraction = text.firstIndex(of: ".").map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
+        if fraction < scale {
+            if fraction == 0 { text += "." }
+            text += String(repeating: "0", count: scale - fraction)
+        }
+        if rounded.isZero, isNegativeZero || value < 0, !text.hasPrefix("-") { text = "-" + text }
+        return text
+    }
+
+    /// Whether the two are equal once rounded to the lesser scale of the two.
+    func isEquivalent(to other: FHIRPathDecimal) -> Bool {
+        let scale = min(self.scale, other.scale)
+        return Self.rounded(value, scale: scale) == Self.rounded(other.value, scale: scale)
+    }
+
+    func adding(_ other: FHIRPathDecimal) -> FHIRPathDecimal {
+        FHIRPathDecimal(value + other.value, scale: max(scale, other.scale))
+    }
+
+    func subtracting(_ other: FHIRPathDecimal) -> FHIRPathDecimal {
+        FHIRPathDecimal(value - other.value, scale: max(scale, other.scale))
+    }
+
+    func multiplying(by other: FHIRPathDecimal) -> FHIRPathDecimal {
+        FHIRPathDecimal(value * other.value, scale: min(scale + other.scale, 16))
+    }
+
+    /// The quotient, with up to 8 digits after the point; `nil` for division by zero.
+    func dividing(by other: FHIRPathDecimal) -> FHIRPathDecimal? {
+        guard !other.value.isZero else { return nil }
+        let quotient = value / other.value
+        return FHIRPathDecimal(Self.rounded(quotient, scale: 8), scale: Self.naturalScale(of: quotient, limit: 8))
+    }
+
+    /// The number of digits after the point needed to write `value` exactly, up to `limit`.
+    static func naturalScale(of value: Decimal, limit: Int) -> Int {
+        let rounded = Self.rounded(value, scale: limit)
+        return min(limit, max(0, -rounded.exponent))
+    }
+
+    var doubleValue: Double { NSDecimalNumber(decimal: value).doubleValue }
+
+    /// A decimal from a computed `Double` (square roots, logarithms), kept to 8 digits after the point.
+    init?(double: Double) {
+        guard double.isFinite else { return nil }
+        let value = Self.rounded(Decimal(double), scale: 8)
+        self.init(value, scale: Self.naturalScale(of: value, limit: 8))
+    }
+}

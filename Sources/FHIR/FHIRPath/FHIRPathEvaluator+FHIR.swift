@@ -1,0 +1,173 @@
+import Foundation
+
+extension FHIRPathEvaluator {
+    /// The functions FHIR adds to FHIRPath: `extension`, `hasValue`, `getValue`, `resolve`, `memberOf`,
+    /// `conformsTo` and `htmlChecks`.
+    func callFHIRFunction(
+        _ function: FHIRPathFunction, on input: [FHIRPathValue], arguments: [FHIRPathNode],
+        focus: [FHIRPathValue], scope: Scope, at offset: Int
+    ) throws(FHIRError) -> [FHIRPathValue] {
+        func stringArgument() throws(FHIRError) -> String? {
+            let values = try evaluate(arguments[0], focus, scope)
+            guard let first = values.first else { return nil }
+            guard values.count == 1, case .string(let text) = first.system else {
+                throw failure("\(function.rawValue)() needs a string argument", at: offset)
+            }
+            return text
+        }
+        switch function {
+        case .combine:
+            return input + (try evaluate(arguments[0], focus, scope))
+        case .extension, .hasExtension:
+            guard let url = try stringArgument() else { return [] }
+            var extensions: [FHIRPathValue] = []
+            for case .element(let element) in input {
+                try appendChildren(of: element, named: "extension", to: &extensions, at: offset)
+            }
+            let matching = extensions.filter { item in
+                if case .element(let element) = item { return element.value["url"]?.stringValue == url }
+                return false
+            }
+            return function == .extension ? matching : [.boolean(!matching.isEmpty)]
+        case .hasValue:
+            guard input.count == 1, case .element(let element) = input[0], element.primitive != nil else {
+                return [.boolean(false)]
+            }
+            if case .null = element.value { return [.boolean(false)] }
+            return [.boolean(true)]
+        case .getValue:
+            guard input.count == 1, case .element(let element) = input[0], element.primitive != nil,
+                let value = element.systemValue
+            else { return [] }
+            return [value]
+        case .resolve:
+            return input.compactMap { resolve($0) }
+        case .memberOf:
+            guard let url = try stringArgument() else { return [] }
+            let canonical = url.split(separator: "|").first.map(String.init) ?? url
+            guard let valueSet = definitions.valueSets[canonical], valueSet.isExpanded else { return [] }
+            return input.compactMap { item in Self.isMember(item, of: valueSet).map { .boolean($0) } }
+        case .conformsTo:
+            guard let url = try stringArgument() else { return [] }
+            let prefix = "http://hl7.org/fhir/StructureDefinition/"
+            guard url.hasPrefix(prefix), definitions.types[String(url.dropFirst(prefix.count))] != nil else {
+                throw failure("conformsTo() knows the core profiles only, not \(url)", at: offset)
+            }
+            let type = FHIRPathTypeSpecifier(namespace: "FHIR", name: String(url.dropFirst(prefix.count)))
+            return input.map { .boolean(isType($0, type)) }
+        case .htmlChecks:
+            return input.map { item in
+                guard case .element(let element) = item, case .string(let xhtml) = element.value else {
+                    return .boolean(false)
+                }
+                return .boolean(Self.isSafeNarrative(xhtml))
+            }
+        default:
+            throw failure("\(function.rawValue)() is not available here", at: offset)
+        }
+    }
+
+    // MARK: - resolve()
+
+    /// The resource a reference points to: a contained resource (`#id`), an entry of the Bundle being
+    /// evaluated (by `fullUrl` or `Type/id`), or, for a reference that names its type, a stub of that
+    /// type so that `resolve() is Patient` can be answered without the target.
+    private func resolve(_ item: FHIRPathValue) -> FHIRPathValue? {
+        let reference: String
+        switch item {
+        case .element(let element):
+            if case .object(let object) = element.value {
+                guard let text = object["reference"]?.stringValue else { return nil }
+                reference = text
+            } else if case .string(let text) = element.value {
+                reference = text
+            } else {
+                return nil
+            }
+        case .string(let text):
+            reference = text
+        default:
+            return nil
+        }
+        if reference.hasPrefix("#") {
+            let id = String(reference.dropFirst())
+            for case .element(let element) in context {
+                if id.isEmpty { return .element(element) }
+                for contained in element.value["contained"]?.arrayValue ?? [] where contained["id"]?.stringValue == id {
+                    return resourceElement(contained)
+                }
+            }
+            return nil
+        }
+        if let bundle = environment.rootResource, bundle["resourceType"]?.stringValue == "Bundle" {
+            for entry in bundle["entry"]?.arrayValue ?? [] {
+                guard let resource = entry["resource"] else { continue }
+                if entry["fullUrl"]?.stringValue == reference { return resourceElement(resource) }
+                if let type = resource["resourceType"]?.stringValue, let id = resource["id"]?.stringValue,
+                    reference == "\(type)/\(id)" || reference.hasSuffix("/\(type)/\(id)")
+                {
+                    return resourceElement(resource)
+                }
+            }
+        }
+        let parts = reference.split(separator: "/").map(String.init)
+        for position in parts.indices.reversed() where position + 1 < parts.count {
+            let type = parts[position]
+            if definitions.resourceType(named: type) != nil, parts[position + 1] != "_history" {
+                return resourceElement(["resourceType": .string(type), "id": .string(parts[position + 1])])
+            }
+        }
+        return nil
+    }
+
+    // MARK: - memberOf()
+
+    private static func isMember(_ item: FHIRPathValue, of valueSet: ValueSetExpansion) -> Bool? {
+        if let code = item.stringValue { return valueSet.codes.contains(code) }
+        guard case .element(let element) = item, case .object(let object) = element.value else { return nil }
+        func codingIsMember(_ coding: JSON) -> Bool {
+            guard let code = coding["code"]?.stringValue else { return false }
+            guard let system = coding["system"]?.stringValue else { return valueSet.codes.contains(code) }
+            return valueSet.codings.contains(system + "|" + code)
+        }
+        if let codings = object["coding"]?.arrayValue { return codings.contains(where: codingIsMember) }
+        if object["code"] != nil { return codingIsMember(element.value) }
+        return nil
+    }
+
+    // MARK: - htmlChecks()
+
+    private static let allowedNarrativeElements: Set<String> = [
+        "a", "abbr", "acronym", "b", "big", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+        "dfn", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre",
+        "q", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+        "tt", "ul", "var", "address", "bdo", "del", "ins", "kbd", "s", "strike", "u", "center", "font", "map", "area",
+    ]
+
+    /// Whether narrative XHTML is well-formed, rooted in an XHTML `div`, uses only the basic formatting
+    /// elements FHIR allows, and has no scripts, event handlers or active content.
+    static func isSafeNarrative(_ xhtml: String) -> Bool {
+        let bytes = Array(xhtml.utf8)
+        let root: XMLElement? = bytes.withUnsafeBufferPointer { buffer in
+            try? XMLParser(maxBytes: 16 * 1024 * 1024, maxDepth: 64).parse(buffer)
+        }
+        guard let root, root.name == "div", root.namespace == FHIRXML.xhtmlNamespace else { return false }
+        var pending = [root]
+        while let element = pending.popLast() {
+            guard element.namespace == FHIRXML.xhtmlNamespace, allowedNarrativeElements.contains(element.name) else {
+                return false
+            }
+            for attribute in element.attributes {
+                let name = attribute.name.lowercased()
+                if name.hasPrefix("on") { return false }
+                if name == "href" || name == "src",
+                    attribute.value.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("javascript:")
+                {
+                    return false
+                }
+            }
+            for case .element(let inner) in element.children { pending.append(inner) }
+        }
+        return true
+    }
+}

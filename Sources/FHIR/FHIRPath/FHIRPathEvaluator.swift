@@ -1,0 +1,329 @@
+import Foundation
+
+/// Walks a parsed expression over a collection; one evaluator per evaluation.
+struct FHIRPathEvaluator {
+    let definitions: FHIRDefinitions
+    let expression: FHIRPathExpression
+    let environment: FHIRPathEnvironment
+    /// The resource the expression was evaluated on, as `%resource` and `%context` see it.
+    let context: [FHIRPathValue]
+
+    /// `$this`, `$index` and `$total` where a function iterates.
+    struct Scope {
+        var this: FHIRPathValue?
+        var index: Int?
+        var total: [FHIRPathValue]?
+    }
+
+    func failure(_ message: String, at offset: Int) -> FHIRError {
+        FHIRError(.fhirpathEvaluation, message, column: offset + 1, path: expression.text)
+    }
+
+    func evaluate(_ node: FHIRPathNode, _ focus: [FHIRPathValue], _ scope: Scope) throws(FHIRError) -> [FHIRPathValue] {
+        switch node {
+        case .empty:
+            return []
+        case .literal(let value):
+            return [value]
+        case .this:
+            return scope.this.map { [$0] } ?? focus
+        case .index:
+            return scope.index.map { [.integer($0)] } ?? []
+        case .total:
+            return scope.total ?? []
+        case .constant(let name, let offset):
+            return try constant(name, at: offset)
+        case .member(let target, let name, let offset):
+            if environment.isStrict { try checkStrictMember(target, name, at: offset) }
+            if let target {
+                let items = try evaluate(target, focus, scope)
+                return try children(of: items, named: name, isRoot: false, at: offset)
+            }
+            return try children(of: scope.this.map { [$0] } ?? focus, named: name, isRoot: true, at: offset)
+        case .function(let target, let function, let arguments, let offset):
+            let input =
+                try target.map { node throws(FHIRError) in try evaluate(node, focus, scope) }
+                ?? (scope.this.map { [$0] } ?? focus)
+            return try call(
+                function, target: target, on: input, arguments: arguments, focus: focus, scope: scope, at: offset)
+        case .indexer(let target, let indexNode, let offset):
+            let items = try evaluate(target, focus, scope)
+            let indexValue = try evaluate(indexNode, focus, scope)
+            guard !indexValue.isEmpty else { return [] }
+            guard indexValue.count == 1, case .integer(let index) = indexValue[0].system else {
+                throw failure("an index must be a single integer", at: offset)
+            }
+            return index >= 0 && index < items.count ? [items[index]] : []
+        case .negate(let operand, let offset):
+            let items = try evaluate(operand, focus, scope)
+            guard !items.isEmpty else { return [] }
+            guard items.count == 1 else {
+                throw failure("unary minus needs a single value, not \(items.count)", at: offset)
+            }
+            switch items[0].system {
+            case .integer(let value): return [.integer(-value)]
+            case .decimal(let value): return [.decimal(FHIRPathDecimal(-value.value, scale: value.scale))]
+            case .quantity(var quantity):
+                quantity.value.value = -quantity.value.value
+                return [.quantity(quantity)]
+            default:
+                throw failure(
+                    "unary minus applies to numbers and quantities, not \(Self.describe(items[0]))", at: offset)
+            }
+        case .binary(let op, let left, let right, let offset):
+            return try binary(op, left, right, focus: focus, scope: scope, at: offset)
+        case .typeTest(let isCast, let operand, let type, let offset):
+            let items = try evaluate(operand, focus, scope)
+            guard !items.isEmpty else { return [] }
+            guard items.count == 1 else {
+                throw failure("'\(isCast ? "as" : "is")' needs a single value, not \(items.count)", at: offset)
+            }
+            try checkKnown(type, at: offset)
+            if isCast { return isType(items[0], type, exactPrimitive: true) ? items : [] }
+            let matches = isType(items[0], type)
+            return [.boolean(matches)]
+        }
+    }
+
+    /// A word for an item in error messages: its type, never its content (which may be PHI).
+    static func describe(_ value: FHIRPathValue) -> String {
+        let info = value.typeInfo
+        return info.namespace == "System" ? info.name : "\(info.name) element"
+    }
+
+    // MARK: - Constants
+
+    private func constant(_ name: String, at offset: Int) throws(FHIRError) -> [FHIRPathValue] {
+        if let value = environment.variables[name] { return value }
+        switch name {
+        case "resource", "context": return context
+        case "rootResource": return environment.rootResource.map { [resourceElement($0)] } ?? context
+        case "ucum": return [.string("http://unitsofmeasure.org")]
+        case "sct": return [.string("http://snomed.info/sct")]
+        case "loinc": return [.string("http://loinc.org")]
+        default:
+            if name.hasPrefix("vs-") { return [.string("http://hl7.org/fhir/ValueSet/" + name.dropFirst(3))] }
+            if name.hasPrefix("ext-") {
+                return [.string("http://hl7.org/fhir/StructureDefinition/" + name.dropFirst(4))]
+            }
+            throw failure("%\(name) is not defined", at: offset)
+        }
+    }
+
+    // MARK: - Navigation
+
+    /// A resource as an element typed by its `resourceType`.
+    func resourceElement(_ json: JSON) -> FHIRPathValue {
+        let type = json["resourceType"]?.stringValue ?? "Resource"
+        return .element(
+            FHIRPathElement(value: json, typeName: type, node: definitions.nodeIndex[type] ?? -1, primitive: nil))
+    }
+
+    /// Members named `name` of every item; at the start of a path a type name selects the items of that type.
+    func children(
+        of items: [FHIRPathValue], named name: String, isRoot: Bool, at offset: Int
+    ) throws(FHIRError)
+        -> [FHIRPathValue]
+    {
+        var output: [FHIRPathValue] = []
+        var matchedType = false
+        if isRoot, let first = name.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
+            definitions.types[name] != nil
+        {
+            for item in items where isType(item, FHIRPathTypeSpecifier(namespace: "FHIR", name: name)) {
+                output.append(item)
+                matchedType = true
+            }
+            if matchedType { return output }
+            if environment.isStrict, !items.isEmpty {
+                throw failure("the context is \(Self.describe(items[0])), not \(name)", at: offset)
+            }
+        }
+        for item in items {
+            guard case .element(let element) = item else { continue }
+            try appendChildren(of: element, named: name, to: &output, at: offset)
+        }
+        return output
+    }
+
+    func appendChildren(
+        of element: FHIRPathElement, named name: String, to output: inout [FHIRPathValue], at offset: Int
+    )
+        throws(FHIRError)
+    {
+        guard case .object(let object) = element.value else {
+            // A primitive's id and extensions live in its `_name` object.
+            if let extras = element.extras, name == "extension" || name == "id", let member = extras[name] {
+                append(member, extras: nil, slot: nil, typeName: name == "id" ? "string" : "Extension", to: &output)
+            } else if environment.isStrict, element.primitive != nil, name != "extension", name != "id" {
+                throw failure("\(element.typeName) has no element \(name)", at: offset)
+            }
+            return
+        }
+        let node = element.node >= 0 ? definitions.nodeList[element.node] : nil
+        if let index = object.index(forKey: name) {
+            let slot = node?.slot(named: name)
+            if let slot, slot.isChoice, slot.element.name != name {
+                throw failure(
+                    "\(name) is not an element name; write \(slot.element.name).ofType(\(slot.type.code))", at: offset)
+            }
+            let value = object.values[index]
+            var extras: JSON?
+            if slot?.isPrimitive ?? !Self.isContainer(value) { extras = Self.extrasMember(of: object, for: name) }
+            append(value, extras: extras, slot: slot, typeName: nil, to: &output)
+            return
+        }
+        guard let node else { return }
+        if let slot = node.slot(named: name), slot.isPrimitive, let extras = Self.extrasMember(of: object, for: name) {
+            append(.null, extras: extras, slot: slot, typeName: nil, to: &output)
+            return
+        }
+        if node.choiceNames.contains(name) {
+            for (position, key) in object.keys.enumerated() where key.hasPrefix(name) {
+                guard let slot = node.slot(named: key), slot.element.name == name else { continue }
+                let extras = slot.isPrimitive ? Self.extrasMember(of: object, for: key) : nil
+                append(object.values[position], extras: extras, slot: slot, typeName: nil, to: &output)
+            }
+            return
+        }
+        if environment.isStrict, node.slot(named: name) == nil {
+            throw failure("\(element.typeName) has no element \(name)", at: offset)
+        }
+    }
+
+    private static func isContainer(_ value: JSON) -> Bool {
+        switch value {
+        case .object: true
+        case .array(let items): items.first.map(isContainer) ?? false
+        default: false
+        }
+    }
+
+    /// The `_name` member of an object, found without building the string `"_" + name`.
+    static func extrasMember(of object: JSONObject, for name: String) -> JSON? {
+        let length = name.utf8.count + 1
+        for (position, key) in object.keys.enumerated() where key.utf8.count == length && key.utf8.first == 0x5F {
+            if key.utf8.dropFirst().elementsEqual(name.utf8) { return object.values[position] }
+        }
+        return nil
+    }
+
+    /// Appends a member's value or values, typed by its slot.
+    func append(
+        _ value: JSON, extras: JSON?, slot: ObjectNode.Slot?, typeName: String?, to output: inout [FHIRPathValue]
+    ) {
+        if case .array(let items) = value {
+            let extrasItems = extras?.arrayValue
+            for (position, item) in items.enumerated() {
+                let itemExtras = extrasItems.flatMap { position < $0.count ? $0[position].objectValue : nil }
+                if case .null = item, itemExtras == nil { continue }
+                output.append(wrap(item, extras: itemExtras, slot: slot, typeName: typeName))
+            }
+        } else if case .null = value, case .array(let extrasItems) = extras {
+            for item in extrasItems {
+                guard let itemExtras = item.objectValue else { continue }
+                output.append(wrap(.null, extras: itemExtras, slot: slot, typeName: typeName))
+            }
+        } else {
+            output.append(wrap(value, extras: extras?.objectValue, slot: slot, typeName: typeName))
+        }
+    }
+
+    func wrap(_ value: JSON, extras: JSONObject?, slot: ObjectNode.Slot?, typeName: String?) -> FHIRPathValue {
+        if let slot {
+            switch slot.kind {
+            case .primitive(let primitive):
+                return .element(
+                    FHIRPathElement(
+                        value: value, extras: extras, typeName: slot.type.code, node: -1, primitive: primitive))
+            case .complex(let node):
+                return .element(FHIRPathElement(value: value, typeName: slot.type.code, node: node, primitive: nil))
+            case .resource:
+                return resourceElement(value)
+            case .unknown:
+                break
+            }
+        }
+        if let typeName, let node = definitions.nodeIndex[typeName] {
+            return .element(FHIRPathElement(value: value, typeName: typeName, node: node, primitive: nil))
+        }
+        switch value {
+        case .object(let object):
+            if object["resourceType"] != nil { return resourceElement(value) }
+            return .element(FHIRPathElement(value: value, typeName: typeName ?? "Element", node: -1, primitive: nil))
+        case .bool:
+            return .element(
+                FHIRPathElement(value: value, extras: extras, typeName: "boolean", node: -1, primitive: .boolean))
+        case .number(let text):
+            let isInteger = !text.contains(".")
+            return .element(
+                FHIRPathElement(
+                    value: value, extras: extras, typeName: isInteger ? "integer" : "decimal", node: -1,
+                    primitive: isInteger ? .integer : .decimal))
+        default:
+            return .element(
+                FHIRPathElement(
+                    value: value, extras: extras, typeName: typeName ?? "string", node: -1, primitive: .string))
+        }
+    }
+
+    // MARK: - Types
+
+    /// Whether an item is of the type or derives from it (`Age` is a `Quantity`, `Patient` a `DomainResource`).
+    ///
+    /// With `exactPrimitive` (for `as` and `ofType`), a FHIR primitive matches its own type only: a
+    /// `code` is a `string` for `is`, but `as(string)` does not select it, as the official tests expect.
+    func isType(_ item: FHIRPathValue, _ type: FHIRPathTypeSpecifier, exactPrimitive: Bool = false) -> Bool {
+        let info = item.typeInfo
+        if info.namespace == "System" {
+            guard type.namespace != "FHIR" else { return false }
+            return info.name == type.name
+        }
+        if type.namespace == "System" { return false }
+        if exactPrimitive, case .element(let element) = item, element.primitive != nil {
+            return info.name == type.name
+        }
+        var current: String? = info.name
+        while let name = current {
+            if name == type.name { return true }
+            current = definitions.types[name]?.base
+        }
+        return false
+    }
+
+    static let systemTypes: Set<String> = [
+        "Boolean", "Integer", "Decimal", "String", "Date", "DateTime", "Time", "Quantity",
+    ]
+
+    /// Throws for a type name that is neither a FHIR type nor a System type.
+    func checkKnown(_ type: FHIRPathTypeSpecifier, at offset: Int) throws(FHIRError) {
+        switch type.namespace {
+        case "System":
+            // An unknown System type is simply a type no value has (`Patient.is(System.Patient)` is false).
+            return
+        case "FHIR":
+            if definitions.types[type.name] != nil { return }
+        case nil:
+            if definitions.types[type.name] != nil || Self.systemTypes.contains(type.name) { return }
+        default:
+            break
+        }
+        let qualified = (type.namespace.map { $0 + "." } ?? "") + type.name
+        throw failure("\(qualified) is not a FHIR or System type", at: offset)
+    }
+
+    /// Strict mode's static check of a member after a cast: `(value as Period).unit` names no element of Period.
+    private func checkStrictMember(_ target: FHIRPathNode?, _ name: String, at offset: Int) throws(FHIRError) {
+        let typeName: String
+        switch target {
+        case .typeTest(isCast: true, _, let type, _)?: typeName = type.name
+        case .function(_, .as, let arguments, _)?, .function(_, .ofType, let arguments, _)?:
+            typeName = Self.typeSpecifier(arguments[0]).name
+        default: return
+        }
+        guard let node = definitions.node(typeName) else { return }
+        if node.slot(named: name) == nil, !node.choiceNames.contains(name) {
+            throw failure("\(typeName) has no element \(name)", at: offset)
+        }
+    }
+}
