@@ -368,7 +368,7 @@ import Testing
         let broken = try JSON(parsing: #"{"resourceType":"Patient","gender":"M","birthDate":"1970-02-30"}"#)
         #expect(TestSupport.validator.validate(broken).errors.count == 2)
         let fixed = try JSON(parsing: #"{"resourceType":"Patient","gender":"male","birthDate":"1970-02-28"}"#)
-        #expect(TestSupport.validator.validate(fixed).issues.isEmpty)
+        #expect(TestSupport.validator.validate(fixed).errors.isEmpty)
     }
 
     @Test func bundleReferencesResolveByFullURL() throws {
@@ -380,7 +380,7 @@ import Testing
                    "subject":{"reference":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"},"hasMember":[{"reference":"Observation/o1"}]},
                   "request":{"method":"PUT","url":"Observation/o1"}}]}
                 """#)
-        #expect(TestSupport.validator.validate(bundle).issues.isEmpty)
+        #expect(TestSupport.validator.validate(bundle).errors.isEmpty)
     }
 
     @Test func syntaxErrorsAreFatalWithLineAndColumn() {
@@ -401,6 +401,6 @@ import Testing
                  {"system":"http://example.org/local","code":"A"},
                  {"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}}
                 """#)
-        #expect(TestSupport.validator.validate(condition).issues.isEmpty)
+        #expect(TestSupport.validator.validate(condition).errors.isEmpty)
     }
 }

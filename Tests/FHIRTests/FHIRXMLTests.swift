@@ -50,7 +50,7 @@ import Testing
                  "managingOrganization":{"reference":"#o1"}}
                 """#)
         #expect(patient == expected)
-        #expect(TestSupport.validator.validate(patient).issues.isEmpty)
+        #expect(TestSupport.validator.validate(patient).errors.isEmpty)
     }
 
     struct HostileXML: Sendable, CustomTestStringConvertible {

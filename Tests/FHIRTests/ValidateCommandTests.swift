@@ -60,6 +60,6 @@ import Testing
         #expect(third["outcome"]?["issue"]?.arrayValue?.first?["expression"] == ["Observation.subject.reference"])
         let outcome = try #require(third["outcome"])
         #expect(
-            TestSupport.validator.validate(outcome).issues.isEmpty, "the OperationOutcome itself must be valid FHIR")
+            TestSupport.validator.validate(outcome).errors.isEmpty, "the OperationOutcome itself must be valid FHIR")
     }
 }

@@ -14,6 +14,8 @@ public final class FHIRDefinitions: Sendable {
     public let searchParameters: [SearchParameterDefinition]
     /// Where the definitions came from, e.g. `hl7.fhir.r4.core#4.0.1`.
     public let source: String
+    /// Each constraint's expression compiled, in the order of `constraints`.
+    let compiledConstraints: [Result<FHIRPathExpression, FHIRError>]
     /// Every object node: a type, or a backbone element path; slots refer to each other by index here.
     let nodeList: [ObjectNode]
     /// Index into `nodeList` by node key (a type name or a backbone element path).
@@ -49,7 +51,7 @@ public final class FHIRDefinitions: Sendable {
         }
         source = document["source"]?.stringValue ?? "unknown"
 
-        constraints = (document["constraints"]?.arrayValue ?? []).map { entry in
+        let constraints = (document["constraints"]?.arrayValue ?? []).map { entry in
             let fields = entry.arrayValue ?? []
             return Constraint(
                 key: fields.first?.stringValue ?? "",
@@ -57,6 +59,11 @@ public final class FHIRDefinitions: Sendable {
                 expression: fields.count > 2 ? fields[2].stringValue ?? "" : "",
                 human: fields.count > 3 ? fields[3].stringValue ?? "" : ""
             )
+        }
+
+        self.constraints = constraints
+        compiledConstraints = constraints.map { constraint in
+            Result { () throws(FHIRError) in try FHIRPathExpression(constraint.expression) }
         }
 
         var types: [String: TypeDefinition] = [:]
@@ -68,7 +75,9 @@ public final class FHIRDefinitions: Sendable {
                 case "resource": .resource
                 default: .complexType
                 }
-            let elements = (entry["elements"]?.arrayValue ?? []).map { Self.element(from: $0) }
+            let elements = (entry["elements"]?.arrayValue ?? []).map {
+                Self.element(from: $0, constraints: constraints)
+            }
             types[name] = TypeDefinition(
                 name: name,
                 kind: kind,
@@ -119,7 +128,7 @@ public final class FHIRDefinitions: Sendable {
         }
     }
 
-    private static func element(from entry: JSON) -> ElementDefinition {
+    private static func element(from entry: JSON, constraints: [Constraint]) -> ElementDefinition {
         let types = (entry["t"]?.arrayValue ?? []).map { type in
             ElementType(
                 code: type["c"]?.stringValue ?? "",
@@ -141,6 +150,7 @@ public final class FHIRDefinitions: Sendable {
             types: types,
             binding: binding,
             constraintIndices: (entry["k"]?.arrayValue ?? []).compactMap(\.intValue),
+            constraints: constraints,
             contentReference: entry["r"]?.stringValue,
             isSummary: entry["s"]?.boolValue ?? false,
             isModifier: entry["m"]?.boolValue ?? false
@@ -187,9 +197,15 @@ public final class FHIRDefinitions: Sendable {
                     }
                     let required =
                         child.binding.flatMap { $0.strength == "required" ? valueSets[$0.valueSet] : nil }
+                    var typeRoot: ElementDefinition?
+                    if case .complex = kind, let type = types[elementType.code], type.kind == .complexType,
+                        elementType.code != "BackboneElement", elementType.code != "Element"
+                    {
+                        typeRoot = type.elements.first
+                    }
                     return ObjectNode.Slot(
                         name: name, element: child, index: position, type: elementType, kind: kind,
-                        requiredValueSet: required)
+                        requiredValueSet: required, typeRoot: typeRoot)
                 }
                 if child.isChoice {
                     for elementType in child.types {
@@ -253,6 +269,8 @@ public final class ElementDefinition: Sendable {
     public let binding: Binding?
     /// Indices into `FHIRDefinitions.constraints`.
     public let constraintIndices: [Int]
+    /// The constraints the validator evaluates as FHIRPath: all but those it checks natively.
+    let interpretedConstraintIndices: [Int]
     /// `#Path` of the element whose definition this one reuses (e.g. `#Questionnaire.item`).
     public let contentReference: String?
     /// Whether the element is part of the summary view.
@@ -269,7 +287,7 @@ public final class ElementDefinition: Sendable {
 
     init(
         path: String, min: Int, max: Int?, types: [ElementType], binding: Binding?, constraintIndices: [Int],
-        contentReference: String?, isSummary: Bool, isModifier: Bool
+        constraints: [Constraint], contentReference: String?, isSummary: Bool, isModifier: Bool
     ) {
         self.path = path
         self.min = min
@@ -277,6 +295,9 @@ public final class ElementDefinition: Sendable {
         self.types = types
         self.binding = binding
         self.constraintIndices = constraintIndices
+        self.interpretedConstraintIndices = constraintIndices.filter { index in
+            index < constraints.count && !ValidationRun.nativeConstraintKeys.contains(constraints[index].key)
+        }
         self.contentReference = contentReference
         self.isSummary = isSummary
         self.isModifier = isModifier

@@ -40,6 +40,9 @@ final class ObjectNode: Sendable {
         let nameLength: Int
         /// Whether the member holds a primitive (and may have a `_name` sibling).
         let isPrimitive: Bool
+        /// The root element of the member's data type, whose invariants (`per-1` of `Period`) hold
+        /// wherever the type is used; `nil` for primitives, backbone elements and resources.
+        let typeRoot: ElementDefinition?
 
         init(
             name: String,
@@ -47,8 +50,10 @@ final class ObjectNode: Sendable {
             index: Int,
             type: ElementType,
             kind: Kind,
-            requiredValueSet: ValueSetExpansion?
+            requiredValueSet: ValueSetExpansion?,
+            typeRoot: ElementDefinition? = nil
         ) {
+            self.typeRoot = typeRoot
             self.name = name
             self.element = element
             self.index = index

@@ -76,6 +76,10 @@ public struct FHIRPathEnvironment: Sendable {
     public var now: Date
     /// In strict mode, a name that the definitions do not give the element is an error, not an empty result.
     public var isStrict: Bool
+    /// Lets `as(type)` filter a collection like `ofType(type)` instead of failing on more than one item.
+    /// The R4 core invariants rely on it (`dom-3` applies `descendants().as(canonical)`), so the validator
+    /// sets it; the FHIRPath specification, and so the default, makes it an error.
+    public var castsCollections: Bool
     /// Receives what `trace(name)` reports. Traced values can hold PHI: never send them to a log.
     public var trace: (@Sendable (String, [FHIRPathValue]) -> Void)?
 
@@ -84,12 +88,14 @@ public struct FHIRPathEnvironment: Sendable {
         rootResource: JSON? = nil,
         now: Date = Date(),
         isStrict: Bool = false,
+        castsCollections: Bool = false,
         trace: (@Sendable (String, [FHIRPathValue]) -> Void)? = nil
     ) {
         self.variables = variables
         self.rootResource = rootResource
         self.now = now
         self.isStrict = isStrict
+        self.castsCollections = castsCollections
         self.trace = trace
     }
 }

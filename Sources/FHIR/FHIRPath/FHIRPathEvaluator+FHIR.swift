@@ -145,7 +145,8 @@ extension FHIRPathEvaluator {
     ]
 
     /// Whether narrative XHTML is well-formed, rooted in an XHTML `div`, uses only the basic formatting
-    /// elements FHIR allows, and has no scripts, event handlers or active content.
+    /// elements FHIR allows, has no scripts, event handlers or active content, and shows something
+    /// (text or an image): R4 gives `txt-1` and `txt-2` both as `htmlChecks()`.
     static func isSafeNarrative(_ xhtml: String) -> Bool {
         let bytes = Array(xhtml.utf8)
         let root: XMLElement? = bytes.withUnsafeBufferPointer { buffer in
@@ -153,7 +154,9 @@ extension FHIRPathEvaluator {
         }
         guard let root, root.name == "div", root.namespace == FHIRXML.xhtmlNamespace else { return false }
         var pending = [root]
+        var hasContent = false
         while let element = pending.popLast() {
+            if element.name == "img" { hasContent = true }
             guard element.namespace == FHIRXML.xhtmlNamespace, allowedNarrativeElements.contains(element.name) else {
                 return false
             }
@@ -166,8 +169,13 @@ extension FHIRPathEvaluator {
                     return false
                 }
             }
-            for case .element(let inner) in element.children { pending.append(inner) }
+            for child in element.children {
+                switch child {
+                case .element(let inner): pending.append(inner)
+                case .text(let text): if !hasContent, text.contains(where: { !$0.isWhitespace }) { hasContent = true }
+                }
+            }
         }
-        return true
+        return hasContent
     }
 }

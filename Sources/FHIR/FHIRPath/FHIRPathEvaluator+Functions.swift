@@ -187,6 +187,11 @@ extension FHIRPathEvaluator {
         // MARK: Types
         case .is, .as:
             guard !input.isEmpty else { return [] }
+            if function == .as, environment.castsCollections, input.count > 1 {
+                let type = Self.typeSpecifier(arguments[0])
+                try checkKnown(type, at: offset)
+                return input.filter { isType($0, type, exactPrimitive: true) }
+            }
             guard input.count == 1 else {
                 throw failure("\(function.rawValue)() applies to a single item, not \(input.count)", at: offset)
             }

@@ -114,6 +114,10 @@ struct FHIRPathEvaluator {
 
     /// A resource as an element typed by its `resourceType`.
     func resourceElement(_ json: JSON) -> FHIRPathValue {
+        Self.resourceElement(json, definitions)
+    }
+
+    static func resourceElement(_ json: JSON, _ definitions: FHIRDefinitions) -> FHIRPathValue {
         let type = json["resourceType"]?.stringValue ?? "Resource"
         return .element(
             FHIRPathElement(value: json, typeName: type, node: definitions.nodeIndex[type] ?? -1, primitive: nil))

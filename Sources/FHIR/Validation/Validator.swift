@@ -6,22 +6,36 @@
 /// form, target types, contained `#id`, Bundle-internal `fullUrl` resolution); extensions; contained
 /// resources; and Bundles, entry by entry, with the rules of each Bundle type.
 public struct Validator: Sendable {
+    /// How the invariants (FHIRPath constraints) of the definitions are checked.
+    public enum InvariantMode: Sendable {
+        /// Every invariant, the hottest (`ele-1`, `ext-1`, `dom-*`, `bdl-*`) by native code with the same verdicts.
+        case native
+        /// Every invariant by the FHIRPath engine, the native checks of those rules set aside.
+        case interpreted
+        /// No invariants beyond the structural rules the validator checks anyway.
+        case off
+    }
+
     /// The definitions validated against.
     public let definitions: FHIRDefinitions
+    /// How invariants are checked.
+    public var invariantMode: InvariantMode
 
     /// Creates a validator over `definitions`.
-    public init(definitions: FHIRDefinitions) {
+    public init(definitions: FHIRDefinitions, invariants: InvariantMode = .native) {
         self.definitions = definitions
+        self.invariantMode = invariants
     }
 
     /// Creates a validator over the R4 definitions shipped with Ferry.
-    public init() throws(FHIRError) {
+    public init(invariants: InvariantMode = .native) throws(FHIRError) {
         self.definitions = try FHIRDefinitions.r4()
+        self.invariantMode = invariants
     }
 
     /// Validates a parsed resource.
     public func validate(_ resource: JSON) -> OperationOutcome {
-        var run = ValidationRun(definitions: definitions)
+        var run = ValidationRun(definitions: definitions, invariantMode: invariantMode)
         run.validateResource(resource, root: nil, isContained: false)
         return OperationOutcome(issues: run.issues)
     }
@@ -51,6 +65,7 @@ public struct Validator: Sendable {
 /// The state of one validation: issues found so far, where the walk is, and what references wait for resolution.
 struct ValidationRun {
     let definitions: FHIRDefinitions
+    let invariantMode: Validator.InvariantMode
     var issues: [OperationOutcome.Issue] = []
     var path = ValidationPath()
     /// The resources being walked, outermost first.
@@ -62,6 +77,8 @@ struct ValidationRun {
 
     struct ResourceScope {
         var type: String
+        /// The resource itself, as `%resource` in its invariants.
+        var resource: JSON
         var isContained: Bool
         /// Ids of the contained resources, with the location of each.
         var containedIDs: [(id: String, path: [ValidationPath.Segment], refersToContainer: Bool)] = []
@@ -71,8 +88,9 @@ struct ValidationRun {
         var refersToContainer = false
     }
 
-    init(definitions: FHIRDefinitions) {
+    init(definitions: FHIRDefinitions, invariantMode: Validator.InvariantMode = .native) {
         self.definitions = definitions
+        self.invariantMode = invariantMode
     }
 
     mutating func report(
@@ -80,8 +98,11 @@ struct ValidationRun {
         _ code: String,
         _ diagnostics: String,
         key: String? = nil,
-        at location: [ValidationPath.Segment]? = nil
+        at location: [ValidationPath.Segment]? = nil,
+        isNative: Bool = true
     ) {
+        // In interpreted mode the FHIRPath engine reports the rules that native code would.
+        if invariantMode == .interpreted, isNative, let key, Self.nativeConstraintKeys.contains(key) { return }
         let expression = location.map { ValidationPath(segments: $0).rendered } ?? path.rendered
         issues.append(
             .init(severity: severity, code: code, diagnostics: diagnostics, expression: expression, constraintKey: key))
@@ -114,12 +135,16 @@ struct ValidationRun {
         if root == nil { path.push(.root(Unmanaged.passUnretained(node))) }
         defer { if root == nil { path.pop() } }
 
-        resourceScopes.append(ResourceScope(type: resourceType, isContained: isContained))
+        resourceScopes.append(ResourceScope(type: resourceType, resource: value, isContained: isContained))
         let isBundle = resourceType == "Bundle"
         if isBundle { bundleScopes.append(BundleScope(bundle: object)) }
 
         if isContained { checkContainedResource(object) }
         validateObject(object, node: node, isResourceRoot: true)
+        if let rootElement = type.elements.first, !invariantIndices(of: rootElement).isEmpty {
+            checkInvariants(
+                invariantIndices(of: rootElement), on: FHIRPathEvaluator.resourceElement(value, definitions))
+        }
 
         if isBundle {
             let scope = bundleScopes.removeLast()
@@ -127,6 +152,8 @@ struct ValidationRun {
         }
         let scope = resourceScopes.removeLast()
         if isContained {
+            // dom-2 already forbids it, but a contained resource holding its own is checked like any other.
+            if !scope.containedIDs.isEmpty { checkContainedReferences(scope) }
             // A contained resource's local references belong to the resource that contains it.
             let last = resourceScopes.count - 1
             resourceScopes[last].localReferences.formUnion(scope.localReferences)
@@ -140,10 +167,15 @@ struct ValidationRun {
 
     // MARK: Objects
 
-    mutating func validateObject(_ object: JSONObject, node: ObjectNode, isResourceRoot: Bool = false) {
+    mutating func validateObject(
+        _ object: JSONObject, node: ObjectNode, isResourceRoot: Bool = false, isPrimitiveExtras: Bool = false
+    ) {
         if object.isEmpty {
             report(.error, "structure", "an object must have at least one member (ele-1)", key: "ele-1")
             return
+        }
+        if !isResourceRoot, !isPrimitiveExtras, object.count == 1, object.keys[0] == "id" {
+            report(.error, "invariant", "an element must have a value or children other than its id", key: "ele-1")
         }
         if !bundleScopes.isEmpty && node.key == "Bundle.entry" {
             bundleScopes[bundleScopes.count - 1].currentFullURL = object["fullUrl"]?.stringValue
@@ -263,6 +295,12 @@ struct ValidationRun {
                 return
             }
             validateObject(object, node: definitions.nodeList[nodeIndex])
+            let typeRoot = slot.typeRoot.map { invariantIndices(of: $0) } ?? []
+            let own = invariantIndices(of: slot.element)
+            if !own.isEmpty || !typeRoot.isEmpty {
+                checkInvariants(
+                    own + typeRoot.filter { !own.contains($0) }, on: fhirPathValue(value, slot: slot, node: nodeIndex))
+            }
             switch slot.check {
             case .none: break
             case .reference: checkReference(object, type: slot.type)
@@ -339,11 +377,21 @@ struct ValidationRun {
 
     /// Validates one primitive value with its extensions object; returns whether anything is there.
     mutating func validatePrimitiveValue(_ value: JSON?, extensions: JSON?, slot: ObjectNode.Slot) -> Bool {
+        if case .primitive(let type) = slot.kind, !invariantIndices(of: slot.element).isEmpty {
+            checkInvariants(
+                invariantIndices(of: slot.element),
+                on: fhirPathPrimitive(value, extensions: extensions, slot: slot, type: type))
+        }
         var hasExtensions = false
         if let extensions, extensions != .null {
             if case .object(let object) = extensions, let node = definitions.node("Element") {
-                validateObject(object, node: node)
+                validateObject(object, node: node, isPrimitiveExtras: true)
                 hasExtensions = true
+                if value == nil || value == .null, object.count == 1, object.keys[0] == "id" {
+                    report(
+                        .error, "invariant", "a primitive must have a value or extensions, not only an id", key: "ele-1"
+                    )
+                }
             } else {
                 report(
                     .error, "structure",
@@ -352,7 +400,9 @@ struct ValidationRun {
         }
         guard let value else {
             if !hasExtensions {
-                report(.error, "structure", "null is allowed only where the matching '_' item has an id or extensions")
+                report(
+                    .error, "structure", "null is allowed only where the matching '_' item has an id or extensions",
+                    key: "ele-1")
             }
             return hasExtensions
         }
@@ -375,7 +425,9 @@ struct ValidationRun {
             return true
         case (_, .null):
             if !hasExtensions {
-                report(.error, "structure", "null is allowed only where the matching '_' item has an id or extensions")
+                report(
+                    .error, "structure", "null is allowed only where the matching '_' item has an id or extensions",
+                    key: "ele-1")
             }
             return hasExtensions
         default:

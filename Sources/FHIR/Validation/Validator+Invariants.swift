@@ -1,0 +1,64 @@
+/// The invariants of the definitions, evaluated with Ferry's FHIRPath engine on every value of
+/// every element that carries them.
+extension ValidationRun {
+    /// Constraints the validator checks natively, with the same verdicts as their FHIRPath (a test
+    /// evaluates both ways over every official example and broken resource): `ele-1` and `ext-1` apply
+    /// to every element and extension, and the `dom-*` and `bdl-*` rules need the whole resource or Bundle.
+    static let nativeConstraintKeys: Set<String> = [
+        "ele-1", "ext-1", "dom-2", "dom-3", "dom-4", "bdl-1", "bdl-2", "bdl-3", "bdl-4", "bdl-5", "bdl-7", "bdl-8",
+        "bdl-9", "bdl-10", "bdl-11", "bdl-12",
+    ]
+
+    /// Evaluates invariants (indices into the definitions' constraints) on one value of an element and
+    /// reports each that does not hold.
+    mutating func checkInvariants(_ indices: [Int], on value: FHIRPathValue) {
+        let focus = [value]
+        let resource = resourceScopes.last.map { [FHIRPathEvaluator.resourceElement($0.resource, definitions)] }
+        let environment = FHIRPathEnvironment(rootResource: resourceScopes.first?.resource, castsCollections: true)
+        for index in indices {
+            let constraint = definitions.constraints[index]
+            do {
+                let expression = try definitions.compiledConstraints[index].get()
+                let result = try expression.evaluate(
+                    focus: focus, resource: resource, definitions: definitions, environment: environment)
+                if result.count == 1, case .boolean(true) = result[0].system { continue }
+                if result.isEmpty { continue }
+                report(
+                    constraint.severity == .warning ? .warning : .error, "invariant", constraint.human,
+                    key: constraint.key, isNative: false)
+            } catch {
+                report(
+                    .warning, "invariant",
+                    "\(constraint.key) could not be evaluated: \(error.message) (column \(error.column ?? 0))",
+                    key: constraint.key, isNative: false)
+            }
+        }
+    }
+
+    /// The constraints of an element this run evaluates as FHIRPath (usually none: look before building a value).
+    @inline(__always)
+    func invariantIndices(of element: ElementDefinition) -> [Int] {
+        switch invariantMode {
+        case .native: element.interpretedConstraintIndices
+        case .interpreted: element.constraintIndices
+        case .off: []
+        }
+    }
+
+    /// A complex value as FHIRPath sees it, typed by its slot.
+    func fhirPathValue(_ value: JSON, slot: ObjectNode.Slot, node: Int) -> FHIRPathValue {
+        .element(FHIRPathElement(value: value, typeName: slot.type.code, node: node, primitive: nil))
+    }
+
+    /// A primitive value with its `_name` object, as FHIRPath sees it.
+    func fhirPathPrimitive(
+        _ value: JSON?, extensions: JSON?, slot: ObjectNode.Slot, type: PrimitiveType
+    )
+        -> FHIRPathValue
+    {
+        .element(
+            FHIRPathElement(
+                value: value ?? .null, extras: extensions?.objectValue, typeName: slot.type.code, node: -1,
+                primitive: type))
+    }
+}

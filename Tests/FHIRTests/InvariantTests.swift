@@ -1,0 +1,232 @@
+import FHIR
+import Foundation
+import Testing
+
+/// The invariants of the definitions, evaluated with the FHIRPath engine.
+@Suite struct InvariantTests {
+    static let interpreted = Validator(definitions: TestSupport.definitions, invariants: .interpreted)
+
+    /// Every input the equivalence check runs over: the official examples and the broken resources.
+    static func inputs() throws -> [(name: String, resource: JSON)] {
+        var inputs: [(String, JSON)] = []
+        for file in TestSupport.exampleFiles() {
+            inputs.append((file.lastPathComponent, try JSON(parsing: Data(contentsOf: file))))
+        }
+        for broken in BrokenResourceTests.cases {
+            if let resource = try? JSON(parsing: broken.json) { inputs.append((broken.rule, resource)) }
+        }
+        for extra in Self.nativeRuleProbes { inputs.append((extra, try JSON(parsing: extra))) }
+        return inputs
+    }
+
+    /// Resources aimed at the rules the validator checks natively, in the corners where a native
+    /// check could drift from the FHIRPath: objects holding only an id, extensions with both or neither.
+    static let nativeRuleProbes = [
+        ##"{"resourceType":"Patient","name":[{"id":"n1"}]}"##,
+        ##"{"resourceType":"Patient","_birthDate":{"id":"b1"}}"##,
+        ##"{"resourceType":"Patient","birthDate":"2000-01-01","_birthDate":{"id":"b1"}}"##,
+        ##"{"resourceType":"Patient","extension":[{"url":"http://x/a"}]}"##,
+        ##"{"resourceType":"Patient","extension":[{"url":"http://x/a","valueString":"v","extension":[{"url":"b","valueCode":"c"}]}]}"##,
+        ##"{"resourceType":"Patient","contained":[{"resourceType":"Patient","id":"c1","contained":[{"resourceType":"Patient","id":"c2"}]}],"link":[{"type":"seealso","other":{"reference":"#c1"}}]}"##,
+        ##"{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","meta":{"versionId":"2"}}],"managingOrganization":{"reference":"#o1"}}"##,
+        ##"{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1"}]}"##,
+        ##"{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1"},"search":{"mode":"match"}}]}"##,
+        ##"{"resourceType":"Bundle","type":"collection","total":1}"##,
+        ##"{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient"}}]}"##,
+        ##"{"resourceType":"Bundle","type":"document","entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1"}}]}"##,
+        ##"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1"}},{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1"}}]}"##,
+        ##"{"resourceType":"Bundle","type":"history","entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"2"},"request":{"method":"PUT","url":"Patient/2"},"response":{"status":"200"}}]}"##,
+    ]
+
+    /// The native checks of `ele-1`, `ext-1`, `dom-*` and `bdl-*` reach the same verdict as their
+    /// FHIRPath: for every input, the same rules are broken the same number of times.
+    @Test func nativeChecksAgreeWithTheFHIRPathOfTheirRules() throws {
+        let natives: Set<String> = [
+            "ele-1", "ext-1", "dom-2", "dom-3", "dom-4", "bdl-1", "bdl-2", "bdl-3", "bdl-4", "bdl-5", "bdl-7",
+            "bdl-8", "bdl-9", "bdl-10", "bdl-11", "bdl-12",
+        ]
+        var checked = 0
+        for (name, resource) in try Self.inputs() {
+            func keys(_ outcome: OperationOutcome) -> [String] {
+                outcome.issues.compactMap(\.constraintKey).filter(natives.contains).sorted()
+            }
+            let native = keys(TestSupport.validator.validate(resource))
+            let interpreted = keys(Self.interpreted.validate(resource))
+            #expect(native == interpreted, "\(name): native \(native), FHIRPath \(interpreted)")
+            checked += native.count
+        }
+        #expect(checked >= 15, "the probes must break the native rules, or the comparison shows nothing")
+    }
+}
+
+/// Resources that each break one invariant of the definitions, found by the FHIRPath engine.
+@Suite struct BrokenInvariantTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var key: String
+        var expression: String
+        var json: String
+        var testDescription: String { key }
+    }
+
+    static let observation = ##""resourceType":"Observation","status":"final","code":{"text":"t"}"##
+    static let medicationRequest =
+        ##""resourceType":"MedicationRequest","status":"active","intent":"order","medicationCodeableConcept":{"text":"m"},"subject":{"reference":"Patient/1"}"##
+    static let condition = ##""resourceType":"Condition","subject":{"reference":"Patient/1"}"##
+    static let allergy = ##""resourceType":"AllergyIntolerance","patient":{"reference":"Patient/1"}"##
+    static let appointment =
+        ##""resourceType":"Appointment","participant":[{"actor":{"reference":"Patient/1"},"status":"accepted"}]"##
+    static let loinc = ##"{"coding":[{"system":"http://loinc.org","code":"8480-6"}]}"##
+    static let verification = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+    static let allergyClinical = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+    static let conditionVerification = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+    static let conditionClinical = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+    static let cases: [Case] = [
+        Case(
+            key: "obs-6", expression: "Observation",
+            json: ##"{\##(observation),"valueString":"x","dataAbsentReason":{"text":"unknown"}}"##),
+        Case(
+            key: "obs-7", expression: "Observation",
+            json:
+                ##"{"resourceType":"Observation","status":"final","code":\##(loinc),"valueQuantity":{"value":1},"component":[{"code":\##(loinc),"valueQuantity":{"value":1}}]}"##
+        ),
+        Case(
+            key: "pat-1", expression: "Patient.contact[0]",
+            json: ##"{"resourceType":"Patient","contact":[{"gender":"male"}]}"##),
+        Case(
+            key: "per-1", expression: "Patient.name[0].period",
+            json:
+                ##"{"resourceType":"Patient","name":[{"family":"A","period":{"start":"2020-01-01","end":"2019-01-01"}}]}"##
+        ),
+        Case(
+            key: "qty-3", expression: "Observation.value.ofType(Quantity)",
+            json: ##"{\##(observation),"valueQuantity":{"value":1,"code":"mg"}}"##),
+        Case(
+            key: "att-1", expression: "Patient.photo[0]",
+            json: ##"{"resourceType":"Patient","photo":[{"data":"aGVsbG8="}]}"##),
+        Case(
+            key: "cpt-2", expression: "Patient.telecom[0]",
+            json: ##"{"resourceType":"Patient","telecom":[{"value":"555"}]}"##),
+        Case(
+            key: "dom-5", expression: "Patient",
+            json:
+                ##"{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"O","meta":{"security":[{"code":"R"}]}}],"managingOrganization":{"reference":"#o1"}}"##
+        ),
+        Case(
+            key: "ait-1", expression: "AllergyIntolerance",
+            json:
+                ##"{\##(allergy),"verificationStatus":{"coding":[{"system":"\##(verification)","code":"confirmed"}]}}"##
+        ),
+        Case(
+            key: "ait-2", expression: "AllergyIntolerance",
+            json:
+                ##"{\##(allergy),"verificationStatus":{"coding":[{"system":"\##(verification)","code":"entered-in-error"}]},"clinicalStatus":{"coding":[{"system":"\##(allergyClinical)","code":"active"}]}}"##
+        ),
+        Case(
+            key: "con-4", expression: "Condition",
+            json:
+                ##"{\##(condition),"abatementDateTime":"2020-01-01","clinicalStatus":{"coding":[{"system":"\##(conditionClinical)","code":"active"}]}}"##
+        ),
+        Case(
+            key: "con-5", expression: "Condition",
+            json:
+                ##"{\##(condition),"verificationStatus":{"coding":[{"system":"\##(conditionVerification)","code":"entered-in-error"}]},"clinicalStatus":{"coding":[{"system":"\##(conditionClinical)","code":"active"}]}}"##
+        ),
+        Case(
+            key: "tim-1", expression: "MedicationRequest.dosageInstruction[0].timing.repeat",
+            json: ##"{\##(medicationRequest),"dosageInstruction":[{"timing":{"repeat":{"duration":5}}}]}"##),
+        Case(
+            key: "tim-4", expression: "MedicationRequest.dosageInstruction[0].timing.repeat",
+            json:
+                ##"{\##(medicationRequest),"dosageInstruction":[{"timing":{"repeat":{"duration":-1,"durationUnit":"h"}}}]}"##
+        ),
+        Case(
+            key: "tim-6", expression: "MedicationRequest.dosageInstruction[0].timing.repeat",
+            json:
+                ##"{\##(medicationRequest),"dosageInstruction":[{"timing":{"repeat":{"periodMax":4,"periodUnit":"h"}}}]}"##
+        ),
+        Case(
+            key: "tim-8", expression: "MedicationRequest.dosageInstruction[0].timing.repeat",
+            json: ##"{\##(medicationRequest),"dosageInstruction":[{"timing":{"repeat":{"countMax":4}}}]}"##),
+        Case(
+            key: "rng-2", expression: "Observation.value.ofType(Range)",
+            json: ##"{\##(observation),"valueRange":{"low":{"value":10},"high":{"value":5}}}"##),
+        Case(
+            key: "rat-1", expression: "Observation.value.ofType(Ratio)",
+            json: ##"{\##(observation),"valueRatio":{"numerator":{"value":1}}}"##),
+        Case(
+            key: "app-2", expression: "Appointment",
+            json: ##"{\##(appointment),"status":"proposed","start":"2020-01-01T10:00:00Z"}"##),
+        Case(key: "app-3", expression: "Appointment", json: ##"{\##(appointment),"status":"booked"}"##),
+        Case(
+            key: "gol-1", expression: "Goal.target[0]",
+            json:
+                ##"{"resourceType":"Goal","lifecycleStatus":"active","description":{"text":"d"},"subject":{"reference":"Patient/1"},"target":[{"detailQuantity":{"value":5}}]}"##
+        ),
+        Case(key: "org-1", expression: "Organization", json: ##"{"resourceType":"Organization","active":true}"##),
+        Case(
+            key: "txt-1", expression: "Patient.text.div",
+            json:
+                ##"{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>alert(1)</script></div>"}}"##
+        ),
+        Case(
+            key: "age-1", expression: "Condition.onset.ofType(Age)",
+            json: ##"{\##(condition),"onsetAge":{"value":5,"unit":"years"}}"##),
+        Case(
+            key: "mdd-1", expression: "MedicationDispense",
+            json:
+                ##"{"resourceType":"MedicationDispense","status":"completed","medicationCodeableConcept":{"text":"m"},"whenPrepared":"2020-01-02T10:00:00Z","whenHandedOver":"2020-01-01T10:00:00Z"}"##
+        ),
+    ]
+
+    @Test(arguments: cases)
+    func theBrokenInvariantIsReportedWithItsKeyAndLocation(_ test: Case) throws {
+        let outcome = TestSupport.validator.validate(try JSON(parsing: test.json))
+        let broken = outcome.errors.filter { $0.constraintKey == test.key }
+        #expect(
+            !broken.isEmpty, "\(test.key) not reported: \(outcome.issues.map { "\($0.expression): \($0.diagnostics)" })"
+        )
+        #expect(broken.allSatisfy { $0.code == "invariant" && $0.expression == test.expression }, "\(broken)")
+        let others = outcome.errors.filter {
+            $0.constraintKey != test.key && !($0.constraintKey ?? "").hasPrefix("txt-")
+        }
+        #expect(
+            others.isEmpty,
+            "other errors: \(others.map { "\($0.constraintKey ?? "-") \($0.expression): \($0.diagnostics)" })")
+    }
+
+    @Test func theResourcesAreValidOnceTheInvariantHolds() throws {
+        let fixed = [
+            ##"{\##(Self.observation),"valueString":"x"}"##,
+            ##"{"resourceType":"Patient","contact":[{"gender":"male","name":{"family":"B"}}]}"##,
+            ##"{"resourceType":"Patient","name":[{"family":"A","period":{"start":"2019-01-01","end":"2020-01-01"}}]}"##,
+            ##"{\##(Self.observation),"valueQuantity":{"value":1,"code":"mg","system":"http://unitsofmeasure.org"}}"##,
+            ##"{\##(Self.appointment),"status":"proposed"}"##,
+            ##"{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Ann</p></div>"}}"##,
+        ]
+        for json in fixed {
+            let outcome = TestSupport.validator.validate(try JSON(parsing: json))
+            #expect(outcome.errors.isEmpty, "\(json): \(outcome.errors.map(\.diagnostics))")
+        }
+    }
+}
+
+@Suite struct NarrativeChecksTests {
+    @Test(arguments: [
+        ("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Ann <b>Lee</b></p></div>", true),
+        ("<div xmlns=\"http://www.w3.org/1999/xhtml\"><img src=\"#photo\"/></div>", true),
+        ("<div xmlns=\"http://www.w3.org/1999/xhtml\">   </div>", false),
+        ("<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x()</script></div>", false),
+        ("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p onclick=\"x()\">a</p></div>", false),
+        ("<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"javascript:x()\">a</a></div>", false),
+        ("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>unclosed</div>", false),
+        ("<div><p>no namespace</p></div>", false),
+        ("<p xmlns=\"http://www.w3.org/1999/xhtml\">not a div</p>", false),
+    ])
+    func htmlChecksAcceptsOnlySafeNarrative(_ xhtml: String, _ isSafe: Bool) throws {
+        let patient: JSON = ["resourceType": "Patient", "text": ["status": "generated", "div": .string(xhtml)]]
+        let result = try FHIRPathExpression("text.div.htmlChecks()").evaluate(
+            on: patient, definitions: TestSupport.definitions)
+        #expect(result == [.boolean(isSafe)])
+    }
+}
