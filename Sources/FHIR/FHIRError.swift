@@ -56,7 +56,11 @@ public struct FHIRError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var location: [String] = []
         if let file { location.append(file) }
-        if let line { location.append("line \(line)" + (column.map { ", column \($0)" } ?? "")) }
+        if let line {
+            location.append("line \(line)" + (column.map { ", column \($0)" } ?? ""))
+        } else if let column {
+            location.append("column \(column)")
+        }
         if let path { location.append(path) }
         let prefix = location.isEmpty ? "" : location.joined(separator: ": ") + ": "
         return "\(prefix)\(message) [\(code)]"

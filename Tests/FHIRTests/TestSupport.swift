@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import Testing
 
 /// Paths and shared fixtures for the FHIR tests.
 enum TestSupport {
@@ -28,5 +29,27 @@ enum TestSupport {
 
     static func parse(_ text: String) throws -> JSON {
         try JSON(parsing: text)
+    }
+
+    /// Runs the `ferry` binary built beside the test bundle.
+    static func ferry(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let folder =
+            Bundle.main.bundleURL.hasDirectoryPath
+            ? Bundle.main.bundleURL : Bundle.main.bundleURL.deletingLastPathComponent()
+        let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("ferry") }
+        let binary = try #require(
+            candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+            "ferry was not built beside the tests")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = TestSupport.packageRoot
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -75,6 +75,10 @@ struct FHIRPathEvaluator {
         case .typeTest(let isCast, let operand, let type, let offset):
             let items = try evaluate(operand, focus, scope)
             guard !items.isEmpty else { return [] }
+            if isCast, environment.castsCollections, items.count > 1 {
+                try checkKnown(type, at: offset)
+                return items.filter { isType($0, type, exactPrimitive: true) }
+            }
             guard items.count == 1 else {
                 throw failure("'\(isCast ? "as" : "is")' needs a single value, not \(items.count)", at: offset)
             }

@@ -411,3 +411,14 @@ extension FHIRPathQuantity {
         return result
     }
 }
+
+extension UCUMUnit {
+    /// The unit's dimension written in base units (`g.m-3`, `mol/L` becomes `mol.m-3`), `1` when dimensionless.
+    var baseUnitText: String {
+        let symbols = ["m", "g", "s", "mol", "K", "A", "cd", "mo", "[arb]"]
+        let parts = zip(symbols, dimension).compactMap { symbol, exponent -> String? in
+            exponent == 0 ? nil : (exponent == 1 ? symbol : "\(symbol)\(exponent)")
+        }
+        return parts.isEmpty ? "1" : parts.joined(separator: ".")
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+
+/// Computes the values a resource is indexed under, for one search parameter or for every search
+/// parameter of its type, by evaluating the parameters' FHIRPath expressions.
+///
+/// Composite and special parameters have no values of their own (composites are searched through
+/// their components' parameters); they extract nothing.
+public struct SearchParameterExtractor: Sendable {
+    public let definitions: FHIRDefinitions
+    private let cache = FHIRPathCache()
+
+    public init(definitions: FHIRDefinitions) {
+        self.definitions = definitions
+    }
+
+    /// The values of one parameter. `rootResource` is the Bundle around the resource, when there is one.
+    public func values(
+        of parameter: SearchParameterDefinition, in resource: JSON, rootResource: JSON? = nil
+    ) throws(FHIRError) -> [SearchValue] {
+        guard let text = parameter.expression, !text.isEmpty,
+            parameter.type != "composite", parameter.type != "special"
+        else { return [] }
+        let expression: FHIRPathExpression
+        do {
+            expression = try cache.expression(text)
+        } catch {
+            var located = error
+            located.message = "search parameter \(parameter.code): \(error.message)"
+            throw located
+        }
+        let environment = FHIRPathEnvironment(rootResource: rootResource ?? resource, castsCollections: true)
+        let items = try expression.evaluate(on: resource, definitions: definitions, environment: environment)
+        var values: [SearchValue] = []
+        for item in items { append(item, as: parameter.type, to: &values) }
+        return values
+    }
+
+    /// Every parameter of the resource's type with the values it extracts (parameters with none are left out).
+    public func index(
+        _ resource: JSON, rootResource: JSON? = nil
+    ) throws(FHIRError) -> [(
+        parameter: SearchParameterDefinition, values: [SearchValue]
+    )] {
+        guard let type = resource["resourceType"]?.stringValue else {
+            throw FHIRError(.structure, "the resource has no resourceType")
+        }
+        var entries: [(SearchParameterDefinition, [SearchValue])] = []
+        for parameter in definitions.searchParameters(for: type) {
+            let values = try values(of: parameter, in: resource, rootResource: rootResource)
+            if !values.isEmpty { entries.append((parameter, values)) }
+        }
+        return entries
+    }
+
+    // MARK: - Typing
+
+    private func append(_ item: FHIRPathValue, as type: String, to values: inout [SearchValue]) {
+        switch type {
+        case "token": appendToken(item, to: &values)
+        case "string": appendString(item, to: &values)
+        case "date": appendDate(item, to: &values)
+        case "reference": appendReference(item, to: &values)
+        case "quantity": appendQuantity(item, to: &values)
+        case "number":
+            switch item.system {
+            case .integer(let number): values.append(.number(Decimal(number), scale: 0))
+            case .decimal(let number): values.append(.number(number.value, scale: number.scale))
+            default: break
+            }
+        case "uri":
+            if let text = item.stringValue { values.append(.uri(text)) }
+        default:
+            break
+        }
+    }
+
+    private func appendToken(_ item: FHIRPathValue, to values: inout [SearchValue]) {
+        guard case .element(let element) = item else {
+            switch item {
+            case .boolean(let flag): values.append(.token(system: nil, code: flag ? "true" : "false", text: nil))
+            case .string(let text): values.append(.token(system: nil, code: text, text: nil))
+            default: break
+            }
+            return
+        }
+        let object = element.value.objectValue
+        switch element.typeName {
+        case "Coding":
+            values.append(Self.coding(element.value, text: nil))
+        case "CodeableConcept":
+            let text = object?["text"]?.stringValue
+            let codings = object?["coding"]?.arrayValue ?? []
+            for coding in codings { values.append(Self.coding(coding, text: text)) }
+            if codings.isEmpty, let text { values.append(.token(system: nil, code: nil, text: text)) }
+        case "Identifier":
+            values.append(
+                .token(
+                    system: object?["system"]?.stringValue, code: object?["value"]?.stringValue,
+                    text: object?["type"]?["text"]?.stringValue))
+        case "ContactPoint":
+            values.append(
+                .token(system: object?["system"]?.stringValue, code: object?["value"]?.stringValue, text: nil))
+        default:
+            switch element.value {
+            case .bool(let flag): values.append(.token(system: nil, code: flag ? "true" : "false", text: nil))
+            case .string(let text): values.append(.token(system: nil, code: text, text: nil))
+            case .number(let text): values.append(.token(system: nil, code: text, text: nil))
+            default: break
+            }
+        }
+    }
+
+    private static func coding(_ coding: JSON, text: String?) -> SearchValue {
+        .token(
+            system: coding["system"]?.stringValue, code: coding["code"]?.stringValue,
+            text: coding["display"]?.stringValue ?? text)
+    }
+
+    private func appendString(_ item: FHIRPathValue, to values: inout [SearchValue]) {
+        func add(_ text: String?) {
+            guard let text, !text.isEmpty else { return }
+            values.append(.string(text, normalized: SearchValue.normalize(text)))
+        }
+        guard case .element(let element) = item, case .object(let object) = element.value else {
+            add(item.stringValue)
+            return
+        }
+        let parts: [String]
+        switch element.typeName {
+        case "HumanName": parts = ["family", "given", "prefix", "suffix", "text"]
+        case "Address": parts = ["line", "city", "district", "state", "postalCode", "country", "text"]
+        default: parts = object.keys.filter { object[$0]?.stringValue != nil }
+        }
+        for part in parts {
+            switch object[part] {
+            case .string(let text)?: add(text)
+            case .array(let items)?: items.forEach { add($0.stringValue) }
+            default: break
+            }
+        }
+    }
+
+    private func appendDate(_ item: FHIRPathValue, to values: inout [SearchValue]) {
+        if case .element(let element) = item, case .object(let object) = element.value {
+            switch element.typeName {
+            case "Period":
+                let start = object["start"]?.stringValue.flatMap { Self.range(of: $0)?.low }
+                let end = object["end"]?.stringValue.flatMap { Self.range(of: $0)?.high }
+                if start != nil || end != nil { values.append(.date(low: start, high: end)) }
+            case "Timing":
+                for event in object["event"]?.arrayValue ?? [] {
+                    if let range = event.stringValue.flatMap(Self.range(of:)) {
+                        values.append(.date(low: range.low, high: range.high))
+                    }
+                }
+                if let bounds = object["repeat"]?["boundsPeriod"]?.objectValue {
+                    let start = bounds["start"]?.stringValue.flatMap { Self.range(of: $0)?.low }
+                    let end = bounds["end"]?.stringValue.flatMap { Self.range(of: $0)?.high }
+                    if start != nil || end != nil { values.append(.date(low: start, high: end)) }
+                }
+            default:
+                break
+            }
+            return
+        }
+        if case .temporal(let temporal) = item.system, let range = Self.range(of: temporal) {
+            values.append(.date(low: range.low, high: range.high))
+        }
+    }
+
+    /// The first and last instant a date, dateTime or instant text stands for, in UTC.
+    static func range(of text: String) -> (low: Date, high: Date)? {
+        FHIRPathTemporal(fhirDateTime: text, kind: .dateTime).flatMap(range(of:))
+    }
+
+    static func range(of temporal: FHIRPathTemporal) -> (low: Date, high: Date)? {
+        guard temporal.kind != .time,
+            case .temporal(let low)? = FHIRPathEvaluator.boundary(
+                of: .temporal(Self.asDateTime(temporal)), precision: 17, isHigh: false),
+            case .temporal(let high)? = FHIRPathEvaluator.boundary(
+                of: .temporal(Self.asDateTime(temporal)), precision: 17, isHigh: true)
+        else { return nil }
+        // A value without a zone is read as UTC (the migration writes every instant in UTC).
+        return (instant(low), instant(high))
+    }
+
+    private static func asDateTime(_ temporal: FHIRPathTemporal) -> FHIRPathTemporal {
+        var value = temporal
+        value.kind = .dateTime
+        if value.timeZoneOffset == nil { value.timeZoneOffset = 0 }
+        return value
+    }
+
+    private static func instant(_ value: FHIRPathTemporal) -> Date {
+        let days = FHIRPathTemporal.days(year: value.year, month: value.month, day: value.day)
+        let milliseconds =
+            ((days * 24 + value.hour) * 60 + value.minute - (value.timeZoneOffset ?? 0)) * 60_000 + value.second * 1000
+            + value.millisecond
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
+    private func appendReference(_ item: FHIRPathValue, to values: inout [SearchValue]) {
+        let text: String?
+        if case .element(let element) = item, case .object(let object) = element.value {
+            text = object["reference"]?.stringValue
+        } else {
+            text = item.stringValue
+        }
+        guard let text, !text.isEmpty else { return }
+        var type: String?
+        var id: String?
+        if !text.hasPrefix("#") {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            // `Patient/1`, `http://x/fhir/Patient/1`, `Patient/1/_history/2`.
+            var position = parts.count - 2
+            if parts.count >= 4, parts[parts.count - 2] == "_history" { position = parts.count - 4 }
+            if position >= 0, definitions.resourceType(named: parts[position]) != nil {
+                type = parts[position]
+                id = parts[position + 1]
+            }
+        }
+        values.append(.reference(text, type: type, id: id))
+    }
+
+    private func appendQuantity(_ item: FHIRPathValue, to values: inout [SearchValue]) {
+        guard case .element(let element) = item, case .object(let object) = element.value else {
+            if case .quantity(let quantity) = item.system {
+                values.append(
+                    .quantity(
+                        value: quantity.value.value, system: "http://unitsofmeasure.org", code: quantity.unit,
+                        unit: quantity.unit, canonical: Self.canonical(quantity.value.value, code: quantity.unit)))
+            }
+            return
+        }
+        guard let text = object["value"]?.numberText, let number = FHIRPathDecimal(text: text) else { return }
+        let system = object["system"]?.stringValue
+        let code = object["code"]?.stringValue
+        let canonical =
+            system == "http://unitsofmeasure.org" ? code.flatMap { Self.canonical(number.value, code: $0) } : nil
+        values.append(
+            .quantity(
+                value: number.value, system: system, code: code, unit: object["unit"]?.stringValue,
+                canonical: canonical))
+    }
+
+    private static func canonical(_ value: Decimal, code: String) -> SearchValue.CanonicalQuantity? {
+        guard let unit = UCUMUnit.parse(code), unit.special == nil else { return nil }
+        return SearchValue.CanonicalQuantity(value: value * unit.factor, unit: unit.baseUnitText)
+    }
+}

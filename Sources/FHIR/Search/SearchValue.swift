@@ -1,0 +1,32 @@
+import Foundation
+
+/// One value a resource is indexed under for a search parameter, typed by the parameter's type.
+public enum SearchValue: Sendable, Hashable {
+    /// A code with its system (`Coding`, `CodeableConcept`, `Identifier`, `ContactPoint`, `code`,
+    /// `boolean`, …); `text` holds the display or text that `:text` searches.
+    case token(system: String?, code: String?, text: String?)
+    /// A string as written and in the form searches compare (lower case, accents removed, spaces collapsed).
+    case string(String, normalized: String)
+    /// The instants a date stands for, both in UTC: `2020-03` is 2020-03-01T00:00:00.000Z to
+    /// 2020-03-31T23:59:59.999Z; a Period's open end is `nil`.
+    case date(low: Date?, high: Date?)
+    /// A reference as written, with the resource type and id when it names them.
+    case reference(String, type: String?, id: String?)
+    /// A quantity with its unit; `canonical` is the value in UCUM base units, for unit-aware searches.
+    case quantity(value: Decimal, system: String?, code: String?, unit: String?, canonical: CanonicalQuantity?)
+    /// A number with the precision it was written with (`1.50` searches as 1.495 to 1.505).
+    case number(Decimal, scale: Int)
+    case uri(String)
+
+    /// A quantity in UCUM base units: `5 mg` is 0.005 with unit `g`.
+    public struct CanonicalQuantity: Sendable, Hashable {
+        public var value: Decimal
+        public var unit: String
+    }
+
+    /// The folded form strings are searched by: lower case, diacritics removed, whitespace collapsed.
+    public static func normalize(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+}

@@ -1,0 +1,153 @@
+import FHIR
+import Foundation
+import Synchronization
+import Testing
+
+/// The engine beyond the official suite: error locations, the environment, UCUM, FHIR functions, the CLI.
+@Suite struct FHIRPathTests {
+    static let patient: JSON = [
+        "resourceType": "Patient", "id": "p1", "birthDate": "1980-05-17",
+        "name": [["use": "official", "family": "Lee", "given": ["Ann", "Marie"]]],
+        "contained": [["resourceType": "Organization", "id": "o1", "name": "Clinic"]],
+        "managingOrganization": ["reference": "#o1"],
+    ]
+
+    func evaluate(
+        _ text: String, on resource: JSON = patient, _ environment: FHIRPathEnvironment = .init()
+    ) throws
+        -> [FHIRPathValue]
+    {
+        try FHIRPathExpression(text).evaluate(
+            on: resource, definitions: TestSupport.definitions, environment: environment)
+    }
+
+    @Test(arguments: [
+        ("Patient.name.where(", 20, "expected an expression"),
+        ("Patient.name.frobnicate()", 14, "unknown function frobnicate()"),
+        ("Patient.name.substring()", 14, "substring() takes 1 to 2 arguments, not 0"),
+        ("Patient.name[0", 15, "expected ']'"),
+        ("'unterminated", 1, "the string is not closed"),
+        ("@2020-13-01", 1, "is not a valid date"),
+        ("1 + * 2", 5, "expected an expression"),
+        ("name /* open", 6, "the comment is not closed"),
+        ("$that", 1, "unknown special variable"),
+    ])
+    func malformedExpressionsNameTheColumn(_ text: String, _ column: Int, _ message: String) {
+        #expect {
+            _ = try FHIRPathExpression(text)
+        } throws: { error in
+            guard let error = error as? FHIRError else { return false }
+            return error.code == .fhirpathSyntax && error.column == column && error.message.contains(message)
+                && error.path == text
+        }
+    }
+
+    @Test func typeErrorsNameTheExpressionAndTheElement() {
+        #expect {
+            _ = try evaluate("Patient.birthDate < 'yesterday'")
+        } throws: { error in
+            guard let error = error as? FHIRError else { return false }
+            return error.code == .fhirpathEvaluation && error.column == 19
+                && error.message.contains("cannot compare date element with String")
+                && error.path == "Patient.birthDate < 'yesterday'"
+        }
+        #expect(throws: FHIRError.self) { try evaluate("Patient.name.given.single()") }
+        #expect(throws: FHIRError.self) { try evaluate("%unknown") }
+    }
+
+    @Test func environmentSuppliesVariablesResourceAndClock() throws {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let environment = FHIRPathEnvironment(variables: ["limit": [.integer(2)]], now: now)
+        #expect(try evaluate("Patient.name.given.count() = %limit", environment) == [.boolean(true)])
+        #expect(try evaluate("%resource.id").map(\.json) == ["p1"])
+        #expect(try evaluate("%ucum") == [.string("http://unitsofmeasure.org")])
+        #expect(try evaluate("today() > Patient.birthDate", environment) == [.boolean(true)])
+        #expect(try evaluate("now().toString().substring(0, 4)", environment) == [.string("2023")])
+    }
+
+    @Test func traceReportsToTheSinkAndPassesItsInputOn() throws {
+        let seen = Mutex<[String]>([])
+        let environment = FHIRPathEnvironment(trace: { name, values in
+            seen.withLock { $0.append("\(name):\(values.count)") }
+        })
+        #expect(try evaluate("Patient.name.given.trace('given').count()", environment) == [.integer(2)])
+        #expect(seen.withLock { $0 } == ["given:2"])
+    }
+
+    @Test(arguments: [
+        "1 'kg' = 1000 'g'", "1500 'mg' > 1 'g'", "100 'cm' = 1 'm'", "12 '[in_i]' = 1 '[ft_i]'",
+        "60 'min' = 1 'h'", "2 days = 48 'h'", "1 'L' = 1000 'mL'", "1 'g/dL' = 10 'g/L'",
+        "5 'mmol/L' > 4000 'umol/L'", "1 'mg/mL' = 1 'g/L'", "(1 'kg' = 1 'm').empty()",
+        "10 'mg' + 1 'g' = 1010 'mg'", "1 '[lb_av]' > 453 'g'",
+    ])
+    func ucumQuantitiesCompareAcrossUnits(_ expression: String) throws {
+        #expect(try evaluate(expression) == [.boolean(true)], "\(expression)")
+    }
+
+    @Test func resolveFindsContainedResourcesAndBundleEntries() throws {
+        #expect(try evaluate("managingOrganization.resolve().name").map(\.json) == ["Clinic"])
+        let bundle: JSON = [
+            "resourceType": "Bundle", "type": "collection",
+            "entry": [
+                ["fullUrl": "http://x/Patient/p1", "resource": Self.patient],
+                [
+                    "fullUrl": "http://x/Observation/o1",
+                    "resource": [
+                        "resourceType": "Observation", "status": "final", "code": ["text": "t"],
+                        "subject": ["reference": "Patient/p1"],
+                    ],
+                ],
+            ],
+        ]
+        let observation = try #require(bundle["entry"]?.arrayValue?[1]["resource"])
+        let environment = FHIRPathEnvironment(rootResource: bundle)
+        #expect(try evaluate("subject.resolve().birthDate", on: observation, environment).map(\.json) == ["1980-05-17"])
+        #expect(try evaluate("subject.resolve() is Patient", on: observation) == [.boolean(true)])
+    }
+
+    @Test func memberOfUsesTheExpandedRequiredValueSets() throws {
+        #expect(
+            try evaluate(
+                "Patient.gender.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')",
+                on: ["resourceType": "Patient", "gender": "other"]) == [.boolean(true)])
+        #expect(
+            try evaluate("'sideways'.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')") == [
+                .boolean(false)
+            ])
+    }
+
+    @Test func choiceElementsAreReachedByTheirElementName() throws {
+        let observation: JSON = [
+            "resourceType": "Observation", "status": "final", "code": ["text": "t"],
+            "valueQuantity": [
+                "value": .number("7.20"), "unit": "mmol/L", "system": "http://unitsofmeasure.org", "code": "mmol/L",
+            ],
+        ]
+        #expect(
+            try evaluate("Observation.value.ofType(Quantity).value", on: observation).map(\.json) == [.number("7.20")])
+        #expect(try evaluate("Observation.value > 7 'mmol/L'", on: observation) == [.boolean(true)])
+        #expect(throws: FHIRError.self) { try evaluate("Observation.valueQuantity", on: observation) }
+    }
+
+    @Test func cachedCompilationIsSharedAndErrorsAreKept() throws {
+        let cache = FHIRPathCache()
+        #expect(try cache.expression("name.given") === cache.expression("name.given"))
+        #expect(throws: FHIRError.self) { try cache.expression("name.(") }
+    }
+
+    @Test func commandPrintsTheResultCollection() throws {
+        let example = TestSupport.examplesFolder.appendingPathComponent("patient-example.json").path
+        let array = try TestSupport.ferry(["fhirpath", "Patient.name.where(use = 'official').given", example])
+        #expect(array.status == 0)
+        #expect(array.output.trimmingCharacters(in: .whitespacesAndNewlines) == #"["Peter","James"]"#)
+        let lines = try TestSupport.ferry(["fhirpath", "--lines", "Patient.name.given.count() | birthDate", example])
+        #expect(lines.output.split(separator: "\n") == ["5", "\"1974-12-25\""])
+        let broken = try TestSupport.ferry(["fhirpath", "Patient.name.where(", example])
+        #expect(broken.status == 1)
+        #expect(broken.output.contains("column 20"))
+        let failing = try TestSupport.ferry(["fhirpath", "Patient.name.given.single()", example])
+        #expect(failing.status == 1)
+        let missing = try TestSupport.ferry(["fhirpath", "name", "no-such-file.json"])
+        #expect(missing.status == 2)
+    }
+}
