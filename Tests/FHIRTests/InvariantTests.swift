@@ -1,4 +1,4 @@
-import FHIR
+@testable import FHIR
 import Foundation
 import Testing
 
@@ -37,6 +37,20 @@ import Testing
         ##"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1"}},{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1"}}]}"##,
         ##"{"resourceType":"Bundle","type":"history","entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"2"},"request":{"method":"PUT","url":"Patient/2"},"response":{"status":"200"}}]}"##,
     ]
+
+    @Test func everyConstraintAndSearchParameterCompilesWithItsTypesChecked() {
+        let definitions = TestSupport.definitions
+        for (constraint, compiled) in zip(definitions.constraints, definitions.compiledConstraints) {
+            #expect((try? compiled.get())?.hasVerifiedTypes == true, "\(constraint.key): \(constraint.expression)")
+        }
+        for parameter in definitions.searchParameters {
+            guard let expression = parameter.expression else { continue }
+            #expect(throws: Never.self, "\(parameter.url)") {
+                _ = try FHIRPathExpression(expression, definitions: definitions)
+            }
+        }
+        #expect(definitions.constraints.count > 200 && definitions.searchParameters.count > 1000)
+    }
 
     /// The native checks of `ele-1`, `ext-1`, `dom-*` and `bdl-*` reach the same verdict as their
     /// FHIRPath: for every input, the same rules are broken the same number of times.

@@ -41,8 +41,8 @@ let benchmarks: @Sendable () -> Void = {
         let lines = Corpus.lines(of: CorpusFiles.read(file))
         guard let validator, !lines.isEmpty else { continue }
         Benchmark(
-            "Parse + validate \(name)",
-            configuration: .init(scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 1_000_000)
+            "Parse + validate \(name) (all invariants)",
+            configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(5), maxIterations: 10_000)
         ) { benchmark in
             for iteration in benchmark.scaledIterations {
                 let line = lines[iteration % lines.count]
@@ -60,5 +60,59 @@ let benchmarks: @Sendable () -> Void = {
         let data = try FHIRDefinitions.shippedDocument()
         benchmark.startMeasurement()
         blackHole(try FHIRDefinitions(compactDocument: data))
+    }
+
+    fhirPathBenchmarks()
+}
+
+/// FHIRPath: the same expressions on the same resources as the fhirpathpy peer, and the cost of invariants in validation.
+let fhirPathBenchmarks: @Sendable () -> Void = {
+    guard let definitions = try? FHIRDefinitions.r4() else { return }
+    let workload = FHIRPathWorkload.read()
+    func parsed(_ file: String) -> [JSON] {
+        Corpus.lines(of: CorpusFiles.read(file)).prefix(2000).compactMap { try? JSON(parsing: $0) }
+    }
+    let patients = parsed("patients.ndjson")
+    let observations = parsed("observations.ndjson")
+    let alternating = zip(patients, observations).flatMap { [$0, $1] }
+    let environment = FHIRPathEnvironment(castsCollections: true)
+
+    for (label, texts, resources) in [
+        ("Patient invariants", workload.patient, patients),
+        ("Observation invariants", workload.observation, observations),
+        ("10 search-parameter expressions", workload.search, alternating),
+    ] {
+        let expressions = texts.compactMap { try? FHIRPathExpression($0, definitions: definitions) }
+        guard !expressions.isEmpty, !resources.isEmpty else { continue }
+        // Each resource wrapped once, as a caller evaluating many expressions on it would.
+        let focuses = resources.map { [FHIRPathValue.resource($0, definitions: definitions)] }
+        // One scaled iteration is one evaluation, so throughput reads as evaluations per second.
+        Benchmark(
+            "FHIRPath \(label) (\(expressions.count) expressions): Ferry",
+            configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(5), maxIterations: 100_000)
+        ) { benchmark in
+            for iteration in benchmark.scaledIterations {
+                let focus = focuses[iteration / expressions.count % focuses.count]
+                let expression = expressions[iteration % expressions.count]
+                blackHole(try expression.evaluate(focus: focus, definitions: definitions, environment: environment))
+            }
+        }
+    }
+
+    for (name, file) in [("Patient", "patients.ndjson"), ("Observation", "observations.ndjson")] {
+        let lines = Corpus.lines(of: CorpusFiles.read(file))
+        for mode in [Validator.InvariantMode.off, .interpreted] {
+            let validator = Validator(definitions: definitions, invariants: mode)
+            Benchmark(
+                "Parse + validate \(name), invariants \(mode)",
+                configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(5), maxIterations: 10_000)
+            ) { benchmark in
+                for iteration in benchmark.scaledIterations {
+                    let outcome = validator.validate(jsonBytes: lines[iteration % lines.count])
+                    precondition(outcome.isValid)
+                    blackHole(outcome)
+                }
+            }
+        }
     }
 }

@@ -62,9 +62,6 @@ public final class FHIRDefinitions: Sendable {
         }
 
         self.constraints = constraints
-        compiledConstraints = constraints.map { constraint in
-            Result { () throws(FHIRError) in try FHIRPathExpression(constraint.expression) }
-        }
 
         var types: [String: TypeDefinition] = [:]
         for entry in typeList {
@@ -87,6 +84,9 @@ public final class FHIRDefinitions: Sendable {
             )
         }
         self.types = types
+        compiledConstraints = constraints.map { constraint in
+            Result { () throws(FHIRError) in try FHIRPathExpression(constraint.expression, types: types) }
+        }
 
         var valueSets: [String: ValueSetExpansion] = [:]
         for (url, entry) in document["valueSets"]?.objectValue ?? JSONObject() {
@@ -217,7 +217,13 @@ public final class FHIRDefinitions: Sendable {
                         slot(child.name, child.types.first ?? ElementType(code: "", targetProfiles: [], profiles: [])))
                 }
             }
-            return ObjectNode(key: plan.key, slots: slots, elements: plan.children)
+            var ancestry: [String] = []
+            var current = types[plan.key]
+            while let type = current {
+                ancestry.append(type.name)
+                current = type.base.flatMap { types[$0] }
+            }
+            return ObjectNode(key: plan.key, slots: slots, elements: plan.children, ancestry: ancestry)
         }
         return (nodes, index)
     }

@@ -85,11 +85,15 @@ final class ObjectNode: Sendable {
     let isExtension: Bool
     /// The names of choice elements without their type suffix (`value` for `value[x]`).
     let choiceNames: [String]
+    /// For the node of a type, the type and its bases (`Age`, `Quantity`, `Element`), for type tests
+    /// without lookups; empty for backbone elements.
+    let ancestry: [String]
     /// The slots' names and their UTF-8 lengths, side by side for a lookup that touches no slot object.
     private let names: [String]
     private let nameLengths: [Int]
 
-    init(key: String, slots: [Slot], elements: [ElementDefinition]) {
+    init(key: String, slots: [Slot], elements: [ElementDefinition], ancestry: [String] = []) {
+        self.ancestry = ancestry
         self.key = key
         self.slots = slots
         self.elements = elements

@@ -9,15 +9,50 @@ public final class FHIRPathExpression: Sendable {
     let root: FHIRPathNode
     /// Regular expressions of `matches`, `matchesFull` and `replaceMatches` whose pattern is a literal.
     let regularExpressions: [String: NSRegularExpression]
+    /// Whether every type name in the expression was checked against the definitions when compiling.
+    let hasVerifiedTypes: Bool
 
-    /// Parses an expression; a malformed one throws an error naming the column.
-    public init(_ text: String) throws(FHIRError) {
+    /// Parses an expression; a malformed one throws an error naming the column. With `definitions`,
+    /// type names (`ofType(Quantity)`) are checked now rather than on every evaluation.
+    public convenience init(_ text: String, definitions: FHIRDefinitions? = nil) throws(FHIRError) {
+        try self.init(text, types: definitions?.types)
+    }
+
+    init(_ text: String, types: [String: TypeDefinition]?) throws(FHIRError) {
         self.text = text
         var parser = try FHIRPathParser(text)
         root = try parser.parse()
         var patterns: [String: NSRegularExpression] = [:]
         Self.collectPatterns(root, into: &patterns)
         regularExpressions = patterns
+        if let types {
+            var specifiers: [(FHIRPathTypeSpecifier, Int)] = []
+            Self.collectTypes(root, offset: 0, into: &specifiers)
+            for (type, offset) in specifiers where !FHIRPathEvaluator.isKnown(type, types: types) {
+                let qualified = (type.namespace.map { $0 + "." } ?? "") + type.name
+                throw FHIRPathSyntax.error("\(qualified) is not a FHIR or System type", in: text, at: offset)
+            }
+        }
+        hasVerifiedTypes = types != nil
+    }
+
+    private static func collectTypes(_ node: FHIRPathNode, offset: Int, into types: inout [(FHIRPathTypeSpecifier, Int)]) {
+        switch node {
+        case .type(let type): types.append((type, offset))
+        case .typeTest(_, let target, let type, let offset):
+            types.append((type, offset))
+            collectTypes(target, offset: offset, into: &types)
+        case .function(let target, _, let arguments, let offset):
+            if let target { collectTypes(target, offset: offset, into: &types) }
+            for argument in arguments { collectTypes(argument, offset: offset, into: &types) }
+        case .member(let target?, _, let offset), .negate(let target, let offset):
+            collectTypes(target, offset: offset, into: &types)
+        case .indexer(let left, let right, let offset), .binary(_, let left, let right, let offset):
+            collectTypes(left, offset: offset, into: &types)
+            collectTypes(right, offset: offset, into: &types)
+        default:
+            break
+        }
     }
 
     private static func collectPatterns(_ node: FHIRPathNode, into patterns: inout [String: NSRegularExpression]) {
@@ -26,7 +61,7 @@ public final class FHIRPathExpression: Sendable {
             if let target { collectPatterns(target, into: &patterns) }
             arguments.forEach { collectPatterns($0, into: &patterns) }
             if function == .matches || function == .matchesFull || function == .replaceMatches,
-                case .literal(.string(let pattern))? = arguments.first
+                case .string(let pattern)? = arguments.first?.literalValue
             {
                 let source = function == .matchesFull ? "^(?:" + pattern + ")$" : pattern
                 patterns[source] = try? NSRegularExpression(pattern: source, options: [.dotMatchesLineSeparators])
@@ -104,13 +139,17 @@ public struct FHIRPathEnvironment: Sendable {
 /// parameters are evaluated thousands of times per second from a few hundred distinct texts.
 public final class FHIRPathCache: Sendable {
     private let compiled = Mutex<[String: Result<FHIRPathExpression, FHIRError>]>([:])
+    private let definitions: FHIRDefinitions?
 
-    public init() {}
+    /// Creates an empty cache; with `definitions`, type names are checked when an expression compiles.
+    public init(definitions: FHIRDefinitions? = nil) {
+        self.definitions = definitions
+    }
 
     /// The compiled expression for `text`, compiling it on first use.
     public func expression(_ text: String) throws(FHIRError) -> FHIRPathExpression {
         if let cached = compiled.withLock({ $0[text] }) { return try cached.get() }
-        let result = Result { () throws(FHIRError) in try FHIRPathExpression(text) }
+        let result = Result { () throws(FHIRError) in try FHIRPathExpression(text, definitions: definitions) }
         compiled.withLock { $0[text] = result }
         return try result.get()
     }

@@ -28,13 +28,13 @@ extension FHIRPathEvaluator {
                 if case .element(let element) = item { return element.value["url"]?.stringValue == url }
                 return false
             }
-            return function == .extension ? matching : [.boolean(!matching.isEmpty)]
+            return function == .extension ? matching : Self.collection(!matching.isEmpty)
         case .hasValue:
             guard input.count == 1, case .element(let element) = input[0], element.primitive != nil else {
-                return [.boolean(false)]
+                return Self.collection(false)
             }
-            if case .null = element.value { return [.boolean(false)] }
-            return [.boolean(true)]
+            if case .null = element.value { return Self.collection(false) }
+            return Self.collection(true)
         case .getValue:
             guard input.count == 1, case .element(let element) = input[0], element.primitive != nil,
                 let value = element.systemValue

@@ -23,18 +23,18 @@ extension FHIRPathEvaluator {
         switch function {
         // MARK: Existence
         case .empty:
-            return [.boolean(input.isEmpty)]
+            return Self.collection(input.isEmpty)
         case .exists:
-            guard let criterion = arguments.first else { return [.boolean(!input.isEmpty)] }
+            guard let criterion = arguments.first else { return Self.collection(!input.isEmpty) }
             for (index, item) in input.enumerated() where try holds(criterion, for: item, at: index) == true {
-                return [.boolean(true)]
+                return Self.collection(true)
             }
-            return [.boolean(false)]
+            return Self.collection(false)
         case .all:
             for (index, item) in input.enumerated() where try holds(arguments[0], for: item, at: index) != true {
-                return [.boolean(false)]
+                return Self.collection(false)
             }
-            return [.boolean(true)]
+            return Self.collection(true)
         case .allTrue, .anyTrue, .allFalse, .anyFalse:
             let wanted = function == .allTrue || function == .anyTrue
             let isAll = function == .allTrue || function == .allFalse
@@ -46,17 +46,17 @@ extension FHIRPathEvaluator {
                 if isAll, value != wanted { result = false }
                 if !isAll, value == wanted { result = true }
             }
-            return [.boolean(result)]
+            return Self.collection(result)
         case .subsetOf, .supersetOf:
             let other = try argument(0)
             let (subset, superset) = function == .subsetOf ? (input, other) : (other, input)
-            return [.boolean(subset.allSatisfy { item in superset.contains { Self.equal($0, item) == true } })]
+            return Self.collection(subset.allSatisfy { item in superset.contains { Self.equal($0, item) == true } })
         case .count:
             return [.integer(input.count)]
         case .distinct:
             return Self.distinct(input)
         case .isDistinct:
-            return [.boolean(Self.distinct(input).count == input.count)]
+            return Self.collection(Self.distinct(input).count == input.count)
 
         // MARK: Filtering and projection
         case .where:
@@ -174,7 +174,7 @@ extension FHIRPathEvaluator {
             return [.temporal(Self.temporal(environment.now, kind: .time))]
         case .not:
             guard let value = try boolean(input, at: offset) else { return [] }
-            return [.boolean(!value)]
+            return Self.collection(!value)
         case .aggregate:
             var total = arguments.count > 1 ? try argument(1) : []
             for (index, item) in input.enumerated() {
@@ -198,7 +198,7 @@ extension FHIRPathEvaluator {
             let type = Self.typeSpecifier(arguments[0])
             try checkKnown(type, at: offset)
             if function == .as { return isType(input[0], type, exactPrimitive: true) ? input : [] }
-            return [.boolean(isType(input[0], type))]
+            return Self.collection(isType(input[0], type))
         case .type:
             return input.map { item in
                 let info = item.typeInfo
@@ -219,11 +219,8 @@ extension FHIRPathEvaluator {
 
     /// The type name a type argument was parsed into.
     static func typeSpecifier(_ node: FHIRPathNode) -> FHIRPathTypeSpecifier {
-        guard case .literal(.string(let text)) = node else { return FHIRPathTypeSpecifier(namespace: nil, name: "") }
-        if let dot = text.firstIndex(of: ".") {
-            return FHIRPathTypeSpecifier(namespace: String(text[..<dot]), name: String(text[text.index(after: dot)...]))
-        }
-        return FHIRPathTypeSpecifier(namespace: nil, name: text)
+        guard case .type(let type) = node else { return FHIRPathTypeSpecifier(namespace: nil, name: "") }
+        return type
     }
 
     func integerArgument(

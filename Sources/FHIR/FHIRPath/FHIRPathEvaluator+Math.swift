@@ -32,7 +32,7 @@ extension FHIRPathEvaluator {
             guard case .quantity(let quantity) = value, let other = try argument(0).first,
                 let otherQuantity = Self.toQuantity(other)
             else { throw failure("comparable() compares two quantities", at: offset) }
-            return [.boolean(quantity.isComparable(to: otherQuantity))]
+            return Self.collection(quantity.isComparable(to: otherQuantity))
         case .abs:
             switch value {
             case .integer(let number): return [.integer(Swift.abs(number))]

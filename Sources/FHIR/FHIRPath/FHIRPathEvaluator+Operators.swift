@@ -8,27 +8,27 @@ extension FHIRPathEvaluator {
         switch op {
         case .and:
             let left = try boolean(try evaluate(leftNode, focus, scope), op, at: offset)
-            if left == false { return [.boolean(false)] }
+            if left == false { return Self.collection(false) }
             let right = try boolean(try evaluate(rightNode, focus, scope), op, at: offset)
-            if right == false { return [.boolean(false)] }
-            return left == true && right == true ? [.boolean(true)] : []
+            if right == false { return Self.collection(false) }
+            return left == true && right == true ? Self.collection(true) : []
         case .or:
             let left = try boolean(try evaluate(leftNode, focus, scope), op, at: offset)
-            if left == true { return [.boolean(true)] }
+            if left == true { return Self.collection(true) }
             let right = try boolean(try evaluate(rightNode, focus, scope), op, at: offset)
-            if right == true { return [.boolean(true)] }
-            return left == false && right == false ? [.boolean(false)] : []
+            if right == true { return Self.collection(true) }
+            return left == false && right == false ? Self.collection(false) : []
         case .implies:
             let left = try boolean(try evaluate(leftNode, focus, scope), op, at: offset)
-            if left == false { return [.boolean(true)] }
+            if left == false { return Self.collection(true) }
             let right = try boolean(try evaluate(rightNode, focus, scope), op, at: offset)
-            if right == true { return [.boolean(true)] }
-            return left == true && right == false ? [.boolean(false)] : []
+            if right == true { return Self.collection(true) }
+            return left == true && right == false ? Self.collection(false) : []
         case .xor:
             let left = try boolean(try evaluate(leftNode, focus, scope), op, at: offset)
             let right = try boolean(try evaluate(rightNode, focus, scope), op, at: offset)
             guard let left, let right else { return [] }
-            return [.boolean(left != right)]
+            return Self.collection(left != right)
         default:
             break
         }
@@ -36,21 +36,23 @@ extension FHIRPathEvaluator {
         let right = try evaluate(rightNode, focus, scope)
         switch op {
         case .union:
+            if right.isEmpty, left.count <= 1 { return left }
+            if left.isEmpty, right.count <= 1 { return right }
             return Self.distinct(left + right)
         case .equal, .notEqual:
             guard !left.isEmpty, !right.isEmpty else { return [] }
             guard let equal = Self.equal(left, right) else { return [] }
-            return [.boolean(equal == (op == .equal))]
+            return Self.collection(equal == (op == .equal))
         case .equivalent, .notEquivalent:
-            return [.boolean(Self.equivalent(left, right) == (op == .equivalent))]
+            return Self.collection(Self.equivalent(left, right) == (op == .equivalent))
         case .lessThan, .lessOrEqual, .greaterThan, .greaterOrEqual:
             guard let (leftItem, rightItem) = try singletons(left, right, op, at: offset) else { return [] }
             guard let order = try compare(leftItem, rightItem, op, at: offset) else { return [] }
             switch op {
-            case .lessThan: return [.boolean(order < 0)]
-            case .lessOrEqual: return [.boolean(order <= 0)]
-            case .greaterThan: return [.boolean(order > 0)]
-            default: return [.boolean(order >= 0)]
+            case .lessThan: return Self.collection(order < 0)
+            case .lessOrEqual: return Self.collection(order <= 0)
+            case .greaterThan: return Self.collection(order > 0)
+            default: return Self.collection(order >= 0)
             }
         case .in, .contains:
             let (item, collection) = op == .in ? (left, right) : (right, left)
@@ -58,7 +60,7 @@ extension FHIRPathEvaluator {
             guard item.count == 1 else {
                 throw failure("'\(op.rawValue)' needs a single item to look for, not \(item.count)", at: offset)
             }
-            return [.boolean(collection.contains { Self.equal($0, item[0]) == true })]
+            return Self.collection(collection.contains { Self.equal($0, item[0]) == true })
         case .concatenate:
             guard left.count <= 1, right.count <= 1 else {
                 throw failure(

@@ -96,13 +96,13 @@ extension FHIRPathEvaluator {
             return [.string(String(characters[start..<(start + length)]))]
         case .startsWith:
             guard let part = try stringArgument(0) else { return [] }
-            return [.boolean(text.hasPrefix(part))]
+            return Self.collection(text.hasPrefix(part))
         case .endsWith:
             guard let part = try stringArgument(0) else { return [] }
-            return [.boolean(text.hasSuffix(part))]
+            return Self.collection(text.hasSuffix(part))
         case .contains:
             guard let part = try stringArgument(0) else { return [] }
-            return [.boolean(part.isEmpty || text.contains(part))]
+            return Self.collection(part.isEmpty || text.contains(part))
         case .upper:
             return [.string(text.uppercased())]
         case .lower:
@@ -117,7 +117,7 @@ extension FHIRPathEvaluator {
             guard let pattern = try stringArgument(0) else { return [] }
             let regex = try regularExpression(pattern, whole: function == .matchesFull, at: offset)
             let range = NSRange(text.startIndex..., in: text)
-            return [.boolean(regex.firstMatch(in: text, options: [], range: range) != nil)]
+            return Self.collection(regex.firstMatch(in: text, options: [], range: range) != nil)
         case .replaceMatches:
             guard let pattern = try stringArgument(0), let substitution = try stringArgument(1) else { return [] }
             if pattern.isEmpty { return [.string(text)] }
@@ -145,7 +145,7 @@ extension FHIRPathEvaluator {
     }
 
     private static func converted(_ value: FHIRPathValue?, _ isCheck: Bool) -> [FHIRPathValue] {
-        isCheck ? [.boolean(value != nil)] : (value.map { [$0] } ?? [])
+        isCheck ? Self.collection(value != nil) : (value.map { [$0] } ?? [])
     }
 
     /// A regular expression, taken from the compiled expression's cache when its pattern was a literal.

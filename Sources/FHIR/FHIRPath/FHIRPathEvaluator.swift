@@ -8,7 +8,16 @@ struct FHIRPathEvaluator {
     /// The resource the expression was evaluated on, as `%resource` and `%context` see it.
     let context: [FHIRPathValue]
 
-    /// `$this`, `$index` and `$total` where a function iterates.
+    /// The one-item collections `true` and `false`, shared rather than allocated per result.
+    private static let trueCollection: [FHIRPathValue] = [.boolean(true)]
+    private static let falseCollection: [FHIRPathValue] = [.boolean(false)]
+
+    @inline(__always)
+    static func collection(_ flag: Bool) -> [FHIRPathValue] {
+        flag ? trueCollection : falseCollection
+    }
+
+    /// `$this`, `$index` and `$total` where a function iterates. Where `this` is set, the focus is `[this]`.
     struct Scope {
         var this: FHIRPathValue?
         var index: Int?
@@ -21,12 +30,12 @@ struct FHIRPathEvaluator {
 
     func evaluate(_ node: FHIRPathNode, _ focus: [FHIRPathValue], _ scope: Scope) throws(FHIRError) -> [FHIRPathValue] {
         switch node {
-        case .empty:
+        case .empty, .type:
             return []
-        case .literal(let value):
-            return [value]
+        case .value(let values):
+            return values
         case .this:
-            return scope.this.map { [$0] } ?? focus
+            return focus
         case .index:
             return scope.index.map { [.integer($0)] } ?? []
         case .total:
@@ -39,11 +48,11 @@ struct FHIRPathEvaluator {
                 let items = try evaluate(target, focus, scope)
                 return try children(of: items, named: name, isRoot: false, at: offset)
             }
-            return try children(of: scope.this.map { [$0] } ?? focus, named: name, isRoot: true, at: offset)
+            return try children(of: focus, named: name, isRoot: true, at: offset)
         case .function(let target, let function, let arguments, let offset):
             let input =
                 try target.map { node throws(FHIRError) in try evaluate(node, focus, scope) }
-                ?? (scope.this.map { [$0] } ?? focus)
+                ?? (focus)
             return try call(
                 function, target: target, on: input, arguments: arguments, focus: focus, scope: scope, at: offset)
         case .indexer(let target, let indexNode, let offset):
@@ -85,7 +94,7 @@ struct FHIRPathEvaluator {
             try checkKnown(type, at: offset)
             if isCast { return isType(items[0], type, exactPrimitive: true) ? items : [] }
             let matches = isType(items[0], type)
-            return [.boolean(matches)]
+            return Self.collection(matches)
         }
     }
 
@@ -134,21 +143,24 @@ struct FHIRPathEvaluator {
         -> [FHIRPathValue]
     {
         var output: [FHIRPathValue] = []
-        var matchedType = false
-        if isRoot, let first = name.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
-            definitions.types[name] != nil
-        {
-            for item in items where isType(item, FHIRPathTypeSpecifier(namespace: "FHIR", name: name)) {
-                output.append(item)
-                matchedType = true
-            }
-            if matchedType { return output }
-            if environment.isStrict, !items.isEmpty {
+        // Element names start in lower case, so a capitalised name at the start of a path is a type.
+        if isRoot, let first = name.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") {
+            let type = FHIRPathTypeSpecifier(namespace: "FHIR", name: name)
+            let matching = items.reduce(0) { $0 + (isType($1, type) ? 1 : 0) }
+            if matching == items.count, matching > 0 { return items }
+            if matching > 0 { return items.filter { isType($0, type) } }
+            if environment.isStrict, !items.isEmpty, definitions.types[name] != nil {
                 throw failure("the context is \(Self.describe(items[0])), not \(name)", at: offset)
             }
         }
         for item in items {
             guard case .element(let element) = item else { continue }
+            // No element of a FHIR type has a capitalised name: a type that did not match selects nothing.
+            if isRoot, element.node >= 0, let first = name.utf8.first, first >= UInt8(ascii: "A"),
+                first <= UInt8(ascii: "Z")
+            {
+                continue
+            }
             try appendChildren(of: element, named: name, to: &output, at: offset)
         }
         return output
@@ -187,7 +199,7 @@ struct FHIRPathEvaluator {
             return
         }
         if node.choiceNames.contains(name) {
-            for (position, key) in object.keys.enumerated() where key.hasPrefix(name) {
+            for (position, key) in object.keys.enumerated() where key.utf8.starts(with: name.utf8) {
                 guard let slot = node.slot(named: key), slot.element.name == name else { continue }
                 let extras = slot.isPrimitive ? Self.extrasMember(of: object, for: key) : nil
                 append(object.values[position], extras: extras, slot: slot, typeName: nil, to: &output)
@@ -288,8 +300,12 @@ struct FHIRPathEvaluator {
             return info.name == type.name
         }
         if type.namespace == "System" { return false }
-        if exactPrimitive, case .element(let element) = item, element.primitive != nil {
-            return info.name == type.name
+        if case .element(let element) = item {
+            if exactPrimitive, element.primitive != nil { return info.name == type.name }
+            if element.node >= 0 {
+                let ancestry = definitions.nodeList[element.node].ancestry
+                if !ancestry.isEmpty { return element.typeName == type.name || ancestry.contains(type.name) }
+            }
         }
         var current: String? = info.name
         while let name = current {
@@ -305,19 +321,19 @@ struct FHIRPathEvaluator {
 
     /// Throws for a type name that is neither a FHIR type nor a System type.
     func checkKnown(_ type: FHIRPathTypeSpecifier, at offset: Int) throws(FHIRError) {
-        switch type.namespace {
-        case "System":
-            // An unknown System type is simply a type no value has (`Patient.is(System.Patient)` is false).
-            return
-        case "FHIR":
-            if definitions.types[type.name] != nil { return }
-        case nil:
-            if definitions.types[type.name] != nil || Self.systemTypes.contains(type.name) { return }
-        default:
-            break
-        }
+        if expression.hasVerifiedTypes || Self.isKnown(type, types: definitions.types) { return }
         let qualified = (type.namespace.map { $0 + "." } ?? "") + type.name
         throw failure("\(qualified) is not a FHIR or System type", at: offset)
+    }
+
+    /// Whether a type name names a FHIR or System type; an unknown System name is no type's name, not an error.
+    static func isKnown(_ type: FHIRPathTypeSpecifier, types: [String: TypeDefinition]) -> Bool {
+        switch type.namespace {
+        case "System": true
+        case "FHIR": types[type.name] != nil
+        case nil: types[type.name] != nil || systemTypes.contains(type.name)
+        default: false
+        }
     }
 
     /// Strict mode's static check of a member after a cast: `(value as Period).unit` names no element of Period.

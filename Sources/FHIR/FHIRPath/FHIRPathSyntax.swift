@@ -2,7 +2,8 @@
 indirect enum FHIRPathNode: Sendable {
     /// `{}`.
     case empty
-    case literal(FHIRPathValue)
+    /// A literal, kept as the one-item collection it evaluates to.
+    case value([FHIRPathValue])
     /// `$this`, `$index`, `$total`.
     case this
     case index
@@ -18,6 +19,18 @@ indirect enum FHIRPathNode: Sendable {
     case binary(FHIRPathOperator, FHIRPathNode, FHIRPathNode, offset: Int)
     /// `is` or `as` with a type.
     case typeTest(isCast: Bool, FHIRPathNode, FHIRPathTypeSpecifier, offset: Int)
+    /// The type argument of `is()`, `as()` and `ofType()`.
+    case type(FHIRPathTypeSpecifier)
+}
+
+extension FHIRPathNode {
+    static func literal(_ value: FHIRPathValue) -> FHIRPathNode { .value([value]) }
+
+    /// The value of a literal node.
+    var literalValue: FHIRPathValue? {
+        if case .value(let values) = self { return values.first }
+        return nil
+    }
 }
 
 /// A type name as written in `is`, `as` and `ofType`: `Quantity`, `FHIR.Patient`, `System.String`.
@@ -164,11 +177,11 @@ struct FHIRPathParser {
             let operand = try unary()
             if case .symbol("+") = token.kind { return operand }
             // A negative number literal stays a literal.
-            if case .literal(.integer(let value)) = operand { return .literal(.integer(-value)) }
-            if case .literal(.decimal(let value)) = operand {
+            if case .integer(let value)? = operand.literalValue { return .literal(.integer(-value)) }
+            if case .decimal(let value)? = operand.literalValue {
                 return .literal(.decimal(FHIRPathDecimal(-value.value, scale: value.scale)))
             }
-            if case .literal(.quantity(var quantity)) = operand {
+            if case .quantity(var quantity)? = operand.literalValue {
                 quantity.value.value = -quantity.value.value
                 return .literal(.quantity(quantity))
             }
@@ -283,8 +296,7 @@ struct FHIRPathParser {
             repeat {
                 if !arguments.isEmpty { position += 1 }
                 if function.takesTypeArgument {
-                    let type = try typeSpecifier()
-                    arguments.append(.literal(.string((type.namespace.map { $0 + "." } ?? "") + type.name)))
+                    arguments.append(.type(try typeSpecifier()))
                 } else {
                     arguments.append(try expression(minimumPrecedence: 0))
                 }

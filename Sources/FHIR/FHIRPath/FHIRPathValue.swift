@@ -126,6 +126,12 @@ public struct FHIRPathElement: Sendable, Hashable {
 }
 
 extension FHIRPathValue {
+    /// A resource as an item typed by its `resourceType`. Wrap a resource once to evaluate many
+    /// expressions on it with `FHIRPathExpression.evaluate(focus:)`: it saves a type lookup per evaluation.
+    public static func resource(_ json: JSON, definitions: FHIRDefinitions) -> FHIRPathValue {
+        FHIRPathEvaluator.resourceElement(json, definitions)
+    }
+
     /// The item with FHIR primitives turned into their System values, for operators and functions
     /// that work on values; complex elements stay as they are.
     @inline(__always)

@@ -109,7 +109,11 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
     /// The position of the member named `key`.
     @inlinable
     public func index(forKey key: String) -> Int? {
-        keys.firstIndex(of: key)
+        let length = key.utf8.count
+        return keys.withUnsafeBufferPointer { keys in
+            for index in keys.indices where keys[index].utf8.count == length && keys[index] == key { return index }
+            return nil
+        }
     }
 
     /// The value of the member named `key`; setting `nil` removes the member, setting a new key appends it.

@@ -17,6 +17,13 @@ public struct SearchParameterExtractor: Sendable {
     public func values(
         of parameter: SearchParameterDefinition, in resource: JSON, rootResource: JSON? = nil
     ) throws(FHIRError) -> [SearchValue] {
+        try values(
+            of: parameter, focus: [.resource(resource, definitions: definitions)], rootResource: rootResource ?? resource)
+    }
+
+    private func values(
+        of parameter: SearchParameterDefinition, focus: [FHIRPathValue], rootResource: JSON
+    ) throws(FHIRError) -> [SearchValue] {
         guard let text = parameter.expression, !text.isEmpty,
             parameter.type != "composite", parameter.type != "special"
         else { return [] }
@@ -28,8 +35,8 @@ public struct SearchParameterExtractor: Sendable {
             located.message = "search parameter \(parameter.code): \(error.message)"
             throw located
         }
-        let environment = FHIRPathEnvironment(rootResource: rootResource ?? resource, castsCollections: true)
-        let items = try expression.evaluate(on: resource, definitions: definitions, environment: environment)
+        let environment = FHIRPathEnvironment(rootResource: rootResource, castsCollections: true)
+        let items = try expression.evaluate(focus: focus, definitions: definitions, environment: environment)
         var values: [SearchValue] = []
         for item in items { append(item, as: parameter.type, to: &values) }
         return values
@@ -45,8 +52,9 @@ public struct SearchParameterExtractor: Sendable {
             throw FHIRError(.structure, "the resource has no resourceType")
         }
         var entries: [(SearchParameterDefinition, [SearchValue])] = []
+        let focus = [FHIRPathValue.resource(resource, definitions: definitions)]
         for parameter in definitions.searchParameters(for: type) {
-            let values = try values(of: parameter, in: resource, rootResource: rootResource)
+            let values = try values(of: parameter, focus: focus, rootResource: rootResource ?? resource)
             if !values.isEmpty { entries.append((parameter, values)) }
         }
         return entries

@@ -13,7 +13,7 @@ extension ValidationRun {
     /// reports each that does not hold.
     mutating func checkInvariants(_ indices: [Int], on value: FHIRPathValue) {
         let focus = [value]
-        let resource = resourceScopes.last.map { [FHIRPathEvaluator.resourceElement($0.resource, definitions)] }
+        let resource = resourceScopes.last?.focus
         let environment = FHIRPathEnvironment(rootResource: resourceScopes.first?.resource, castsCollections: true)
         for index in indices {
             let constraint = definitions.constraints[index]

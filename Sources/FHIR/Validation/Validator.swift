@@ -77,8 +77,10 @@ struct ValidationRun {
 
     struct ResourceScope {
         var type: String
-        /// The resource itself, as `%resource` in its invariants.
+        /// The resource itself, as `%rootResource` sees it.
         var resource: JSON
+        /// The resource as a FHIRPath collection, `%resource` in its invariants (wrapped once).
+        var focus: [FHIRPathValue]
         var isContained: Bool
         /// Ids of the contained resources, with the location of each.
         var containedIDs: [(id: String, path: [ValidationPath.Segment], refersToContainer: Bool)] = []
@@ -135,15 +137,17 @@ struct ValidationRun {
         if root == nil { path.push(.root(Unmanaged.passUnretained(node))) }
         defer { if root == nil { path.pop() } }
 
-        resourceScopes.append(ResourceScope(type: resourceType, resource: value, isContained: isContained))
+        resourceScopes.append(
+            ResourceScope(
+                type: resourceType, resource: value, focus: [FHIRPathEvaluator.resourceElement(value, definitions)],
+                isContained: isContained))
         let isBundle = resourceType == "Bundle"
         if isBundle { bundleScopes.append(BundleScope(bundle: object)) }
 
         if isContained { checkContainedResource(object) }
         validateObject(object, node: node, isResourceRoot: true)
         if let rootElement = type.elements.first, !invariantIndices(of: rootElement).isEmpty {
-            checkInvariants(
-                invariantIndices(of: rootElement), on: FHIRPathEvaluator.resourceElement(value, definitions))
+            checkInvariants(invariantIndices(of: rootElement), on: resourceScopes[resourceScopes.count - 1].focus[0])
         }
 
         if isBundle {
