@@ -26,53 +26,23 @@ public final class FHIRPathExpression: Sendable {
         Self.collectPatterns(root, into: &patterns)
         regularExpressions = patterns
         if let types {
-            var specifiers: [(FHIRPathTypeSpecifier, Int)] = []
-            Self.collectTypes(root, offset: 0, into: &specifiers)
-            for (type, offset) in specifiers where !FHIRPathEvaluator.isKnown(type, types: types) {
+            for node in [root] + root.descendants {
+                guard let type = node.type, !FHIRPathEvaluator.isKnown(type, types: types) else { continue }
                 let qualified = (type.namespace.map { $0 + "." } ?? "") + type.name
-                throw FHIRPathSyntax.error("\(qualified) is not a FHIR or System type", in: text, at: offset)
+                throw FHIRPathSyntax.error("\(qualified) is not a FHIR or System type", in: text, at: node.offset)
             }
         }
         hasVerifiedTypes = types != nil
     }
 
-    private static func collectTypes(_ node: FHIRPathNode, offset: Int, into types: inout [(FHIRPathTypeSpecifier, Int)]) {
-        switch node {
-        case .type(let type): types.append((type, offset))
-        case .typeTest(_, let target, let type, let offset):
-            types.append((type, offset))
-            collectTypes(target, offset: offset, into: &types)
-        case .function(let target, _, let arguments, let offset):
-            if let target { collectTypes(target, offset: offset, into: &types) }
-            for argument in arguments { collectTypes(argument, offset: offset, into: &types) }
-        case .member(let target?, _, let offset), .negate(let target, let offset):
-            collectTypes(target, offset: offset, into: &types)
-        case .indexer(let left, let right, let offset), .binary(_, let left, let right, let offset):
-            collectTypes(left, offset: offset, into: &types)
-            collectTypes(right, offset: offset, into: &types)
-        default:
-            break
-        }
-    }
-
-    private static func collectPatterns(_ node: FHIRPathNode, into patterns: inout [String: NSRegularExpression]) {
-        switch node {
-        case .function(let target, let function, let arguments, _):
-            if let target { collectPatterns(target, into: &patterns) }
-            arguments.forEach { collectPatterns($0, into: &patterns) }
-            if function == .matches || function == .matchesFull || function == .replaceMatches,
-                case .string(let pattern)? = arguments.first?.literalValue
-            {
-                let source = function == .matchesFull ? "^(?:" + pattern + ")$" : pattern
-                patterns[source] = try? NSRegularExpression(pattern: source, options: [.dotMatchesLineSeparators])
-            }
-        case .member(let target?, _, _), .negate(let target, _), .typeTest(_, let target, _, _):
-            collectPatterns(target, into: &patterns)
-        case .indexer(let left, let right, _), .binary(_, let left, let right, _):
-            collectPatterns(left, into: &patterns)
-            collectPatterns(right, into: &patterns)
-        default:
-            break
+    private static func collectPatterns(_ root: FHIRPathNode, into patterns: inout [String: NSRegularExpression]) {
+        for node in [root] + root.descendants where node.kind == .function {
+            let function = node.function
+            guard function == .matches || function == .matchesFull || function == .replaceMatches,
+                case .string(let pattern)? = node.arguments.first?.literalValue
+            else { continue }
+            let source = function == .matchesFull ? "^(?:" + pattern + ")$" : pattern
+            patterns[source] = try? NSRegularExpression(pattern: source, options: [.dotMatchesLineSeparators])
         }
     }
 

@@ -15,7 +15,7 @@ extension FHIRPathEvaluator {
         }
 
         if environment.isStrict, Self.orderedFunctions.contains(function),
-            case .function(_, let source, _, _)? = target, source == .children || source == .descendants
+            let source = target?.function, target?.kind == .function, source == .children || source == .descendants
         {
             throw failure(
                 "\(function.rawValue)() depends on order, which \(source.rawValue)() does not define", at: offset)
@@ -219,8 +219,7 @@ extension FHIRPathEvaluator {
 
     /// The type name a type argument was parsed into.
     static func typeSpecifier(_ node: FHIRPathNode) -> FHIRPathTypeSpecifier {
-        guard case .type(let type) = node else { return FHIRPathTypeSpecifier(namespace: nil, name: "") }
-        return type
+        node.type ?? FHIRPathTypeSpecifier(namespace: nil, name: "")
     }
 
     func integerArgument(
@@ -285,7 +284,7 @@ extension FHIRPathEvaluator {
         -> [FHIRPathValue]
     {
         let specs: [(node: FHIRPathNode, descending: Bool)] = keys.map { key in
-            if case .negate(let inner, _) = key { return (inner, true) }
+            if key.kind == .negate, let inner = key.target { return (inner, true) }
             return (key, false)
         }
         var keyed: [(item: FHIRPathValue, keys: [FHIRPathValue?])] = []

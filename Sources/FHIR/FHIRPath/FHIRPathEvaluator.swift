@@ -29,45 +29,47 @@ struct FHIRPathEvaluator {
     }
 
     func evaluate(_ node: FHIRPathNode, _ focus: [FHIRPathValue], _ scope: Scope) throws(FHIRError) -> [FHIRPathValue] {
-        switch node {
+        switch node.kind {
         case .empty, .type:
             return []
-        case .value(let values):
-            return values
+        case .value:
+            return node.values
         case .this:
             return focus
         case .index:
             return scope.index.map { [.integer($0)] } ?? []
         case .total:
             return scope.total ?? []
-        case .constant(let name, let offset):
-            return try constant(name, at: offset)
-        case .member(let target, let name, let offset):
-            if environment.isStrict { try checkStrictMember(target, name, at: offset) }
-            if let target {
+        case .constant:
+            return try constant(node.name, at: node.offset)
+        case .member:
+            if environment.isStrict { try checkStrictMember(node.target, node.name, at: node.offset) }
+            if let target = node.target {
                 let items = try evaluate(target, focus, scope)
-                return try children(of: items, named: name, isRoot: false, at: offset)
+                return try children(of: items, named: node.name, isRoot: false, at: node.offset)
             }
-            return try children(of: focus, named: name, isRoot: true, at: offset)
-        case .function(let target, let function, let arguments, let offset):
-            let input =
-                try target.map { node throws(FHIRError) in try evaluate(node, focus, scope) }
-                ?? (focus)
+            return try children(of: focus, named: node.name, isRoot: true, at: node.offset)
+        case .function:
+            var input = focus
+            if let target = node.target { input = try evaluate(target, focus, scope) }
             return try call(
-                function, target: target, on: input, arguments: arguments, focus: focus, scope: scope, at: offset)
-        case .indexer(let target, let indexNode, let offset):
+                node.function, target: node.target, on: input, arguments: node.arguments, focus: focus, scope: scope,
+                at: node.offset)
+        case .indexer:
+            guard let target = node.target, let indexNode = node.other else { return [] }
             let items = try evaluate(target, focus, scope)
             let indexValue = try evaluate(indexNode, focus, scope)
             guard !indexValue.isEmpty else { return [] }
             guard indexValue.count == 1, case .integer(let index) = indexValue[0].system else {
-                throw failure("an index must be a single integer", at: offset)
+                throw failure("an index must be a single integer", at: node.offset)
             }
             return index >= 0 && index < items.count ? [items[index]] : []
-        case .negate(let operand, let offset):
+        case .negate:
+            guard let operand = node.target else { return [] }
             let items = try evaluate(operand, focus, scope)
             guard !items.isEmpty else { return [] }
             guard items.count == 1 else {
-                throw failure("unary minus needs a single value, not \(items.count)", at: offset)
+                throw failure("unary minus needs a single value, not \(items.count)", at: node.offset)
             }
             switch items[0].system {
             case .integer(let value): return [.integer(-value)]
@@ -77,11 +79,15 @@ struct FHIRPathEvaluator {
                 return [.quantity(quantity)]
             default:
                 throw failure(
-                    "unary minus applies to numbers and quantities, not \(Self.describe(items[0]))", at: offset)
+                    "unary minus applies to numbers and quantities, not \(Self.describe(items[0]))", at: node.offset)
             }
-        case .binary(let op, let left, let right, let offset):
-            return try binary(op, left, right, focus: focus, scope: scope, at: offset)
-        case .typeTest(let isCast, let operand, let type, let offset):
+        case .binary:
+            guard let left = node.target, let right = node.other else { return [] }
+            return try binary(node.op, left, right, focus: focus, scope: scope, at: node.offset)
+        case .typeTest:
+            guard let operand = node.target, let type = node.type else { return [] }
+            let isCast = node.isCast
+            let offset = node.offset
             let items = try evaluate(operand, focus, scope)
             guard !items.isEmpty else { return [] }
             if isCast, environment.castsCollections, items.count > 1 {
@@ -93,8 +99,7 @@ struct FHIRPathEvaluator {
             }
             try checkKnown(type, at: offset)
             if isCast { return isType(items[0], type, exactPrimitive: true) ? items : [] }
-            let matches = isType(items[0], type)
-            return Self.collection(matches)
+            return Self.collection(isType(items[0], type))
         }
     }
 
@@ -194,7 +199,8 @@ struct FHIRPathEvaluator {
             return
         }
         guard let node else { return }
-        if let slot = node.slot(named: name), slot.isPrimitive, let extras = Self.extrasMember(of: object, for: name) {
+        // A primitive with only an id or extensions: `_name` without `name` (the key scan is cheaper than the slot's).
+        if let extras = Self.extrasMember(of: object, for: name), let slot = node.slot(named: name), slot.isPrimitive {
             append(.null, extras: extras, slot: slot, typeName: nil, to: &output)
             return
         }
@@ -338,12 +344,16 @@ struct FHIRPathEvaluator {
 
     /// Strict mode's static check of a member after a cast: `(value as Period).unit` names no element of Period.
     private func checkStrictMember(_ target: FHIRPathNode?, _ name: String, at offset: Int) throws(FHIRError) {
+        guard let target else { return }
         let typeName: String
-        switch target {
-        case .typeTest(isCast: true, _, let type, _)?: typeName = type.name
-        case .function(_, .as, let arguments, _)?, .function(_, .ofType, let arguments, _)?:
-            typeName = Self.typeSpecifier(arguments[0]).name
-        default: return
+        if target.kind == .typeTest, target.isCast, let type = target.type {
+            typeName = type.name
+        } else if target.kind == .function, target.function == .as || target.function == .ofType,
+            let argument = target.arguments.first
+        {
+            typeName = Self.typeSpecifier(argument).name
+        } else {
+            return
         }
         guard let node = definitions.node(typeName) else { return }
         if node.slot(named: name) == nil, !node.choiceNames.contains(name) {

@@ -1,35 +1,124 @@
-/// A parsed FHIRPath expression: the tree the evaluator walks, each node with its source offset.
-indirect enum FHIRPathNode: Sendable {
-    /// `{}`.
-    case empty
-    /// A literal, kept as the one-item collection it evaluates to.
-    case value([FHIRPathValue])
-    /// `$this`, `$index`, `$total`.
-    case this
-    case index
-    case total
-    /// `%name`.
-    case constant(String, offset: Int)
-    /// A member name; with no target it applies to the focus and may also name the focus's type (`Patient.name`).
-    case member(FHIRPathNode?, name: String, offset: Int)
-    /// A function call; with no target it applies to the focus.
-    case function(FHIRPathNode?, FHIRPathFunction, arguments: [FHIRPathNode], offset: Int)
-    case indexer(FHIRPathNode, FHIRPathNode, offset: Int)
-    case negate(FHIRPathNode, offset: Int)
-    case binary(FHIRPathOperator, FHIRPathNode, FHIRPathNode, offset: Int)
-    /// `is` or `as` with a type.
-    case typeTest(isCast: Bool, FHIRPathNode, FHIRPathTypeSpecifier, offset: Int)
-    /// The type argument of `is()`, `as()` and `ofType()`.
-    case type(FHIRPathTypeSpecifier)
-}
+/// A node of a parsed FHIRPath expression, with its source offset.
+///
+/// A final class with a kind and plain fields rather than an indirect enum: the evaluator reads the
+/// fields of a node it holds without copying payloads out of enum boxes, which saves a retain and
+/// release per field on every step of every evaluation.
+final class FHIRPathNode: Sendable {
+    enum Kind: UInt8, Sendable {
+        /// `{}`.
+        case empty
+        /// A literal, kept as the one-item collection it evaluates to (`values`).
+        case value
+        /// `$this`, `$index`, `$total`.
+        case this, index, total
+        /// `%name`.
+        case constant
+        /// A member `name`; with no `target` it applies to the focus and may also name the focus's type.
+        case member
+        /// A call of `function` with `arguments`; with no `target` it applies to the focus.
+        case function
+        /// `target[other]`.
+        case indexer
+        /// `-target`.
+        case negate
+        /// `target op other`.
+        case binary
+        /// `target is type` or `target as type` (`isCast`).
+        case typeTest
+        /// The type argument of `is()`, `as()` and `ofType()`.
+        case type
+    }
 
-extension FHIRPathNode {
-    static func literal(_ value: FHIRPathValue) -> FHIRPathNode { .value([value]) }
+    let kind: Kind
+    let offset: Int
+    let target: FHIRPathNode?
+    let other: FHIRPathNode?
+    let arguments: [FHIRPathNode]
+    let name: String
+    let function: FHIRPathFunction
+    let op: FHIRPathOperator
+    let values: [FHIRPathValue]
+    let type: FHIRPathTypeSpecifier?
+    let isCast: Bool
+
+    private init(
+        _ kind: Kind, offset: Int = 0, target: FHIRPathNode? = nil, other: FHIRPathNode? = nil,
+        arguments: [FHIRPathNode] = [], name: String = "", function: FHIRPathFunction = .empty,
+        op: FHIRPathOperator = .and, values: [FHIRPathValue] = [], type: FHIRPathTypeSpecifier? = nil,
+        isCast: Bool = false
+    ) {
+        self.kind = kind
+        self.offset = offset
+        self.target = target
+        self.other = other
+        self.arguments = arguments
+        self.name = name
+        self.function = function
+        self.op = op
+        self.values = values
+        self.type = type
+        self.isCast = isCast
+    }
+
+    static let empty = FHIRPathNode(.empty)
+    static let this = FHIRPathNode(.this)
+    static let index = FHIRPathNode(.index)
+    static let total = FHIRPathNode(.total)
+
+    static func literal(_ value: FHIRPathValue) -> FHIRPathNode { FHIRPathNode(.value, values: [value]) }
+
+    static func constant(_ name: String, offset: Int) -> FHIRPathNode {
+        FHIRPathNode(.constant, offset: offset, name: name)
+    }
+
+    static func member(_ target: FHIRPathNode?, name: String, offset: Int) -> FHIRPathNode {
+        FHIRPathNode(.member, offset: offset, target: target, name: name)
+    }
+
+    static func function(
+        _ target: FHIRPathNode?, _ function: FHIRPathFunction, arguments: [FHIRPathNode], offset: Int
+    ) -> FHIRPathNode {
+        FHIRPathNode(.function, offset: offset, target: target, arguments: arguments, function: function)
+    }
+
+    static func indexer(_ target: FHIRPathNode, _ index: FHIRPathNode, offset: Int) -> FHIRPathNode {
+        FHIRPathNode(.indexer, offset: offset, target: target, other: index)
+    }
+
+    static func negate(_ operand: FHIRPathNode, offset: Int) -> FHIRPathNode {
+        FHIRPathNode(.negate, offset: offset, target: operand)
+    }
+
+    static func binary(_ op: FHIRPathOperator, _ left: FHIRPathNode, _ right: FHIRPathNode, offset: Int)
+        -> FHIRPathNode
+    {
+        FHIRPathNode(.binary, offset: offset, target: left, other: right, op: op)
+    }
+
+    static func typeTest(isCast: Bool, _ operand: FHIRPathNode, _ type: FHIRPathTypeSpecifier, offset: Int)
+        -> FHIRPathNode
+    {
+        FHIRPathNode(.typeTest, offset: offset, target: operand, type: type, isCast: isCast)
+    }
+
+    static func type(_ type: FHIRPathTypeSpecifier) -> FHIRPathNode {
+        FHIRPathNode(.type, type: type)
+    }
 
     /// The value of a literal node.
     var literalValue: FHIRPathValue? {
-        if case .value(let values) = self { return values.first }
-        return nil
+        kind == .value ? values.first : nil
+    }
+
+    /// Every node below this one, depth first.
+    var descendants: [FHIRPathNode] {
+        var nodes: [FHIRPathNode] = []
+        var pending = [target, other].compactMap { $0 } + arguments
+        while let node = pending.popLast() {
+            nodes.append(node)
+            pending += [node.target, node.other].compactMap { $0 } + node.arguments
+        }
+        return nodes
     }
 }
 
