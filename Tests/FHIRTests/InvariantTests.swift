@@ -1,6 +1,7 @@
-@testable import FHIR
 import Foundation
 import Testing
+
+@testable import FHIR
 
 /// The invariants of the definitions, evaluated with the FHIRPath engine.
 @Suite struct InvariantTests {

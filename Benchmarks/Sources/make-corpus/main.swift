@@ -27,7 +27,9 @@ func write(_ name: String, _ bytes: [UInt8]) throws {
 try write("patients.ndjson", Corpus.ndjson(patients))
 try write("observations.ndjson", Corpus.ndjson(observations))
 try write("bundles.ndjson", Corpus.ndjson(bundles))
-try write("fhirpath-workload.json", JSONWriter(layout: .pretty).bytes(FHIRPathWorkload.document(definitions: validator.definitions)))
+try write(
+    "fhirpath-workload.json",
+    JSONWriter(layout: .pretty).bytes(FHIRPathWorkload.document(definitions: validator.definitions)))
 // About 50 MB of mixed resources for the parse benchmark.
 var mixed: [UInt8] = []
 var round = 0

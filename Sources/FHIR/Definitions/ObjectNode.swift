@@ -28,6 +28,8 @@ final class ObjectNode: Sendable {
         let index: Int
         /// The member's type (for a choice member, the type its name selects).
         let type: ElementType
+        /// `type.code`, kept apart so that reading it copies one string, not the whole `ElementType`.
+        let typeCode: String
         /// How the member's value is written.
         let kind: Kind
         /// The expanded value set of a required binding, when the element has one.
@@ -58,6 +60,7 @@ final class ObjectNode: Sendable {
             self.element = element
             self.index = index
             self.type = type
+            self.typeCode = type.code
             self.kind = kind
             self.requiredValueSet = requiredValueSet
             self.isArray = element.isArray

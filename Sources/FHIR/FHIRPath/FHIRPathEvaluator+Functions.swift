@@ -9,9 +9,17 @@ extension FHIRPathEvaluator {
         func argument(_ index: Int) throws(FHIRError) -> [FHIRPathValue] {
             try evaluate(arguments[index], focus, scope)
         }
+        /// The one-item focus of each iteration, reused: its buffer is written in place once the
+        /// previous iteration's results are gone, so iterating allocates once, not once per item.
+        var single: [FHIRPathValue] = []
+        func itemFocus(_ item: FHIRPathValue) -> [FHIRPathValue] {
+            if single.isEmpty { single.append(item) } else { single[0] = item }
+            return single
+        }
         /// A criterion evaluated for one item, as a Boolean.
         func holds(_ node: FHIRPathNode, for item: FHIRPathValue, at index: Int) throws(FHIRError) -> Bool? {
-            try boolean(try evaluate(node, [item], Scope(this: item, index: index, total: scope.total)), at: offset)
+            try boolean(
+                try evaluate(node, itemFocus(item), Scope(this: item, index: index, total: scope.total)), at: offset)
         }
 
         if environment.isStrict, Self.orderedFunctions.contains(function),
@@ -68,7 +76,8 @@ extension FHIRPathEvaluator {
         case .select:
             var output: [FHIRPathValue] = []
             for (index, item) in input.enumerated() {
-                output += try evaluate(arguments[0], [item], Scope(this: item, index: index, total: scope.total))
+                output += try evaluate(
+                    arguments[0], itemFocus(item), Scope(this: item, index: index, total: scope.total))
             }
             return output
         case .repeat:

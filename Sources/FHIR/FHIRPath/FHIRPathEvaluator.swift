@@ -50,6 +50,12 @@ struct FHIRPathEvaluator {
             }
             return try children(of: focus, named: node.name, isRoot: true, at: node.offset)
         case .function:
+            if node.function == .exists || node.function == .empty, node.arguments.isEmpty, !environment.isStrict,
+                let member = node.target, member.kind == .member,
+                let exists = try memberExists(member, focus, scope)
+            {
+                return Self.collection(node.function == .exists ? exists : !exists)
+            }
             var input = focus
             if let target = node.target { input = try evaluate(target, focus, scope) }
             return try call(
@@ -101,6 +107,41 @@ struct FHIRPathEvaluator {
             if isCast { return isType(items[0], type, exactPrimitive: true) ? items : [] }
             return Self.collection(isType(items[0], type))
         }
+    }
+
+    /// Whether `member` (`x.name`) selects anything, answered without building the collection — the
+    /// shape of most invariants (`dataAbsentReason.empty() or value.empty()`). `nil` sends the rare
+    /// shapes (primitives, `_name` extras, nulls in arrays, type names) to the general path.
+    private func memberExists(
+        _ member: FHIRPathNode, _ focus: [FHIRPathValue], _ scope: Scope
+    ) throws(FHIRError)
+        -> Bool?
+    {
+        let name = member.name
+        var items = focus
+        if let target = member.target {
+            items = try evaluate(target, focus, scope)
+        } else if let first = name.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") {
+            return nil
+        }
+        for item in items {
+            guard case .element(let element) = item, case .object(let object) = element.value, element.node >= 0
+            else { return nil }
+            let node = definitions.nodeList[element.node]
+            if let index = object.index(forKey: name) {
+                if let slot = node.slot(named: name), slot.isChoice, slot.element.name != name { return nil }
+                switch object.values[index] {
+                case .null: return nil
+                case .array(let values):
+                    if values.isEmpty || values.contains(.null) { return nil }
+                    return true
+                default: return true
+                }
+            }
+            if Self.extrasMember(of: object, for: name) != nil { return nil }
+            if !node.choiceNames.isEmpty, node.choiceNames.contains(name) { return nil }
+        }
+        return false
     }
 
     /// A word for an item in error messages: its type, never its content (which may be PHI).
@@ -204,8 +245,12 @@ struct FHIRPathEvaluator {
             append(.null, extras: extras, slot: slot, typeName: nil, to: &output)
             return
         }
-        if node.choiceNames.contains(name) {
-            for (position, key) in object.keys.enumerated() where key.utf8.starts(with: name.utf8) {
+        if !node.choiceNames.isEmpty, node.choiceNames.contains(name) {
+            let length = name.utf8.count
+            let first = name.utf8.first
+            for (position, key) in object.keys.enumerated()
+            where key.utf8.count > length && key.utf8.first == first && key.utf8.prefix(length).elementsEqual(name.utf8)
+            {
                 guard let slot = node.slot(named: key), slot.element.name == name else { continue }
                 let extras = slot.isPrimitive ? Self.extrasMember(of: object, for: key) : nil
                 append(object.values[position], extras: extras, slot: slot, typeName: nil, to: &output)
@@ -261,9 +306,9 @@ struct FHIRPathEvaluator {
             case .primitive(let primitive):
                 return .element(
                     FHIRPathElement(
-                        value: value, extras: extras, typeName: slot.type.code, node: -1, primitive: primitive))
+                        value: value, extras: extras, typeName: slot.typeCode, node: -1, primitive: primitive))
             case .complex(let node):
-                return .element(FHIRPathElement(value: value, typeName: slot.type.code, node: node, primitive: nil))
+                return .element(FHIRPathElement(value: value, typeName: slot.typeCode, node: node, primitive: nil))
             case .resource:
                 return resourceElement(value)
             case .unknown:
@@ -300,20 +345,23 @@ struct FHIRPathEvaluator {
     /// With `exactPrimitive` (for `as` and `ofType`), a FHIR primitive matches its own type only: a
     /// `code` is a `string` for `is`, but `as(string)` does not select it, as the official tests expect.
     func isType(_ item: FHIRPathValue, _ type: FHIRPathTypeSpecifier, exactPrimitive: Bool = false) -> Bool {
-        let info = item.typeInfo
-        if info.namespace == "System" {
+        // One binding of the element: each binding of an enum payload copies (and retains) its fields.
+        guard case .element(let element) = item else {
             guard type.namespace != "FHIR" else { return false }
-            return info.name == type.name
+            return item.typeInfo.name == type.name
+        }
+        let typeName = element.typeName
+        if typeName.utf8.first == UInt8(ascii: "S"), typeName.utf8.starts(with: "System.".utf8) {
+            guard type.namespace != "FHIR" else { return false }
+            return typeName.utf8.dropFirst(7).elementsEqual(type.name.utf8)
         }
         if type.namespace == "System" { return false }
-        if case .element(let element) = item {
-            if exactPrimitive, element.primitive != nil { return info.name == type.name }
-            if element.node >= 0 {
-                let ancestry = definitions.nodeList[element.node].ancestry
-                if !ancestry.isEmpty { return element.typeName == type.name || ancestry.contains(type.name) }
-            }
+        if exactPrimitive, element.primitive != nil { return typeName == type.name }
+        if element.node >= 0 {
+            let ancestry = definitions.nodeList[element.node].ancestry
+            if !ancestry.isEmpty { return typeName == type.name || ancestry.contains(type.name) }
         }
-        var current: String? = info.name
+        var current: String? = typeName
         while let name = current {
             if name == type.name { return true }
             current = definitions.types[name]?.base

@@ -89,13 +89,17 @@ final class FHIRPathNode: Sendable {
         FHIRPathNode(.negate, offset: offset, target: operand)
     }
 
-    static func binary(_ op: FHIRPathOperator, _ left: FHIRPathNode, _ right: FHIRPathNode, offset: Int)
+    static func binary(
+        _ op: FHIRPathOperator, _ left: FHIRPathNode, _ right: FHIRPathNode, offset: Int
+    )
         -> FHIRPathNode
     {
         FHIRPathNode(.binary, offset: offset, target: left, other: right, op: op)
     }
 
-    static func typeTest(isCast: Bool, _ operand: FHIRPathNode, _ type: FHIRPathTypeSpecifier, offset: Int)
+    static func typeTest(
+        isCast: Bool, _ operand: FHIRPathNode, _ type: FHIRPathTypeSpecifier, offset: Int
+    )
         -> FHIRPathNode
     {
         FHIRPathNode(.typeTest, offset: offset, target: operand, type: type, isCast: isCast)

@@ -45,7 +45,11 @@ public enum FHIRPathValue: Sendable, Hashable {
             case .time: ("System", "Time")
             }
         case .quantity: ("System", "Quantity")
-        case .element(let element): (element.typeName.hasPrefix("System.") ? "System" : "FHIR", element.typeName)
+        case .element(let element):
+            (
+                element.typeName.utf8.first == UInt8(ascii: "S") && element.typeName.utf8.starts(with: "System.".utf8)
+                    ? "System" : "FHIR", element.typeName
+            )
         }
     }
 }

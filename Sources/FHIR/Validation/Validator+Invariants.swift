@@ -47,7 +47,7 @@ extension ValidationRun {
 
     /// A complex value as FHIRPath sees it, typed by its slot.
     func fhirPathValue(_ value: JSON, slot: ObjectNode.Slot, node: Int) -> FHIRPathValue {
-        .element(FHIRPathElement(value: value, typeName: slot.type.code, node: node, primitive: nil))
+        .element(FHIRPathElement(value: value, typeName: slot.typeCode, node: node, primitive: nil))
     }
 
     /// A primitive value with its `_name` object, as FHIRPath sees it.
@@ -58,7 +58,7 @@ extension ValidationRun {
     {
         .element(
             FHIRPathElement(
-                value: value ?? .null, extras: extensions?.objectValue, typeName: slot.type.code, node: -1,
+                value: value ?? .null, extras: extensions?.objectValue, typeName: slot.typeCode, node: -1,
                 primitive: type))
     }
 }
