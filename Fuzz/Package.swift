@@ -10,5 +10,7 @@ let package = Package(
         .target(name: "FuzzSupport"),
         .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
         .executableTarget(name: "FuzzXML", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
+        .executableTarget(
+            name: "FuzzFHIRPath", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
     ]
 )

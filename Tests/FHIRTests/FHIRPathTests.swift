@@ -151,3 +151,53 @@ import Testing
         #expect(missing.status == 2)
     }
 }
+
+/// Expressions aimed at the engine's limits: every one ends in a result or an error, never a trap or a hang.
+@Suite struct FHIRPathLimitTests {
+    @Test(arguments: [
+        "(-9223372036854775807 - 1).abs()",
+        "-(-9223372036854775807 - 1)",
+        "(-9223372036854775807 - 1) div -1",
+        "(-9223372036854775807 - 1) mod -1",
+        "9223372036854775807 + 1",
+        "2.power(9223372036854775807)",
+        "1.power(9223372036854775807)",
+        "(-1).power(9223372036854775807)",
+        "@2020-01-01 + 100000000000000 days",
+        "@2020-01-01T00:00:00Z + 9999999999999999999 'ms'",
+        "@9999-12-31 + 1 day",
+        "1 'm999999999999' = 1 'm'",
+        "1 '10*-9223372036854775808' = 1 '1'",
+        "1.5.round(1000000000)",
+    ])
+    func extremeArithmeticEndsInEmptyOrAnError(_ text: String) throws {
+        do {
+            let result = try FHIRPathExpression(text).evaluate(focus: [], definitions: TestSupport.definitions)
+            #expect(result.count <= 1)
+        } catch {
+            #expect(error.column != nil)
+        }
+    }
+
+    @Test func collectionsBeyondTheLimitFail() throws {
+        let patient = try JSON(
+            parsing: Data(contentsOf: TestSupport.examplesFolder.appendingPathComponent("patient-example.json")))
+        let environment = FHIRPathEnvironment(maxItems: 50)
+        let expression = try FHIRPathExpression("descendants().select(descendants()).select(descendants())")
+        #expect {
+            _ = try expression.evaluate(on: patient, definitions: TestSupport.definitions, environment: environment)
+        } throws: { error in
+            (error as? FHIRError)?.message.contains("more than the limit of 50") == true
+        }
+    }
+
+    @Test func longChainsAreRefusedBeforeTheyReachTheStack() {
+        let chain = Array(repeating: "1", count: 5000).joined(separator: " + ")
+        #expect {
+            _ = try FHIRPathExpression(chain)
+        } throws: { error in
+            (error as? FHIRError)?.message.contains("nests deeper") == true
+        }
+        #expect(throws: FHIRError.self) { try FHIRPathExpression(String(repeating: "(", count: 10_000)) }
+    }
+}

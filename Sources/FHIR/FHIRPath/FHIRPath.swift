@@ -22,6 +22,11 @@ public final class FHIRPathExpression: Sendable {
         self.text = text
         var parser = try FHIRPathParser(text)
         root = try parser.parse()
+        // Long chains (`a.b.c…`, `1+1+1…`) nest without recursion in the parser; the evaluator recurses.
+        if root.height > FHIRPathParser.maximumDepth {
+            throw FHIRPathSyntax.error(
+                "the expression nests deeper than \(FHIRPathParser.maximumDepth) levels", in: text, at: 0)
+        }
         var patterns: [String: NSRegularExpression] = [:]
         Self.collectPatterns(root, into: &patterns)
         regularExpressions = patterns
@@ -85,6 +90,9 @@ public struct FHIRPathEnvironment: Sendable {
     /// The R4 core invariants rely on it (`dom-3` applies `descendants().as(canonical)`), so the validator
     /// sets it; the FHIRPath specification, and so the default, makes it an error.
     public var castsCollections: Bool
+    /// The most items a collection may hold during evaluation; beyond it evaluation fails rather than
+    /// exhausting memory (`descendants().descendants().descendants()…` grows fast).
+    public var maxItems: Int
     /// Receives what `trace(name)` reports. Traced values can hold PHI: never send them to a log.
     public var trace: (@Sendable (String, [FHIRPathValue]) -> Void)?
 
@@ -94,6 +102,7 @@ public struct FHIRPathEnvironment: Sendable {
         now: Date = Date(),
         isStrict: Bool = false,
         castsCollections: Bool = false,
+        maxItems: Int = 1_000_000,
         trace: (@Sendable (String, [FHIRPathValue]) -> Void)? = nil
     ) {
         self.variables = variables
@@ -101,6 +110,7 @@ public struct FHIRPathEnvironment: Sendable {
         self.now = now
         self.isStrict = isStrict
         self.castsCollections = castsCollections
+        self.maxItems = maxItems
         self.trace = trace
     }
 }

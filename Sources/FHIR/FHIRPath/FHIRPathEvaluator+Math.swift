@@ -35,7 +35,9 @@ extension FHIRPathEvaluator {
             return Self.collection(quantity.isComparable(to: otherQuantity))
         case .abs:
             switch value {
-            case .integer(let number): return [.integer(Swift.abs(number))]
+            case .integer(let number):
+                // |Int.min| does not fit: the result is empty, as for any overflow.
+                return number == .min ? [] : [.integer(Swift.abs(number))]
             case .decimal(let number): return [.decimal(FHIRPathDecimal(Swift.abs(number.value), scale: number.scale))]
             case .quantity(var quantity):
                 quantity.value.value = Swift.abs(quantity.value.value)
@@ -62,7 +64,9 @@ extension FHIRPathEvaluator {
         case .truncate: return whole(number.value < 0 ? .up : .down)
         case .round:
             let digits = arguments.isEmpty ? 0 : try integerArgument(try argument(0), function, at: offset) ?? 0
-            guard digits >= 0 else { throw failure("round() needs a precision of zero or more", at: offset) }
+            guard digits >= 0, digits <= 28 else {
+                throw failure("round() needs a precision from 0 to 28", at: offset)
+            }
             return [.decimal(FHIRPathDecimal(FHIRPathDecimal.rounded(number.value, scale: digits), scale: digits))]
         case .exp: return real(Foundation.exp(number.doubleValue))
         case .ln: return number.value > 0 ? real(Foundation.log(number.doubleValue)) : []
@@ -76,6 +80,10 @@ extension FHIRPathEvaluator {
                 case .integer(let times) = power.system,
                 times >= 0
             {
+                // 0, 1 and -1 never overflow, so they are answered without a loop that could run 2^63 times.
+                if base == 0 { return [.integer(times == 0 ? 1 : 0)] }
+                if base == 1 { return [.integer(1)] }
+                if base == -1 { return [.integer(times % 2 == 0 ? 1 : -1)] }
                 var result = 1
                 for _ in 0..<times {
                     let (product, overflow) = result.multipliedReportingOverflow(by: base)

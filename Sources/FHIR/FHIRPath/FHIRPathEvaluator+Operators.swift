@@ -254,8 +254,8 @@ extension FHIRPathEvaluator {
             case .subtract: return Self.checked(a.subtractingReportingOverflow(b))
             case .multiply: return Self.checked(a.multipliedReportingOverflow(by: b))
             case .divide: return FHIRPathDecimal(a).dividing(by: FHIRPathDecimal(b)).map { [.decimal($0)] } ?? []
-            case .div: return b == 0 ? [] : [.integer(a / b)]
-            case .mod: return b == 0 ? [] : [.integer(a % b)]
+            case .div: return b == 0 ? [] : Self.checked(a.dividedReportingOverflow(by: b))
+            case .mod: return b == 0 ? [] : Self.checked(a.remainderReportingOverflow(dividingBy: b))
             default: throw mismatch
             }
         case (.integer, .decimal), (.decimal, .integer), (.decimal, .decimal):

@@ -58,9 +58,15 @@ struct FHIRPathEvaluator {
             }
             var input = focus
             if let target = node.target { input = try evaluate(target, focus, scope) }
-            return try call(
+            let output = try call(
                 node.function, target: node.target, on: input, arguments: node.arguments, focus: focus, scope: scope,
                 at: node.offset)
+            if output.count > environment.maxItems {
+                throw failure(
+                    "\(node.function.rawValue)() produced \(output.count) items, more than the limit of \(environment.maxItems)",
+                    at: node.offset)
+            }
+            return output
         case .indexer:
             guard let target = node.target, let indexNode = node.other else { return [] }
             let items = try evaluate(target, focus, scope)
@@ -78,7 +84,7 @@ struct FHIRPathEvaluator {
                 throw failure("unary minus needs a single value, not \(items.count)", at: node.offset)
             }
             switch items[0].system {
-            case .integer(let value): return [.integer(-value)]
+            case .integer(let value): return value == .min ? [] : [.integer(-value)]
             case .decimal(let value): return [.decimal(FHIRPathDecimal(-value.value, scale: value.scale))]
             case .quantity(var quantity):
                 quantity.value.value = -quantity.value.value

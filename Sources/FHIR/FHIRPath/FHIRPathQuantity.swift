@@ -352,7 +352,7 @@ struct UCUMUnit: Sendable {
                 position = close + 1
             }
             if symbol.hasPrefix("10*") || symbol.hasPrefix("10^") {
-                guard let exponent = Int(symbol.dropFirst(3)), abs(exponent) < 30 else { return nil }
+                guard let exponent = Int(symbol.dropFirst(3)), exponent.magnitude < 30 else { return nil }
                 return UCUMUnit(
                     dimension: Array(repeating: 0, count: 9),
                     factor: Decimal(sign: .plus, exponent: exponent, significand: 1), special: nil)
@@ -363,7 +363,7 @@ struct UCUMUnit: Sendable {
             // An exponent at the end (`m2`, `s-1`), unless the symbol is an atom as written.
             var exponent = 1
             if atoms[symbol] == nil, let range = symbol.range(of: "[+-]?[0-9]+$", options: .regularExpression),
-                range.lowerBound != symbol.startIndex, let value = Int(symbol[range])
+                range.lowerBound != symbol.startIndex, let value = Int(symbol[range]), value.magnitude <= 12
             {
                 exponent = value
                 symbol = String(symbol[..<range.lowerBound])

@@ -114,6 +114,19 @@ final class FHIRPathNode: Sendable {
         kind == .value ? values.first : nil
     }
 
+    /// The number of levels of the tree below and including this node.
+    var height: Int {
+        var deepest = 0
+        var pending: [(FHIRPathNode, Int)] = [(self, 1)]
+        while let (node, level) = pending.popLast() {
+            deepest = max(deepest, level)
+            for child in [node.target, node.other].compactMap({ $0 }) + node.arguments {
+                pending.append((child, level + 1))
+            }
+        }
+        return deepest
+    }
+
     /// Every node below this one, depth first.
     var descendants: [FHIRPathNode] {
         var nodes: [FHIRPathNode] = []
@@ -176,7 +189,7 @@ struct FHIRPathParser {
     private let tokens: [FHIRPathToken]
     private var position = 0
     private var depth = 0
-    private static let maximumDepth = 200
+    static let maximumDepth = 200
 
     init(_ text: String) throws(FHIRError) {
         self.text = text

@@ -302,7 +302,21 @@ public struct FHIRPathTemporal: Sendable, Hashable {
     /// `millisecond`); the amount is truncated to the value's precision as the specification says.
     func adding(_ amount: Decimal, unit: FHIRPathQuantity.CalendarUnit) -> FHIRPathTemporal? {
         var result = self
-        let whole = NSDecimalNumber(decimal: amount).intValue
+        // Beyond ten thousand years in any unit the result leaves the calendar: no result, never an overflow.
+        let limits: Decimal =
+            switch unit {
+            case .year: 10_000
+            case .month: 120_000
+            case .week: 530_000
+            case .day: 3_660_000
+            case .hour: 87_840_000
+            case .minute: 5_270_400_000
+            case .second: 316_224_000_000
+            case .millisecond: 316_224_000_000_000
+            }
+        guard amount.isFinite, amount <= limits, amount >= -limits else { return nil }
+        let whole = NSDecimalNumber(decimal: FHIRPathDecimal.rounded(amount, scale: 0, mode: amount < 0 ? .up : .down))
+            .intValue
         switch unit {
         case .year:
             guard kind != .time else { return nil }
