@@ -253,18 +253,19 @@ extension FHIRPathEvaluator {
             return
         }
         let node = element.node >= 0 ? definitions.nodeList[element.node] : nil
-        for (position, key) in object.keys.enumerated() {
+        for (position, member) in object.members.enumerated() {
+            let key = member.key
             if key == "resourceType" || key.utf8.first == UInt8(ascii: "_") {
                 // `_name` members are reached through their primitive; one without a value still counts.
                 if key.utf8.first == UInt8(ascii: "_"), object.index(forKey: String(key.dropFirst())) == nil {
                     let slot = node?.slot(named: String(key.dropFirst()))
-                    append(.null, extras: object.values[position], slot: slot, typeName: nil, to: &output)
+                    append(.null, extras: member.value, slot: slot, typeName: nil, to: &output)
                 }
                 continue
             }
             let slot = node?.slot(named: key)
             let extras = (slot?.isPrimitive ?? true) ? Self.extrasMember(of: object, for: key) : nil
-            append(object.values[position], extras: extras, slot: slot, typeName: nil, to: &output)
+            append(member.value, extras: extras, slot: slot, typeName: nil, to: &output)
         }
     }
 

@@ -136,7 +136,7 @@ struct FHIRPathEvaluator {
             let node = definitions.nodeList[element.node]
             if let index = object.index(forKey: name) {
                 if let slot = node.slot(named: name), slot.isChoice, slot.element.name != name { return nil }
-                switch object.values[index] {
+                switch object.value(at: index) {
                 case .null: return nil
                 case .array(let values):
                     if values.isEmpty || values.contains(.null) { return nil }
@@ -239,7 +239,7 @@ struct FHIRPathEvaluator {
                 throw failure(
                     "\(name) is not an element name; write \(slot.element.name).ofType(\(slot.type.code))", at: offset)
             }
-            let value = object.values[index]
+            let value = object.value(at: index)
             var extras: JSON?
             if slot?.isPrimitive ?? !Self.isContainer(value) { extras = Self.extrasMember(of: object, for: name) }
             append(value, extras: extras, slot: slot, typeName: nil, to: &output)
@@ -254,12 +254,14 @@ struct FHIRPathEvaluator {
         if !node.choiceNames.isEmpty, node.choiceNames.contains(name) {
             let length = name.utf8.count
             let first = name.utf8.first
-            for (position, key) in object.keys.enumerated()
-            where key.utf8.count > length && key.utf8.first == first && key.utf8.prefix(length).elementsEqual(name.utf8)
+            for member in object.members
+            where member.key.utf8.count > length && member.key.utf8.first == first
+                && member.key.utf8.prefix(length).elementsEqual(name.utf8)
             {
+                let key = member.key
                 guard let slot = node.slot(named: key), slot.element.name == name else { continue }
                 let extras = slot.isPrimitive ? Self.extrasMember(of: object, for: key) : nil
-                append(object.values[position], extras: extras, slot: slot, typeName: nil, to: &output)
+                append(member.value, extras: extras, slot: slot, typeName: nil, to: &output)
             }
             return
         }
@@ -279,8 +281,8 @@ struct FHIRPathEvaluator {
     /// The `_name` member of an object, found without building the string `"_" + name`.
     static func extrasMember(of object: JSONObject, for name: String) -> JSON? {
         let length = name.utf8.count + 1
-        for (position, key) in object.keys.enumerated() where key.utf8.count == length && key.utf8.first == 0x5F {
-            if key.utf8.dropFirst().elementsEqual(name.utf8) { return object.values[position] }
+        for member in object.members where member.key.utf8.count == length && member.key.utf8.first == 0x5F {
+            if member.key.utf8.dropFirst().elementsEqual(name.utf8) { return member.value }
         }
         return nil
     }

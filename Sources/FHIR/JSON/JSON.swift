@@ -72,46 +72,67 @@ public enum JSON: Sendable, Hashable {
     }
 }
 
+/// One member of a JSON object.
+public struct JSONMember: Sendable, Hashable {
+    public var key: String
+    public var value: JSON
+
+    public init(key: String, value: JSON) {
+        self.key = key
+        self.value = value
+    }
+}
+
 /// A JSON object whose members keep the order in which they were written.
 ///
-/// FHIR objects are small (a few dozen members at most), so lookups scan a contiguous array of
-/// keys, which is faster than hashing at these sizes and keeps the order for free.
+/// FHIR objects are small (a few dozen members at most), so lookups scan one contiguous array of
+/// members, which is faster than hashing at these sizes, keeps the order for free, and costs one
+/// allocation and one reference per object.
 public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
-    /// The member names, in order.
-    public private(set) var keys: [String]
-    /// The member values, in the same order as `keys`.
-    public private(set) var values: [JSON]
+    /// The members, in order.
+    public private(set) var members: [JSONMember]
 
     /// Creates an empty object.
     public init() {
-        keys = []
-        values = []
+        members = []
     }
 
     /// Creates an object from members in order; a later duplicate key replaces the earlier value.
     public init(_ members: [(String, JSON)]) {
-        keys = []
-        values = []
-        keys.reserveCapacity(members.count)
-        values.reserveCapacity(members.count)
+        self.members = []
+        self.members.reserveCapacity(members.count)
         for (key, value) in members { self[key] = value }
     }
 
-    init(uncheckedKeys keys: [String], values: [JSON]) {
-        self.keys = keys
-        self.values = values
+    init(uncheckedMembers members: [JSONMember]) {
+        self.members = members
     }
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { keys.count }
-    public subscript(position: Int) -> (key: String, value: JSON) { (keys[position], values[position]) }
+    public var endIndex: Int { members.count }
+    public subscript(position: Int) -> (key: String, value: JSON) { (members[position].key, members[position].value) }
+
+    /// The member names, in order (a new array: in loops, prefer `key(at:)` or `members`).
+    public var keys: [String] { members.map(\.key) }
+    /// The member values, in order (a new array: in loops, prefer `value(at:)` or `members`).
+    public var values: [JSON] { members.map(\.value) }
+
+    /// The name of the member at `position`.
+    @inlinable
+    public func key(at position: Int) -> String { members[position].key }
+
+    /// The value of the member at `position`.
+    @inlinable
+    public func value(at position: Int) -> JSON { members[position].value }
 
     /// The position of the member named `key`.
     @inlinable
     public func index(forKey key: String) -> Int? {
         let length = key.utf8.count
-        return keys.withUnsafeBufferPointer { keys in
-            for index in keys.indices where keys[index].utf8.count == length && keys[index] == key { return index }
+        return members.withUnsafeBufferPointer { members in
+            for index in members.indices where members[index].key.utf8.count == length && members[index].key == key {
+                return index
+            }
             return nil
         }
     }
@@ -120,27 +141,24 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
     public subscript(key: String) -> JSON? {
         get {
             guard let index = index(forKey: key) else { return nil }
-            return values[index]
+            return members[index].value
         }
         set {
             if let index = index(forKey: key) {
                 if let newValue {
-                    values[index] = newValue
+                    members[index].value = newValue
                 } else {
-                    keys.remove(at: index)
-                    values.remove(at: index)
+                    members.remove(at: index)
                 }
             } else if let newValue {
-                keys.append(key)
-                values.append(newValue)
+                members.append(JSONMember(key: key, value: newValue))
             }
         }
     }
 
     /// Appends a member without checking for an existing one with the same key.
     mutating func appendUnchecked(_ key: String, _ value: JSON) {
-        keys.append(key)
-        values.append(value)
+        members.append(JSONMember(key: key, value: value))
     }
 }
 

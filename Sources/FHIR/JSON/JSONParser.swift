@@ -105,7 +105,7 @@ private struct Reader {
     var offset = 0
     /// Members and elements of the containers being parsed, innermost last: each container is copied
     /// out at its exact size when it closes, so no array grows by doubling.
-    let keyStack = MoveStack<String>()
+    let memberStack = MoveStack<JSONMember>()
     let valueStack = MoveStack<JSON>()
 
     init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
@@ -174,8 +174,7 @@ private struct Reader {
             offset += 1
             return .object(JSONObject())
         }
-        let base = keyStack.count
-        let valueBase = valueStack.count
+        let base = memberStack.count
         var keyBloom: UInt64 = 0
         var seen: Set<String>? = nil
         while true {
@@ -193,12 +192,12 @@ private struct Reader {
             let bit: UInt64 = 1 << ((utf8.count &* 31 &+ Int(utf8.first ?? 0) &* 7 &+ Int(utf8.last ?? 0)) & 63)
             let mayRepeat = keyBloom & bit != 0
             keyBloom |= bit
-            if keyStack.count - base < 64 {
-                if mayRepeat && keyStack.contains(key, from: base) {
+            if memberStack.count - base < 64 {
+                if mayRepeat && memberStack.contains(from: base, where: { $0.key == key }) {
                     throw fail("duplicate key \"\(key)\"", at: keyOffset)
                 }
             } else {
-                if seen == nil { seen = Set(keyStack.copyArray(from: base)) }
+                if seen == nil { seen = Set(memberStack.copyArray(from: base).map(\.key)) }
                 if seen!.insert(key).inserted == false {  // Safe: set on the line above.
                     throw fail("duplicate key \"\(key)\"", at: keyOffset)
                 }
@@ -217,8 +216,7 @@ private struct Reader {
                 failure.reversedPath.append(.key(key))
                 throw failure
             }
-            keyStack.push(key)
-            valueStack.push(value)
+            memberStack.push(JSONMember(key: key, value: value))
             skipWhitespace()
             guard offset < buffer.count else { throw fail("unterminated object, expected ',' or '}'") }
             switch buffer[offset] {
@@ -226,9 +224,7 @@ private struct Reader {
                 offset += 1
             case UInt8(ascii: "}"):
                 offset += 1
-                return .object(
-                    JSONObject(
-                        uncheckedKeys: keyStack.popArray(from: base), values: valueStack.popArray(from: valueBase)))
+                return .object(JSONObject(uncheckedMembers: memberStack.popArray(from: base)))
             default:
                 throw fail("unexpected \(describe(buffer, offset)), expected ',' or '}'")
             }

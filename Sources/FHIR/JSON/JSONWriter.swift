@@ -58,17 +58,18 @@ public struct JSONWriter: Sendable {
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
+            let members = object.members
             let order: [Int] =
                 layout == .canonical
-                ? object.keys.indices.sorted { object.keys[$0].utf8.lexicographicallyPrecedes(object.keys[$1].utf8) }
-                : Array(object.keys.indices)
+                ? members.indices.sorted { members[$0].key.utf8.lexicographicallyPrecedes(members[$1].key.utf8) }
+                : Array(members.indices)
             for (position, index) in order.enumerated() {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
                 newline(into: &output, indent: indent + 1)
-                Self.writeString(object.keys[index], into: &output)
+                Self.writeString(members[index].key, into: &output)
                 output.append(UInt8(ascii: ":"))
                 if layout == .pretty { output.append(UInt8(ascii: " ")) }
-                write(object.values[index], into: &output, indent: indent + 1)
+                write(members[index].value, into: &output, indent: indent + 1)
             }
             if !object.isEmpty { newline(into: &output, indent: indent) }
             output.append(UInt8(ascii: "}"))

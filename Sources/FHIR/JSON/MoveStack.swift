@@ -27,9 +27,9 @@ final class MoveStack<Element> {
         count += 1
     }
 
-    /// Whether any element from `base` up equals `element`.
-    func contains(_ element: Element, from base: Int) -> Bool where Element: Equatable {
-        for index in base..<count where storage[index] == element { return true }
+    /// Whether any element from `base` up satisfies `predicate`.
+    func contains(from base: Int, where predicate: (borrowing Element) -> Bool) -> Bool {
+        for index in base..<count where predicate(storage[index]) { return true }
         return false
     }
 

@@ -18,7 +18,8 @@ public struct SearchParameterExtractor: Sendable {
         of parameter: SearchParameterDefinition, in resource: JSON, rootResource: JSON? = nil
     ) throws(FHIRError) -> [SearchValue] {
         try values(
-            of: parameter, focus: [.resource(resource, definitions: definitions)], rootResource: rootResource ?? resource)
+            of: parameter, focus: [.resource(resource, definitions: definitions)],
+            rootResource: rootResource ?? resource)
     }
 
     private func values(
@@ -137,7 +138,7 @@ public struct SearchParameterExtractor: Sendable {
         switch element.typeName {
         case "HumanName": parts = ["family", "given", "prefix", "suffix", "text"]
         case "Address": parts = ["line", "city", "district", "state", "postalCode", "country", "text"]
-        default: parts = object.keys.filter { object[$0]?.stringValue != nil }
+        default: parts = object.members.filter { $0.value.stringValue != nil }.map(\.key)
         }
         for part in parts {
             switch object[part] {

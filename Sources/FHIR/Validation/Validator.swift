@@ -178,7 +178,7 @@ struct ValidationRun {
             report(.error, "structure", "an object must have at least one member (ele-1)", key: "ele-1")
             return
         }
-        if !isResourceRoot, !isPrimitiveExtras, object.count == 1, object.keys[0] == "id" {
+        if !isResourceRoot, !isPrimitiveExtras, object.count == 1, object.key(at: 0) == "id" {
             report(.error, "invariant", "an element must have a value or children other than its id", key: "ele-1")
         }
         if !bundleScopes.isEmpty && node.key == "Bundle.entry" {
@@ -188,13 +188,13 @@ struct ValidationRun {
         counts.append(contentsOf: repeatElement(0, count: node.elements.count))
         defer { counts.removeLast(node.elements.count) }
         var hasUnderscore = false
-        for key in object.keys where key.utf8.first == UInt8(ascii: "_") {
+        for member in object.members where member.key.utf8.first == UInt8(ascii: "_") {
             hasUnderscore = true
             break
         }
 
         for index in object.indices {
-            let key = object.keys[index]
+            let key = object.key(at: index)
             if isResourceRoot && key == "resourceType" { continue }
             if hasUnderscore && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
@@ -208,7 +208,7 @@ struct ValidationRun {
                 }
                 if object[baseName] == nil {
                     counts[base + slot.index] += validatePrimitiveMember(
-                        value: nil, extensions: object.values[index], slot: slot)
+                        value: nil, extensions: object.value(at: index), slot: slot)
                 }
                 continue
             }
@@ -219,7 +219,8 @@ struct ValidationRun {
                 continue
             }
             if slot.isChoice && counts[base + slot.index] > 0 {
-                let previous = object.keys.first { $0 != key && node.slot(named: $0)?.index == slot.index } ?? "?"
+                let previous =
+                    object.members.first { $0.key != key && node.slot(named: $0.key)?.index == slot.index }?.key ?? "?"
                 path.push(.member(Unmanaged.passUnretained(slot)))
                 report(
                     .error, "structure",
@@ -231,9 +232,9 @@ struct ValidationRun {
             case .primitive:
                 let extensions = hasUnderscore ? object["_" + key] : nil
                 counts[base + slot.index] += validatePrimitiveMember(
-                    value: object.values[index], extensions: extensions, slot: slot)
+                    value: object.value(at: index), extensions: extensions, slot: slot)
             case .resource, .complex, .unknown:
-                counts[base + slot.index] += validateComplexMember(object.values[index], slot: slot)
+                counts[base + slot.index] += validateComplexMember(object.value(at: index), slot: slot)
             }
         }
 
@@ -391,7 +392,7 @@ struct ValidationRun {
             if case .object(let object) = extensions, let node = definitions.node("Element") {
                 validateObject(object, node: node, isPrimitiveExtras: true)
                 hasExtensions = true
-                if value == nil || value == .null, object.count == 1, object.keys[0] == "id" {
+                if value == nil || value == .null, object.count == 1, object.key(at: 0) == "id" {
                     report(
                         .error, "invariant", "a primitive must have a value or extensions, not only an id", key: "ele-1"
                     )
@@ -488,7 +489,7 @@ struct ValidationRun {
     }
 
     mutating func checkExtension(_ object: JSONObject) {
-        let hasValue = object.keys.contains { $0.hasPrefix("value") }
+        let hasValue = object.members.contains { $0.key.utf8.starts(with: "value".utf8) }
         let hasNested = object["extension"] != nil
         if hasValue == hasNested {
             report(

@@ -57,7 +57,7 @@ private struct JSONToXML {
         indent: Int,
         into output: inout [UInt8]
     ) throws(FHIRError) {
-        for key in object.keys {
+        for key in object.members.lazy.map(\.key) {
             if (isResourceRoot && key == "resourceType") || (!isResourceRoot && key == "id")
                 || (node.isExtension && key == "url")
             {
@@ -128,7 +128,7 @@ private struct JSONToXML {
                 if node.isExtension, let url = object["url"]?.stringValue {
                     XMLEscaping.attribute("url", url, into: &output)
                 }
-                let hasChildren = object.keys.contains { $0 != "id" && !(node.isExtension && $0 == "url") }
+                let hasChildren = object.members.contains { $0.key != "id" && !(node.isExtension && $0.key == "url") }
                 if hasChildren {
                     output.append(UInt8(ascii: ">"))
                     try members(
