@@ -150,6 +150,14 @@ import Testing
         let missing = try TestSupport.ferry(["fhirpath", "name", "no-such-file.json"])
         #expect(missing.status == 2)
     }
+
+    @Test func theReadmeWalkThroughHolds() throws {
+        let given = try TestSupport.ferry(["fhirpath", "Patient.name.where(use = 'official').given", "Examples/fhir/patient.json"])
+        #expect(given.output.trimmingCharacters(in: .whitespacesAndNewlines) == #"["Ana","Lucia"]"#)
+        let above = try TestSupport.ferry(["fhirpath", "--lines", "Observation.value > 6 '%'", "Examples/fhir/observation.xml"])
+        #expect(above.status == 0)
+        #expect(above.output.trimmingCharacters(in: .whitespacesAndNewlines) == "true")
+    }
 }
 
 /// Expressions aimed at the engine's limits: every one ends in a result or an error, never a trap or a hang.

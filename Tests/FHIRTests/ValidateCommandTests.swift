@@ -44,4 +44,10 @@ import Testing
         #expect(
             TestSupport.validator.validate(outcome).errors.isEmpty, "the OperationOutcome itself must be valid FHIR")
     }
+
+    @Test func brokenInvariantsAreReportedWithTheirKey() throws {
+        let (status, output) = try ferry(["validate", "Examples/fhir-broken/observation-value-and-absent-reason.json"])
+        #expect(status == 1)
+        #expect(output.contains("error [invariant] Observation: obs-6: dataAbsentReason SHALL only be present"))
+    }
 }
