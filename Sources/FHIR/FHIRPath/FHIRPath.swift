@@ -96,6 +96,7 @@ public struct FHIRPathEnvironment: Sendable {
     /// Receives what `trace(name)` reports. Traced values can hold PHI: never send them to a log.
     public var trace: (@Sendable (String, [FHIRPathValue]) -> Void)?
 
+    /// Creates an environment; every part is optional.
     public init(
         variables: [String: [FHIRPathValue]] = [:],
         rootResource: JSON? = nil,

@@ -3,17 +3,20 @@ import Foundation
 /// A FHIRPath Decimal: an exact decimal value and the number of digits after the point it carries
 /// (`1.50` has scale 2), so that output, equivalence and `precision()` follow what was written.
 public struct FHIRPathDecimal: Sendable, Hashable {
+    /// The exact value.
     public var value: Decimal
     /// Digits after the decimal point.
     public var scale: Int
     /// A zero that came from a negative value (`-0.0`), which `Decimal` cannot hold.
     var isNegativeZero = false
 
+    /// A decimal written with `scale` digits after the point.
     public init(_ value: Decimal, scale: Int) {
         self.value = value
         self.scale = max(0, scale)
     }
 
+    /// An integer as a decimal with no digits after the point.
     public init(_ integer: Int) {
         self.init(Decimal(integer), scale: 0)
     }

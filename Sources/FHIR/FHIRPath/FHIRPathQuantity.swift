@@ -39,18 +39,21 @@ public struct FHIRPathQuantity: Sendable, Hashable {
         }
     }
 
+    /// The amount.
     public var value: FHIRPathDecimal
     /// The UCUM unit, or a calendar keyword in singular form when `calendarUnit` is set.
     public var unit: String
     /// The calendar duration, when the quantity was written with a keyword (`3 days`).
     public var calendarUnit: CalendarUnit?
 
+    /// A quantity in a UCUM unit (`mg`, `mmol/L`, `1`).
     public init(value: FHIRPathDecimal, unit: String) {
         self.value = value
         self.unit = unit
         self.calendarUnit = nil
     }
 
+    /// A calendar duration (`3 days`).
     public init(value: FHIRPathDecimal, calendarUnit: CalendarUnit) {
         self.value = value
         self.unit = calendarUnit.rawValue

@@ -14,14 +14,23 @@ public struct FHIRPathTemporal: Sendable, Hashable {
         public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
+    /// Date, DateTime or Time.
     public var kind: Kind
+    /// The smallest unit the value gives; the fields below it hold their least value.
     public var precision: Precision
+    /// The year, 1 to 9999 (0 for a time).
     public var year = 0
+    /// The month, 1 to 12.
     public var month = 1
+    /// The day of the month.
     public var day = 1
+    /// The hour, 0 to 23.
     public var hour = 0
+    /// The minute, 0 to 59.
     public var minute = 0
+    /// The second, 0 to 59.
     public var second = 0
+    /// The millisecond, 0 to 999 (finer fractions are cut off).
     public var millisecond = 0
     /// The offset from UTC in minutes, when the value has a time zone.
     public var timeZoneOffset: Int?

@@ -6,9 +6,11 @@ import Foundation
 /// Composite and special parameters have no values of their own (composites are searched through
 /// their components' parameters); they extract nothing.
 public struct SearchParameterExtractor: Sendable {
+    /// The definitions whose search parameters are extracted.
     public let definitions: FHIRDefinitions
     private let cache = FHIRPathCache()
 
+    /// Creates an extractor; expressions are compiled on first use and kept.
     public init(definitions: FHIRDefinitions) {
         self.definitions = definitions
     }

@@ -20,7 +20,9 @@ public enum SearchValue: Sendable, Hashable {
 
     /// A quantity in UCUM base units: `5 mg` is 0.005 with unit `g`.
     public struct CanonicalQuantity: Sendable, Hashable {
+        /// The value in base units.
         public var value: Decimal
+        /// The base units, e.g. `g.m-3`.
         public var unit: String
     }
 

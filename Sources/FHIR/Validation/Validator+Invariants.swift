@@ -21,8 +21,10 @@ extension ValidationRun {
                 let expression = try definitions.compiledConstraints[index].get()
                 let result = try expression.evaluate(
                     focus: focus, resource: resource, definitions: definitions, environment: environment)
-                if result.count == 1, case .boolean(true) = result[0].system { continue }
+                // An invariant holds unless it evaluates to false (or to several items): empty means the
+                // rule has nothing to say, and one non-Boolean item counts as true (singleton evaluation).
                 if result.isEmpty { continue }
+                if result.count == 1, result[0].system != .boolean(false) { continue }
                 report(
                     constraint.severity == .warning ? .warning : .error, "invariant", constraint.human,
                     key: constraint.key, isNative: false)
