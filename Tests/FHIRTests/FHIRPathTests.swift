@@ -48,10 +48,22 @@ import Testing
         } throws: { error in
             guard let error = error as? FHIRError else { return false }
             return error.code == .fhirpathEvaluation && error.column == 19
-                && error.message.contains("cannot compare date element with String")
+                && error.message.contains(
+                    "cannot compare date element with String (in Patient.birthDate < 'yesterday')")
                 && error.path == "Patient.birthDate < 'yesterday'"
         }
-        #expect(throws: FHIRError.self) { try evaluate("Patient.name.given.single()") }
+        #expect {
+            _ = try evaluate("Patient.name.where(use = 'official').given.single().startsWith('A')")
+        } throws: { error in
+            (error as? FHIRError)?.message
+                == "single() found 2 items where one was expected (in Patient.name.where(use = 'official').given.single())"
+        }
+        #expect {
+            _ = try evaluate("Patient.name.startsWith('L')")
+        } throws: { error in
+            (error as? FHIRError)?.message
+                == "startsWith() applies to a string, not HumanName element (in Patient.name.startsWith('L'))"
+        }
         #expect(throws: FHIRError.self) { try evaluate("%unknown") }
     }
 
@@ -152,9 +164,13 @@ import Testing
     }
 
     @Test func theReadmeWalkThroughHolds() throws {
-        let given = try TestSupport.ferry(["fhirpath", "Patient.name.where(use = 'official').given", "Examples/fhir/patient.json"])
+        let given = try TestSupport.ferry([
+            "fhirpath", "Patient.name.where(use = 'official').given", "Examples/fhir/patient.json",
+        ])
         #expect(given.output.trimmingCharacters(in: .whitespacesAndNewlines) == #"["Ana","Lucia"]"#)
-        let above = try TestSupport.ferry(["fhirpath", "--lines", "Observation.value > 6 '%'", "Examples/fhir/observation.xml"])
+        let above = try TestSupport.ferry([
+            "fhirpath", "--lines", "Observation.value > 6 '%'", "Examples/fhir/observation.xml",
+        ])
         #expect(above.status == 0)
         #expect(above.output.trimmingCharacters(in: .whitespacesAndNewlines) == "true")
     }

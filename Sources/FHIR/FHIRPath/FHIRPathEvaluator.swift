@@ -58,9 +58,14 @@ struct FHIRPathEvaluator {
             }
             var input = focus
             if let target = node.target { input = try evaluate(target, focus, scope) }
-            let output = try call(
-                node.function, target: node.target, on: input, arguments: node.arguments, focus: focus, scope: scope,
-                at: node.offset)
+            let output: [FHIRPathValue]
+            do {
+                output = try call(
+                    node.function, target: node.target, on: input, arguments: node.arguments, focus: focus,
+                    scope: scope, at: node.offset)
+            } catch {
+                throw Self.naming(node, in: error)
+            }
             if output.count > environment.maxItems {
                 throw failure(
                     "\(node.function.rawValue)() produced \(output.count) items, more than the limit of \(environment.maxItems)",
@@ -95,7 +100,11 @@ struct FHIRPathEvaluator {
             }
         case .binary:
             guard let left = node.target, let right = node.other else { return [] }
-            return try binary(node.op, left, right, focus: focus, scope: scope, at: node.offset)
+            do {
+                return try binary(node.op, left, right, focus: focus, scope: scope, at: node.offset)
+            } catch {
+                throw Self.naming(node, in: error)
+            }
         case .typeTest:
             guard let operand = node.target, let type = node.type else { return [] }
             let isCast = node.isCast
@@ -148,6 +157,15 @@ struct FHIRPathEvaluator {
             if !node.choiceNames.isEmpty, node.choiceNames.contains(name) { return nil }
         }
         return false
+    }
+
+    /// An error raised by `node` itself (not by its operands, which have columns of their own), with the
+    /// sub-expression added, so that the message names the element: `… (in Patient.birthDate < 'x')`.
+    static func naming(_ node: FHIRPathNode, in error: FHIRError) -> FHIRError {
+        guard error.code == .fhirpathEvaluation, error.column == node.offset + 1 else { return error }
+        var named = error
+        named.message += " (in \(node))"
+        return named
     }
 
     /// A word for an item in error messages: its type, never its content (which may be PHI).

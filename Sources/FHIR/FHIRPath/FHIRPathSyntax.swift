@@ -432,3 +432,55 @@ struct FHIRPathParser {
         return FHIRPathTypeSpecifier(namespace: nil, name: first)
     }
 }
+
+extension FHIRPathNode: CustomStringConvertible {
+    /// The node written back as FHIRPath (normalised spacing, operands of operators in parentheses), for
+    /// error messages that name the sub-expression that failed.
+    var description: String {
+        func operand(_ node: FHIRPathNode?) -> String {
+            guard let node else { return "" }
+            return node.kind == .binary || node.kind == .typeTest ? "(\(node))" : "\(node)"
+        }
+        func name(_ text: String) -> String {
+            let isPlain =
+                text.utf8.first.map { !($0 >= 0x30 && $0 <= 0x39) } ?? false
+                && text.utf8.allSatisfy {
+                    ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F
+                }
+            return isPlain ? text : "`\(text)`"
+        }
+        switch kind {
+        case .empty: return "{}"
+        case .value:
+            guard let value = values.first else { return "{}" }
+            switch value {
+            case .string(let text):
+                return "'"
+                    + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+            case .boolean(let flag): return flag ? "true" : "false"
+            case .integer(let number): return String(number)
+            case .decimal(let number): return number.text
+            case .temporal(let temporal): return temporal.literal
+            case .quantity(let quantity): return quantity.literal
+            case .element: return "{}"
+            }
+        case .this: return "$this"
+        case .index: return "$index"
+        case .total: return "$total"
+        case .constant: return "%" + name(self.name)
+        case .member: return (target.map { "\(operand($0))." } ?? "") + name(self.name)
+        case .function:
+            return (target.map { "\(operand($0))." } ?? "") + function.rawValue + "("
+                + arguments.map(\.description).joined(separator: ", ") + ")"
+        case .indexer: return "\(operand(target))[\(other.map(\.description) ?? "")]"
+        case .negate: return "-\(operand(target))"
+        case .binary: return "\(operand(target)) \(op.rawValue) \(operand(other))"
+        case .typeTest: return "\(operand(target)) \(isCast ? "as" : "is") \(type.map(Self.typeText) ?? "")"
+        case .type: return type.map(Self.typeText) ?? ""
+        }
+    }
+
+    private static func typeText(_ type: FHIRPathTypeSpecifier) -> String {
+        (type.namespace.map { $0 + "." } ?? "") + type.name
+    }
+}
