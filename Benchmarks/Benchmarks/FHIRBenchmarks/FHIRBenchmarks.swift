@@ -69,6 +69,7 @@ let benchmarks: @Sendable () -> Void = {
 let fhirPathBenchmarks: @Sendable () -> Void = {
     guard let definitions = try? FHIRDefinitions.r4() else { return }
     let workload = FHIRPathWorkload.read()
+    let full = FHIRPathWorkload.read(full: true)
     func parsed(_ file: String) -> [JSON] {
         Corpus.lines(of: CorpusFiles.read(file)).prefix(2000).compactMap { try? JSON(parsing: $0) }
     }
@@ -81,6 +82,9 @@ let fhirPathBenchmarks: @Sendable () -> Void = {
         ("Patient invariants", workload.patient, patients),
         ("Observation invariants", workload.observation, observations),
         ("10 search-parameter expressions", workload.search, alternating),
+        // Ferry alone: every invariant, including those fhirpathpy cannot evaluate (hasValue(), %rootResource).
+        ("Patient invariants, full set", full.patient, patients),
+        ("Observation invariants, full set", full.observation, observations),
     ] {
         let expressions = texts.compactMap { try? FHIRPathExpression($0, definitions: definitions) }
         guard !expressions.isEmpty, !resources.isEmpty else { continue }

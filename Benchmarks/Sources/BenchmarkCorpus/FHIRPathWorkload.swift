@@ -65,11 +65,12 @@ public enum FHIRPathWorkload {
     }
 
     /// The workload the benchmarks run: the common one (expressions both engines support) when the
-    /// peer has written it, else the full one.
-    public static func read() -> (patient: [String], observation: [String], search: [String]) {
+    /// peer has written it and `full` is false, else the full one.
+    public static func read(full: Bool = false) -> (patient: [String], observation: [String], search: [String]) {
         let common = CorpusFiles.folder.appendingPathComponent("fhirpath-workload-common.json")
         let bytes = CorpusFiles.read(
-            FileManager.default.fileExists(atPath: common.path) ? common.lastPathComponent : "fhirpath-workload.json")
+            !full && FileManager.default.fileExists(atPath: common.path)
+                ? common.lastPathComponent : "fhirpath-workload.json")
         guard let document = try? JSON(parsing: bytes) else { return ([], [], []) }
         func list(_ key: String) -> [String] { document[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
         return (list("Patient"), list("Observation"), list("search"))
