@@ -8,12 +8,7 @@ extension FHIRPathEvaluator {
         focus: [FHIRPathValue], scope: Scope, at offset: Int
     ) throws(FHIRError) -> [FHIRPathValue] {
         func stringArgument() throws(FHIRError) -> String? {
-            let values = try evaluate(arguments[0], focus, scope)
-            guard let first = values.first else { return nil }
-            guard values.count == 1, case .string(let text) = first.system else {
-                throw failure("\(function.rawValue)() needs a string argument", at: offset)
-            }
-            return text
+            try self.stringArgument(arguments[0], focus: focus, scope: scope, of: function, at: offset)
         }
         switch function {
         case .combine:
@@ -70,8 +65,8 @@ extension FHIRPathEvaluator {
     // MARK: - resolve()
 
     /// The resource a reference points to: a contained resource (`#id`), an entry of the Bundle being
-    /// evaluated (by `fullUrl` or `Type/id`), or, for a reference that names its type, a stub of that
-    /// type so that `resolve() is Patient` can be answered without the target.
+    /// evaluated (by `fullUrl` or `Type/id`), or, for a reference that names its type, a minimal resource
+    /// of that type (type and id only) so that `resolve() is Patient` can be answered without the target.
     private func resolve(_ item: FHIRPathValue) -> FHIRPathValue? {
         let reference: String
         switch item {

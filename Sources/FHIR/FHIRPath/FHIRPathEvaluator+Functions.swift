@@ -231,6 +231,18 @@ extension FHIRPathEvaluator {
         node.type ?? FHIRPathTypeSpecifier(namespace: nil, name: "")
     }
 
+    /// A string argument: empty when the argument is empty, an error when it is anything but one string.
+    func stringArgument(
+        _ node: FHIRPathNode, focus: [FHIRPathValue], scope: Scope, of function: FHIRPathFunction, at offset: Int
+    ) throws(FHIRError) -> String? {
+        let values = try evaluate(node, focus, scope)
+        guard let first = values.first else { return nil }
+        guard values.count == 1, case .string(let text) = first.system else {
+            throw failure("\(function.rawValue)() needs a string argument", at: offset)
+        }
+        return text
+    }
+
     func integerArgument(
         _ values: [FHIRPathValue], _ function: FHIRPathFunction, at offset: Int
     ) throws(FHIRError) -> Int? {

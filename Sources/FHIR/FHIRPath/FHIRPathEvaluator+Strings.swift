@@ -10,12 +10,7 @@ extension FHIRPathEvaluator {
             try evaluate(arguments[index], focus, scope)
         }
         func stringArgument(_ index: Int) throws(FHIRError) -> String? {
-            let values = try argument(index)
-            guard let first = values.first else { return nil }
-            guard values.count == 1, case .string(let text) = first.system else {
-                throw failure("\(function.rawValue)() needs a string argument", at: offset)
-            }
-            return text
+            try self.stringArgument(arguments[index], focus: focus, scope: scope, of: function, at: offset)
         }
         switch function {
         case .join:
