@@ -139,7 +139,8 @@ struct ValidationRun {
 
         resourceScopes.append(
             ResourceScope(
-                type: resourceType, resource: value, focus: [FHIRPathEvaluator.resourceElement(value, definitions)],
+                type: resourceType, resource: value,
+                focus: invariantMode == .off ? [] : [FHIRPathEvaluator.resourceElement(value, definitions)],
                 isContained: isContained))
         let isBundle = resourceType == "Bundle"
         if isBundle { bundleScopes.append(BundleScope(bundle: object)) }
