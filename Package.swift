@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "ferry", targets: ["ferry"]),
         .library(name: "FHIR", targets: ["FHIR"]),
+        .library(name: "HL7v2", targets: ["HL7v2"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +25,7 @@ let package = Package(
             resources: [.copy("Definitions/Resources/fhir-r4-definitions.json")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "HL7v2", swiftSettings: swiftSettings),
         .executableTarget(
             name: "ferry",
             dependencies: [
@@ -37,6 +39,7 @@ let package = Package(
             dependencies: ["FHIR"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "HL7v2Tests", dependencies: ["HL7v2"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FHIRTests",
             dependencies: ["FHIR"],

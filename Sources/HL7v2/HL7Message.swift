@@ -1,0 +1,136 @@
+/// One segment as it stood in the message: its id and its fields as written (still escaped), so that
+/// encoding gives back the bytes that were parsed.
+public struct HL7Segment: Sendable, Hashable {
+    /// The segment id: `MSH`, `PID`, `OBX`, or a site's own `ZPD`.
+    public var id: String
+    /// The fields as written, `fields[0]` being field 1. In MSH, field 1 is the field separator itself
+    /// and field 2 the encoding characters, as the standard counts them.
+    public var fields: [String]
+
+    /// Whether the segment is a site-defined Z-segment.
+    public var isZSegment: Bool { id.utf8.first == UInt8(ascii: "Z") }
+
+    /// Field `number` (1-based) as written, or `nil` when the segment has fewer fields.
+    public func rawField(_ number: Int) -> String? {
+        number >= 1 && number <= fields.count ? fields[number - 1] : nil
+    }
+}
+
+/// An HL7 v2 message (versions 2.1 to 2.8): its separators and segments, parsed byte by byte.
+///
+/// Fields stay as written until asked for, so parsing is a single pass and `encoded()` returns the
+/// parsed bytes (with segments ended by `\r`). `value(at:)` reads any field, repetition, component or
+/// subcomponent by path (`PID-5.1`, `PID-3[2].4.1`, `OBX[3]-5`), decoding escape sequences.
+public struct HL7Message: Sendable, Hashable {
+    /// The separators declared in MSH-1 and MSH-2.
+    public var separators: HL7Separators
+    /// Every segment in order, MSH first, Z-segments included.
+    public var segments: [HL7Segment]
+
+    /// Parses one message; segments may end with `\r`, `\n` or `\r\n`.
+    public init(parsing bytes: some Collection<UInt8>) throws(HL7Error) {
+        let lines = HL7Message.segmentLines(Array(bytes))
+        guard let first = lines.first else { throw HL7Error(.syntax, "the message is empty") }
+        guard first.prefix(3).elementsEqual("MSH".utf8) else {
+            throw HL7Error(
+                .syntax,
+                "a message must start with an MSH segment, found '\(String(decoding: first.prefix(3), as: UTF8.self))'",
+                segmentNumber: 1)
+        }
+        let separators = try HL7Separators(header: first, segmentNumber: 1)
+        self.separators = separators
+        self.segments = try lines.enumerated().map { (index, line) throws(HL7Error) in
+            try HL7Message.segment(line, separators: separators, number: index + 1)
+        }
+    }
+
+    /// Creates a message from segments already split into fields.
+    public init(separators: HL7Separators = .standard, segments: [HL7Segment]) {
+        self.separators = separators
+        self.segments = segments
+    }
+
+    /// The message as bytes: segments joined and ended by `\r`.
+    public func encoded() -> [UInt8] {
+        var output: [UInt8] = []
+        for segment in segments {
+            output.append(contentsOf: segment.id.utf8)
+            let isHeader = ["MSH", "FHS", "BHS"].contains(segment.id)
+            for (index, field) in segment.fields.enumerated() {
+                // A header's field 1 is the field separator itself: it is written once, not twice.
+                if isHeader && index == 0 { continue }
+                output.append(separators.field)
+                output.append(contentsOf: field.utf8)
+            }
+            output.append(0x0D)
+        }
+        return output
+    }
+
+    /// The segments with an id, in order.
+    public func segments(_ id: String) -> [HL7Segment] {
+        segments.filter { $0.id == id }
+    }
+
+    /// MSH-9: the message type and trigger event, e.g. `ADT^A01^ADT_A01`.
+    public var messageType: String? { try? value(at: "MSH-9.1").text }
+    /// MSH-9.2, the trigger event (`A01`).
+    public var triggerEvent: String? { try? value(at: "MSH-9.2").text }
+    /// MSH-10, the message control id.
+    public var controlID: String? { try? value(at: "MSH-10").text }
+    /// MSH-12, the version (`2.5.1`).
+    public var version: String? { try? value(at: "MSH-12.1").text }
+
+    // MARK: - Parsing
+
+    /// The lines of a message, split at `\r`, `\n` or `\r\n`, empty lines dropped.
+    static func segmentLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == 0x0D || byte == 0x0A {
+            if index > start { lines.append(bytes[start..<index]) }
+            start = index + 1
+        }
+        if start < bytes.count { lines.append(bytes[start...]) }
+        return lines
+    }
+
+    static func segment(
+        _ line: ArraySlice<UInt8>, separators: HL7Separators, number: Int
+    ) throws(HL7Error) -> HL7Segment {
+        guard line.count >= 3 else {
+            throw HL7Error(
+                .syntax, "a segment needs a three-character id, found '\(String(decoding: line, as: UTF8.self))'",
+                segmentNumber: number)
+        }
+        let idBytes = line.prefix(3)
+        let id = String(decoding: idBytes, as: UTF8.self)
+        let isValidID =
+            idBytes.first.map { $0 >= 0x41 && $0 <= 0x5A } ?? false
+            && idBytes.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
+        guard isValidID else {
+            throw HL7Error(
+                .syntax, "'\(id)' is not a segment id (three capital letters or digits, starting with a letter)",
+                segmentNumber: number)
+        }
+        let rest = line.dropFirst(3)
+        if rest.isEmpty { return HL7Segment(id: id, fields: []) }
+        guard rest.first == separators.field else {
+            throw HL7Error(
+                .syntax,
+                "the segment id must be followed by the field separator '\(Character(Unicode.Scalar(separators.field)))'",
+                segmentNumber: number, segment: id)
+        }
+        let isHeader = id == "MSH" || id == "FHS" || id == "BHS"
+        var fields: [String] = isHeader ? [String(Character(Unicode.Scalar(separators.field)))] : []
+        for piece in rest.dropFirst().split(separator: separators.field, omittingEmptySubsequences: false) {
+            guard let text = String(validating: piece, as: UTF8.self) else {
+                throw HL7Error(
+                    .syntax, "the field is not valid UTF-8 (declare MSH-18 and convert before parsing)",
+                    segmentNumber: number, segment: id, field: fields.count + 1)
+            }
+            fields.append(text)
+        }
+        return HL7Segment(id: id, fields: fields)
+    }
+}
