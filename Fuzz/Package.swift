@@ -12,5 +12,7 @@ let package = Package(
         .executableTarget(name: "FuzzXML", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
         .executableTarget(
             name: "FuzzFHIRPath", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
+        .executableTarget(
+            name: "FuzzHL7v2", dependencies: ["FuzzSupport", .product(name: "HL7v2", package: "Ferry")]),
     ]
 )

@@ -1,0 +1,24 @@
+// libFuzzer target: the HL7 v2 parser on arbitrary bytes. Every input must parse or throw an error
+// naming the segment; what parses must encode and reparse to the same message, and reading any
+// path must not trap.
+import FuzzSupport
+import HL7v2
+
+let paths = ["MSH-9.2", "PID-3[2].4.1", "PID-5.1", "OBX[3]-5", "ZPD-1.1.1", "MSH-2", "PID-11[3].6"].compactMap {
+    try? HL7Path($0)
+}
+
+runFuzzer { data, count in
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+    do throws(HL7Error) {
+        let message = try HL7Message(parsing: bytes)
+        guard let again = try? HL7Message(parsing: message.encoded()), again == message else {
+            preconditionFailure("an encoded message did not reparse to itself")
+        }
+        for path in paths { _ = message.value(at: path) }
+    } catch {
+        precondition(error.code == .syntax, "an unexpected error code")
+    }
+    _ = try? HL7Batch(parsing: bytes)
+    return 0
+}
