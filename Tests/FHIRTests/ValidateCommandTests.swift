@@ -49,5 +49,6 @@ import Testing
         let (status, output) = try ferry(["validate", "Examples/fhir-broken/observation-value-and-absent-reason.json"])
         #expect(status == 1)
         #expect(output.contains("error [invariant] Observation: obs-6: dataAbsentReason SHALL only be present"))
+        #expect(output.contains("1 input: 0 valid, 1 invalid, 0 unusable, 1 warning\n"))
     }
 }

@@ -93,7 +93,8 @@ public struct ValidationReport: Sendable {
         let invalid = entries.count - valid - unusable
         let noun = entries.count == 1 ? "input" : "inputs"
         lines.append(
-            "\(entries.count) \(noun): \(valid) valid, \(invalid) invalid, \(unusable) unusable, \(warnings) warnings")
+            "\(entries.count) \(noun): \(valid) valid, \(invalid) invalid, \(unusable) unusable, \(warnings) "
+                + (warnings == 1 ? "warning" : "warnings"))
         return lines.joined(separator: "\n")
     }
 
