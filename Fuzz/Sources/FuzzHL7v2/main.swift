@@ -1,6 +1,6 @@
 // libFuzzer target: the HL7 v2 parser on arbitrary bytes. Every input must parse or throw an error
-// naming the segment; what parses must encode and reparse to the same message, and reading any
-// path must not trap.
+// naming the segment; what parses must encode and reparse to the same message, reading any path must
+// not trap, and the acknowledgment (or, for what does not parse, the rejection) must itself parse.
 import FuzzSupport
 import HL7v2
 
@@ -16,8 +16,12 @@ runFuzzer { data, count in
             preconditionFailure("an encoded message did not reparse to itself")
         }
         for path in paths { _ = message.value(at: path) }
+        let ack = message.acknowledgment(.applicationAccept, controlID: "F1", timestamp: "20240101")
+        precondition((try? HL7Message(parsing: ack.encoded())) != nil, "an acknowledgment that does not parse")
     } catch {
         precondition(error.code == .syntax, "an unexpected error code")
+        let rejection = HL7Message.rejection(of: bytes, error: error, controlID: "F2", timestamp: "20240101")
+        precondition((try? HL7Message(parsing: rejection.encoded())) != nil, "a rejection that does not parse")
     }
     _ = try? HL7Batch(parsing: bytes)
     return 0
