@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .target(
@@ -25,7 +26,11 @@ let package = Package(
             resources: [.copy("Definitions/Resources/fhir-r4-definitions.json")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "HL7v2", swiftSettings: swiftSettings),
+        .target(
+            name: "HL7v2",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ferry",
             dependencies: [
@@ -39,7 +44,15 @@ let package = Package(
             dependencies: ["FHIR"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HL7v2Tests", dependencies: ["HL7v2"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HL7v2Tests",
+            dependencies: [
+                "HL7v2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FHIRTests",
             dependencies: ["FHIR"],
