@@ -163,7 +163,9 @@ extension HL7Message {
             String(Character(Unicode.Scalar(separators.field))),
             String(decoding: separators.encodingCharacters, as: UTF8.self),
             raw("MSH-5"), raw("MSH-6"), raw("MSH-3"), raw("MSH-4"), timestamp, "",
-            ["ACK", trigger, "ACK"].joined(separator: component), escape(controlID), raw("MSH-11"),
+            // Before v2.3.1 MSH-9 may hold the type alone; its ACK is then plain `ACK`.
+            trigger.isEmpty ? "ACK" : ["ACK", trigger, "ACK"].joined(separator: component), escape(controlID),
+            raw("MSH-11"),
             raw("MSH-12"),
         ]
         if policy.isEnhancedMode { msh += ["", "", "NE", "NE"] }

@@ -55,6 +55,13 @@ import Testing
         }
     }
 
+    @Test func aTypeWithoutTriggerEventIsAcknowledgedAsPlainACK() throws {
+        let old = try HL7Message(parsing: Array("MSH|^~\\&|A|B|C|D|199001011200||ADT|9|P|2.1\rEVN|A01".utf8))
+        let ack = old.acknowledgment(.applicationAccept, controlID: "X", timestamp: "199001011201")
+        #expect(try ack.value(at: "MSH-9") == .text("ACK"))
+        #expect(try ack.value(at: "MSA-2") == .text("9"))
+    }
+
     @Test func enhancedModeAcknowledgmentsAskForNoAcknowledgment() throws {
         let ack = try Self.message("|||AL|AL").acknowledgment(.commitAccept, controlID: "C1", timestamp: "20240101")
         #expect(try ack.value(at: "MSH-15") == .text("NE"))
