@@ -7,6 +7,12 @@ public struct HL7Segment: Sendable, Hashable {
     /// and field 2 the encoding characters, as the standard counts them.
     public var fields: [String]
 
+    /// Whether a segment id is a header (MSH, FHS, BHS), whose field 1 is the field separator itself and
+    /// field 2 the encoding characters, neither of them escaped.
+    static func isHeader(_ id: String) -> Bool {
+        id == "MSH" || id == "FHS" || id == "BHS"
+    }
+
     /// Whether the segment is a site-defined Z-segment.
     public var isZSegment: Bool { id.utf8.first == UInt8(ascii: "Z") }
 
@@ -55,7 +61,7 @@ public struct HL7Message: Sendable, Hashable {
         var output: [UInt8] = []
         for segment in segments {
             output.append(contentsOf: segment.id.utf8)
-            let isHeader = ["MSH", "FHS", "BHS"].contains(segment.id)
+            let isHeader = HL7Segment.isHeader(segment.id)
             for (index, field) in segment.fields.enumerated() {
                 // A header's field 1 is the field separator itself: it is written once, not twice.
                 if isHeader && index == 0 { continue }
@@ -121,7 +127,7 @@ public struct HL7Message: Sendable, Hashable {
                 "the segment id must be followed by the field separator '\(Character(Unicode.Scalar(separators.field)))'",
                 segmentNumber: number, segment: id)
         }
-        let isHeader = id == "MSH" || id == "FHS" || id == "BHS"
+        let isHeader = HL7Segment.isHeader(id)
         var fields: [String] = isHeader ? [String(Character(Unicode.Scalar(separators.field)))] : []
         for piece in rest.dropFirst().split(separator: separators.field, omittingEmptySubsequences: false) {
             guard let text = String(validating: piece, as: UTF8.self) else {

@@ -98,7 +98,7 @@ extension HL7Message {
         if raw.isEmpty { return .absent }
         if raw == "\"\"" { return .null }
         // MSH-1 and MSH-2 are the separators themselves, never escaped.
-        if ["MSH", "FHS", "BHS"].contains(path.segment), path.field <= 2 { return .text(raw) }
+        if HL7Segment.isHeader(path.segment), path.field <= 2 { return .text(raw) }
         return .text(HL7Escaping.decode(raw, separators: separators))
     }
 
@@ -117,7 +117,7 @@ extension HL7Message {
     /// The text at a path as written, still escaped.
     public func rawValue(at path: HL7Path) -> String? {
         guard let segment = segment(path), var text = segment.rawField(path.field) else { return nil }
-        if ["MSH", "FHS", "BHS"].contains(path.segment), path.field <= 2 { return text }
+        if HL7Segment.isHeader(path.segment), path.field <= 2 { return text }
         text = Self.piece(text, separator: separators.repetition, number: path.repetition) ?? ""
         if let component = path.component {
             text = Self.piece(text, separator: separators.component, number: component) ?? ""

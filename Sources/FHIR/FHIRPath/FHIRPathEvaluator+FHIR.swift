@@ -11,8 +11,6 @@ extension FHIRPathEvaluator {
             try self.stringArgument(arguments[0], focus: focus, scope: scope, of: function, at: offset)
         }
         switch function {
-        case .combine:
-            return input + (try evaluate(arguments[0], focus, scope))
         case .extension, .hasExtension:
             guard let url = try stringArgument() else { return [] }
             var extensions: [FHIRPathValue] = []

@@ -23,7 +23,7 @@ extension FHIRPathEvaluator {
                 parts.append(text)
             }
             return [.string(parts.joined(separator: separator))]
-        case .combine, .extension, .hasExtension, .hasValue, .getValue, .resolve, .memberOf, .conformsTo, .htmlChecks:
+        case .extension, .hasExtension, .hasValue, .getValue, .resolve, .memberOf, .conformsTo, .htmlChecks:
             return try callFHIRFunction(
                 function, on: input, arguments: arguments, focus: focus, scope: scope, at: offset)
         default:
