@@ -44,6 +44,11 @@ let package = Package(
             dependencies: ["FHIR"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "generate-hl7-structures",
+            dependencies: ["HL7v2"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HL7v2Tests",
             dependencies: [

@@ -7,6 +7,8 @@ public struct HL7Error: Error, Sendable, Hashable, CustomStringConvertible {
         public static let syntax = Code(rawValue: "hl7-syntax")
         /// A path such as `PID-3[2].4.1` that is not well-formed.
         public static let path = Code(rawValue: "hl7-path")
+        /// A message structure that is malformed, or a message that does not follow its structure.
+        public static let structure = Code(rawValue: "hl7-structure")
         public var description: String { rawValue }
     }
 

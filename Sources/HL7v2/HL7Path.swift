@@ -94,7 +94,13 @@ extension HL7Message {
 
     /// The value at a path, decoded.
     public func value(at path: HL7Path) -> HL7Value {
-        guard let raw = rawValue(at: path) else { return .absent }
+        guard let segment = segment(path) else { return .absent }
+        return value(in: segment, at: path)
+    }
+
+    /// The value at a path in one segment of this message, whatever occurrence the path names.
+    public func value(in segment: HL7Segment, at path: HL7Path) -> HL7Value {
+        guard let raw = rawValue(in: segment, at: path) else { return .absent }
         if raw.isEmpty { return .absent }
         if raw == "\"\"" { return .null }
         // MSH-1 and MSH-2 are the separators themselves, never escaped.
@@ -116,7 +122,12 @@ extension HL7Message {
 
     /// The text at a path as written, still escaped.
     public func rawValue(at path: HL7Path) -> String? {
-        guard let segment = segment(path), var text = segment.rawField(path.field) else { return nil }
+        segment(path).flatMap { rawValue(in: $0, at: path) }
+    }
+
+    /// The text at a path in one segment, as written.
+    func rawValue(in segment: HL7Segment, at path: HL7Path) -> String? {
+        guard var text = segment.rawField(path.field) else { return nil }
         if HL7Segment.isHeader(path.segment), path.field <= 2 { return text }
         text = Self.piece(text, separator: separators.repetition, number: path.repetition) ?? ""
         if let component = path.component {

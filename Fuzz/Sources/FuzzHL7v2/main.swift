@@ -1,6 +1,6 @@
 // libFuzzer target: the HL7 v2 parser on arbitrary bytes. Every input must parse or throw an error
 // naming the segment; what parses must encode and reparse to the same message, reading any path must
-// not trap, and the acknowledgment (or, for what does not parse, the rejection) must itself parse.
+// not trap, grouping must keep every segment in order, and the acknowledgment (or, for what does not parse, the rejection) must itself parse.
 import FuzzSupport
 import HL7v2
 
@@ -16,6 +16,13 @@ runFuzzer { data, count in
             preconditionFailure("an encoded message did not reparse to itself")
         }
         for path in paths { _ = message.value(at: path) }
+        // Grouping by the message's own structure, or by ORU_R01 whatever it says, keeps every segment
+        // exactly once and in order.
+        for structure in [HL7MessageStructure.for(message), HL7MessageStructure.named("ORU_R01")].compactMap({ $0 }) {
+            let grouped = HL7GroupedMessage(message, structure: structure)
+            precondition(
+                grouped.root.allSegmentIndices == Array(message.segments.indices), "grouping lost or moved a segment")
+        }
         let ack = message.acknowledgment(.applicationAccept, controlID: "F1", timestamp: "20240101")
         precondition((try? HL7Message(parsing: ack.encoded())) != nil, "an acknowledgment that does not parse")
     } catch {
