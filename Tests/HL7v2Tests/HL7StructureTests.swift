@@ -1,6 +1,7 @@
 import Foundation
-@testable import HL7v2
 import Testing
+
+@testable import HL7v2
 
 @Suite struct HL7StructureTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -41,9 +42,10 @@ import Testing
     }
 
     @Test func theStructuresTheIssueNamesShipAndReadBackFromTheirNotation() throws {
-        for name in ["ADT_A01", "ADT_A02", "ADT_A03", "ADT_A05", "ADT_A09", "ADT_A39", "ORU_R01", "ORM_O01", "OML_O21",
-            "RDE_O11", "MDM_T02", "SIU_S12", "VXU_V04", "ACK"]
-        {
+        for name in [
+            "ADT_A01", "ADT_A02", "ADT_A03", "ADT_A05", "ADT_A09", "ADT_A39", "ORU_R01", "ORM_O01", "OML_O21",
+            "RDE_O11", "MDM_T02", "SIU_S12", "VXU_V04", "ACK",
+        ] {
             let structure = try #require(HL7MessageStructure.named(name), "\(name)")
             #expect(try HL7MessageStructure(name: name, notation: structure.notation) == structure)
             #expect(structure.elements.first == .segment("MSH", .one))
@@ -95,13 +97,18 @@ import Testing
                 + "ORDER_OBSERVATION(COMMON_ORDER(ORC) OBR NTE OBSERVATION(OBX NTE) OBSERVATION(OBX ZLB)) "
                 + "ORDER_OBSERVATION(OBR OBSERVATION(OBX) OBSERVATION(OBX NTE)))")
         #expect(try grouped.value(at: "PATIENT_RESULT/ORDER_OBSERVATION[2]/OBSERVATION[2]/OBX-3") == .text("K"))
-        #expect(try grouped.value(at: "PATIENT_RESULT/ORDER_OBSERVATION[2]/OBSERVATION[2]/NTE-3") == .text("potassium note"))
+        #expect(
+            try grouped.value(at: "PATIENT_RESULT/ORDER_OBSERVATION[2]/OBSERVATION[2]/NTE-3") == .text("potassium note")
+        )
         #expect(try grouped.value(at: "PATIENT_RESULT/ORDER_OBSERVATION/NTE-3") == .text("order note"))
         #expect(try grouped.value(at: "PATIENT_RESULT/PATIENT/PID-5.2") == .text("JANE"))
         #expect(try grouped.value(at: "PATIENT_RESULT/ORDER_OBSERVATION[3]/OBR-4") == .absent)
         #expect(try grouped.value(at: "MSH-10") == .text("77"))
         // The potassium OBX (segment 14, index 13) sits in the second order's second observation.
-        #expect(grouped.groups(containing: 13).map(\.name) == ["ORU_R01", "PATIENT_RESULT", "ORDER_OBSERVATION", "OBSERVATION"])
+        #expect(
+            grouped.groups(containing: 13).map(\.name) == [
+                "ORU_R01", "PATIENT_RESULT", "ORDER_OBSERVATION", "OBSERVATION",
+            ])
         #expect(grouped.groups(containing: 12).dropLast().last?.segmentIndices("OBR", in: oru) == [11])
         #expect(Set(grouped.root.allSegmentIndices) == Set(0..<oru.segments.count), "nothing dropped")
         #expect(grouped.root.allSegmentIndices == Array(0..<oru.segments.count), "message order kept")

@@ -136,12 +136,14 @@ public struct HL7GroupedMessage: Sendable {
         var occurrence = 1
         if let open = step.firstIndex(of: "["), step.last == "]" {
             name = step[..<open]
-            guard let number = Int(step[step.index(after: open)..<step.index(before: step.endIndex)]), number >= 1 else {
+            guard let number = Int(step[step.index(after: open)..<step.index(before: step.endIndex)]), number >= 1
+            else {
                 throw HL7Error(.path, "'\(path)': the occurrence in '\(step)' must be a number from 1")
             }
             occurrence = number
         }
-        guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F })
+        guard !name.isEmpty,
+            name.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F })
         else {
             throw HL7Error(.path, "'\(path)': '\(step)' is not a group name (e.g. ORDER_OBSERVATION[2])")
         }

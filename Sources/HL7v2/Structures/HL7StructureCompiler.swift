@@ -30,7 +30,8 @@ package enum HL7StructureCompiler {
             let text = line.trimmingSpaces
             if text.isEmpty || text.hasPrefix("#") { continue }
             guard let equals = text.firstIndex(of: "=") else {
-                throw HL7Error(.structure, "supplement line \(index + 1): expected 'structure NAME = …' or 'event … = NAME'")
+                throw HL7Error(
+                    .structure, "supplement line \(index + 1): expected 'structure NAME = …' or 'event … = NAME'")
             }
             let left = text[..<equals].split(separator: " ").map(String.init)
             let right = text[text.index(after: equals)...].trimmingSpaces
@@ -38,13 +39,15 @@ package enum HL7StructureCompiler {
             case "structure" where left.count == 2:
                 let structure = try HL7MessageStructure(name: left[1], notation: right)
                 guard notations[structure.name] == nil else {
-                    throw HL7Error(.structure, "supplement line \(index + 1): \(structure.name) is already in the IG's tables")
+                    throw HL7Error(
+                        .structure, "supplement line \(index + 1): \(structure.name) is already in the IG's tables")
                 }
                 notations[structure.name] = structure.notation
             case "event" where left.count >= 2:
                 for event in left.dropFirst() { events[event] = right }
             default:
-                throw HL7Error(.structure, "supplement line \(index + 1): expected 'structure NAME = …' or 'event … = NAME'")
+                throw HL7Error(
+                    .structure, "supplement line \(index + 1): expected 'structure NAME = …' or 'event … = NAME'")
             }
         }
         for (event, name) in events where notations[name] == nil {
@@ -62,7 +65,10 @@ package enum HL7StructureCompiler {
 
             """
         for name in notations.keys.sorted() {
-            source += "        \"\(name)\": \"\(notations[name]!)\",\n"
+            // Laid out as swift-format lays it out, so that formatting the package leaves the file alone.
+            let line = "        \"\(name)\": \"\(notations[name]!)\","
+            source +=
+                line.utf8.count <= 120 ? line + "\n" : "        \"\(name)\":\n            \"\(notations[name]!)\",\n"
         }
         source += "    ]\n\n    static let events: [String: String] = [\n"
         for event in events.keys.sorted() {
@@ -112,7 +118,9 @@ package enum HL7StructureCompiler {
                 guard top.isChoice else { throw fail(number, "'|' outside a choice") }
             case "]", "}", "}]", "]}", ">":
                 guard let parent = stack.popLast() else { throw fail(number, "'\(syntax)' closes no group") }
-                guard top.isChoice == (syntax == ">") else { throw fail(number, "'\(syntax)' closes the wrong kind of group") }
+                guard top.isChoice == (syntax == ">") else {
+                    throw fail(number, "'\(syntax)' closes the wrong kind of group")
+                }
                 let element: HL7StructureElement =
                     top.isChoice
                     ? .choice(top.elements, top.cardinality)
@@ -121,13 +129,16 @@ package enum HL7StructureCompiler {
                 top.elements.append(element)
             default:
                 let id = syntax.filter { $0 != "[" && $0 != "]" && $0 != "{" && $0 != "}" }
-                guard id.utf8.count == 3, id.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) })
+                guard id.utf8.count == 3,
+                    id.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) })
                 else { throw fail(number, "'\(row[2])' is neither a segment nor a group bracket") }
                 top.elements.append(.segment(id, top.isChoice ? .one : cardinality(syntax)))
             }
         }
         guard stack.isEmpty else { throw HL7Error(.structure, "\(table.fileName): group \(top.name) is never closed") }
-        guard let name, !top.elements.isEmpty else { throw HL7Error(.structure, "\(table.fileName): no structure rows") }
+        guard let name, !top.elements.isEmpty else {
+            throw HL7Error(.structure, "\(table.fileName): no structure rows")
+        }
         return HL7MessageStructure(name: name, elements: top.elements)
     }
 
@@ -192,6 +203,7 @@ enum CSVRows {
 extension StringProtocol {
     var trimmingSpaces: String {
         let scalars = unicodeScalars.drop { $0 == " " || $0 == "\t" || $0 == "\r" }
-        return String(String.UnicodeScalarView(scalars.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()))
+        return String(
+            String.UnicodeScalarView(scalars.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()))
     }
 }
