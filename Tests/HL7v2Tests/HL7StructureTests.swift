@@ -176,6 +176,19 @@ import Testing
         }
     }
 
+    @Test func theShippedExampleMessagesGroupWithoutIssues() throws {
+        let folder = Self.packageRoot.appendingPathComponent("Examples/hl7v2")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".hl7") }
+        #expect(names.count >= 2)
+        for name in names {
+            let batch = try HL7Batch(parsing: try Data(contentsOf: folder.appendingPathComponent(name)))
+            for message in batch.messages {
+                let grouped = try #require(HL7GroupedMessage(message), "\(name)")
+                #expect(grouped.issues.isEmpty, "\(name): \(grouped.issues)")
+            }
+        }
+    }
+
     @Test(arguments: [
         ("MSH PID(", "expected ')'"),
         ("MSH <PID|>", "a segment id or a group name"),

@@ -26,6 +26,18 @@ public struct MLLPError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     /// How many bytes the frame held when the error was raised.
     public var byteCount: Int
+    /// The first bytes of the frame (up to `MLLPError.prefixLength`), enough to read its MSH and to
+    /// keep as a dead letter.
+    public var prefix: [UInt8]
+
+    /// How much of a failed frame `prefix` keeps.
+    public static let prefixLength = 4096
+
+    public init(code: Code, byteCount: Int, prefix: [UInt8] = []) {
+        self.code = code
+        self.byteCount = byteCount
+        self.prefix = prefix
+    }
 
     public var description: String {
         switch code {
@@ -79,7 +91,7 @@ public struct MLLPFrameDecoder: ByteToMessageDecoder {
                 if view[index + 1] == MLLP.carriageReturn {
                     let length = index - contentStart
                     guard length <= maximumFrameLength else {
-                        throw MLLPError(code: .frameTooLarge, byteCount: length)
+                        throw MLLPError(code: .frameTooLarge, byteCount: length, prefix: Self.prefix(of: view))
                     }
                     buffer.moveReaderIndex(forwardBy: 1)
                     // Safe: `length` bytes lie between the start block and the end block just found.
@@ -93,7 +105,9 @@ public struct MLLPFrameDecoder: ByteToMessageDecoder {
             index += 1
         }
         scanned = index - contentStart
-        if scanned > maximumFrameLength { throw MLLPError(code: .frameTooLarge, byteCount: scanned) }
+        if scanned > maximumFrameLength {
+            throw MLLPError(code: .frameTooLarge, byteCount: scanned, prefix: Self.prefix(of: view))
+        }
         return .needMoreData
     }
 
@@ -103,10 +117,16 @@ public struct MLLPFrameDecoder: ByteToMessageDecoder {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if buffer.readableBytesView.first == MLLP.startBlock {
             let count = buffer.readableBytes - 1
+            let prefix = Self.prefix(of: buffer.readableBytesView)
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-            throw MLLPError(code: .incompleteFrame, byteCount: count)
+            throw MLLPError(code: .incompleteFrame, byteCount: count, prefix: prefix)
         }
         return .needMoreData
+    }
+
+    /// The first bytes after the start block.
+    private static func prefix(of view: ByteBufferView) -> [UInt8] {
+        Array(view.dropFirst().prefix(MLLPError.prefixLength))
     }
 
     private static func isSpacing(_ byte: UInt8) -> Bool {
