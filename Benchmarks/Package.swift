@@ -13,7 +13,7 @@ let package = Package(
         .target(name: "BenchmarkCorpus", dependencies: [.product(name: "FHIR", package: "Ferry")]),
         .executableTarget(
             name: "make-corpus",
-            dependencies: ["BenchmarkCorpus"],
+            dependencies: ["BenchmarkCorpus", .product(name: "HL7v2", package: "Ferry")],
             path: "Sources/make-corpus"
         ),
         .executableTarget(
@@ -25,6 +25,25 @@ let package = Package(
             ],
             path: "Benchmarks/FHIRBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "HL7Benchmarks",
+            dependencies: [
+                "BenchmarkCorpus",
+                .product(name: "HL7v2", package: "Ferry"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/HL7Benchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "mllp-load",
+            dependencies: [
+                "BenchmarkCorpus",
+                .product(name: "HL7v2", package: "Ferry"),
+                .product(name: "Interop", package: "Ferry"),
+            ],
+            path: "Sources/mllp-load"
         ),
     ]
 )

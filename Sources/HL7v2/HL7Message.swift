@@ -35,19 +35,13 @@ public struct HL7Message: Sendable, Hashable {
 
     /// Parses one message; segments may end with `\r`, `\n` or `\r\n`.
     public init(parsing bytes: some Collection<UInt8>) throws(HL7Error) {
-        let lines = HL7Message.segmentLines(Array(bytes))
-        guard let first = lines.first else { throw HL7Error(.syntax, "the message is empty") }
-        guard first.prefix(3).elementsEqual("MSH".utf8) else {
-            throw HL7Error(
-                .syntax,
-                "a message must start with an MSH segment, found '\(String(decoding: first.prefix(3), as: UTF8.self))'",
-                segmentNumber: 1)
-        }
-        let separators = try HL7Separators(header: first, segmentNumber: 1)
-        self.separators = separators
-        self.segments = try lines.enumerated().map { (index, line) throws(HL7Error) in
-            try HL7Message.segment(line, separators: separators, number: index + 1)
-        }
+        typealias Parsed = Result<(HL7Separators, [HL7Segment]), HL7Error>
+        let parsed: Parsed =
+            bytes.withContiguousStorageIfAvailable { buffer in Parsed { () throws(HL7Error) in try Self.parse(buffer) }
+            }
+            ?? Array(bytes).withUnsafeBufferPointer { buffer in Parsed { () throws(HL7Error) in try Self.parse(buffer) }
+            }
+        (separators, segments) = try parsed.get()
     }
 
     /// Creates a message from segments already split into fields.
@@ -89,6 +83,40 @@ public struct HL7Message: Sendable, Hashable {
 
     // MARK: - Parsing
 
+    /// One pass over the bytes: segments are cut at line ends, fields at the field separator. When every
+    /// byte is ASCII (most feeds) the fields are made without UTF-8 validation.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(HL7Error) -> (HL7Separators, [HL7Segment]) {
+        var start = 0
+        while start < bytes.count, bytes[start] == 0x0D || bytes[start] == 0x0A { start += 1 }
+        guard start < bytes.count else { throw HL7Error(.syntax, "the message is empty") }
+        guard bytes.count - start >= 3, bytes[start] == 0x4D, bytes[start + 1] == 0x53, bytes[start + 2] == 0x48 else {
+            let found = String(
+                decoding: UnsafeBufferPointer(rebasing: bytes[start..<min(start + 3, bytes.count)]), as: UTF8.self)
+            throw HL7Error(.syntax, "a message must start with an MSH segment, found '\(found)'", segmentNumber: 1)
+        }
+        var firstEnd = start
+        while firstEnd < bytes.count, bytes[firstEnd] != 0x0D, bytes[firstEnd] != 0x0A { firstEnd += 1 }
+        let separators = try HL7Separators(
+            header: UnsafeBufferPointer(rebasing: bytes[start..<firstEnd]), segmentNumber: 1)
+        let isASCII = !bytes.contains { $0 >= 0x80 }
+        var segments: [HL7Segment] = []
+        segments.reserveCapacity(16)
+        var lineStart = start
+        var index = start
+        while index <= bytes.count {
+            if index == bytes.count || bytes[index] == 0x0D || bytes[index] == 0x0A {
+                if index > lineStart {
+                    let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<index])
+                    segments.append(
+                        try segment(line, separators: separators, number: segments.count + 1, isASCII: isASCII))
+                }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        return (separators, segments)
+    }
+
     /// The lines of a message, split at `\r`, `\n` or `\r\n`, empty lines dropped.
     static func segmentLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
         var lines: [ArraySlice<UInt8>] = []
@@ -101,41 +129,62 @@ public struct HL7Message: Sendable, Hashable {
         return lines
     }
 
+    /// One segment from a line of a batch file.
     static func segment(
         _ line: ArraySlice<UInt8>, separators: HL7Separators, number: Int
+    ) throws(HL7Error) -> HL7Segment {
+        let isASCII = !line.contains { $0 >= 0x80 }
+        let copy = Array(line)
+        return try copy.withUnsafeBufferPointer { (buffer) throws(HL7Error) in
+            try segment(buffer, separators: separators, number: number, isASCII: isASCII)
+        }
+    }
+
+    static func segment(
+        _ line: UnsafeBufferPointer<UInt8>, separators: HL7Separators, number: Int, isASCII: Bool
     ) throws(HL7Error) -> HL7Segment {
         guard line.count >= 3 else {
             throw HL7Error(
                 .syntax, "a segment needs a three-character id, found '\(String(decoding: line, as: UTF8.self))'",
                 segmentNumber: number)
         }
-        let idBytes = line.prefix(3)
-        let id = String(decoding: idBytes, as: UTF8.self)
-        let isValidID =
-            idBytes.first.map { $0 >= 0x41 && $0 <= 0x5A } ?? false
-            && idBytes.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
-        guard isValidID else {
+        let (a, b, c) = (line[0], line[1], line[2])
+        func isUpperOrDigit(_ byte: UInt8) -> Bool { (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39) }
+        guard a >= 0x41, a <= 0x5A, isUpperOrDigit(b), isUpperOrDigit(c) else {
+            let id = String(decoding: UnsafeBufferPointer(rebasing: line[0..<3]), as: UTF8.self)
             throw HL7Error(
                 .syntax, "'\(id)' is not a segment id (three capital letters or digits, starting with a letter)",
                 segmentNumber: number)
         }
-        let rest = line.dropFirst(3)
-        if rest.isEmpty { return HL7Segment(id: id, fields: []) }
-        guard rest.first == separators.field else {
+        let id = String(decoding: UnsafeBufferPointer(rebasing: line[0..<3]), as: UTF8.self)
+        if line.count == 3 { return HL7Segment(id: id, fields: []) }
+        let field = separators.field
+        guard line[3] == field else {
             throw HL7Error(
                 .syntax,
-                "the segment id must be followed by the field separator '\(Character(Unicode.Scalar(separators.field)))'",
+                "the segment id must be followed by the field separator '\(Character(Unicode.Scalar(field)))'",
                 segmentNumber: number, segment: id)
         }
         let isHeader = HL7Segment.isHeader(id)
-        var fields: [String] = isHeader ? [String(Character(Unicode.Scalar(separators.field)))] : []
-        for piece in rest.dropFirst().split(separator: separators.field, omittingEmptySubsequences: false) {
-            guard let text = String(validating: piece, as: UTF8.self) else {
-                throw HL7Error(
-                    .syntax, "the field is not valid UTF-8 (declare MSH-18 and convert before parsing)",
-                    segmentNumber: number, segment: id, field: fields.count + 1)
+        var count = 1
+        for position in 4..<line.count where line[position] == field { count += 1 }
+        var fields: [String] = []
+        fields.reserveCapacity(count + (isHeader ? 1 : 0))
+        if isHeader { fields.append(String(Character(Unicode.Scalar(field)))) }
+        var start = 4
+        for position in 4...line.count where position == line.count || line[position] == field {
+            let piece = UnsafeBufferPointer(rebasing: line[start..<position])
+            if isASCII {
+                fields.append(String(decoding: piece, as: UTF8.self))
+            } else {
+                guard let text = String(validating: piece, as: UTF8.self) else {
+                    throw HL7Error(
+                        .syntax, "the field is not valid UTF-8 (declare MSH-18 and convert before parsing)",
+                        segmentNumber: number, segment: id, field: fields.count + 1)
+                }
+                fields.append(text)
             }
-            fields.append(text)
+            start = position + 1
         }
         return HL7Segment(id: id, fields: fields)
     }

@@ -30,8 +30,8 @@ public struct HL7Separators: Sendable, Hashable {
     }
 
     /// Reads the separators from the start of an MSH, FHS or BHS segment (`MSH|^~\&|…`).
-    init(header: ArraySlice<UInt8>, segmentNumber: Int) throws(HL7Error) {
-        let bytes = Array(header)
+    init(header bytes: some Collection<UInt8>, segmentNumber: Int) throws(HL7Error) {
+        let bytes = Array(bytes)
         let id = String(decoding: bytes.prefix(3), as: UTF8.self)
         guard bytes.count >= 4 else {
             throw HL7Error(

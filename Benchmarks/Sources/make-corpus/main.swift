@@ -3,6 +3,7 @@
 import BenchmarkCorpus
 import FHIR
 import Foundation
+import HL7v2
 
 var corpus = Corpus(seed: 20_261_124)
 let folder = CorpusFiles.folder
@@ -40,3 +41,23 @@ while mixed.count < 50_000_000 {
     round += 1
 }
 try write("mixed-50mb.ndjson", mixed)
+
+// A mixed HL7 v2 feed, one message per line; every message must parse and follow its structure.
+var hl7 = HL7Corpus(seed: 20_261_125)
+let feed = hl7.feed(5_000)
+// Split as bytes: "\r\n" is one Character in Swift, so a String split at "\n" would not split here.
+for line in Array(feed.utf8).split(separator: UInt8(ascii: "\n")) {
+    do {
+        let message = try HL7Message(parsing: line)
+        guard let grouped = HL7GroupedMessage(message), grouped.issues.isEmpty else {
+            print(
+                "generated a message that does not follow its structure: \(String(decoding: line.prefix(60), as: UTF8.self)) … \(HL7GroupedMessage(message)?.issues.prefix(5) ?? [])"
+            )
+            exit(1)
+        }
+    } catch {
+        print("generated an HL7 message that does not parse: \(error)")
+        exit(1)
+    }
+}
+try write("hl7-mixed.txt", Array(feed.utf8))

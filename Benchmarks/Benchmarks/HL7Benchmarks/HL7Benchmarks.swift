@@ -1,0 +1,40 @@
+// Benchmarks of the HL7 v2 parser. Run with ./compare for the side-by-side table with python-hl7 and hl7apy.
+import Benchmark
+import BenchmarkCorpus
+import HL7v2
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .peakMemoryResident, .mallocCountTotal],
+        timeUnits: .microseconds,
+        maxDuration: .seconds(5),
+        maxIterations: 10_000
+    )
+    // One message per line of the mixed feed (segments inside end with \r).
+    let messages = CorpusFiles.read("hl7-mixed.txt").split(separator: UInt8(ascii: "\n")).map(Array.init)
+    guard !messages.isEmpty else { return }
+    let fields = ["MSH-9.1", "MSH-9.2", "MSH-10", "PID-3.1", "PID-5.1", "PID-5.2", "PID-7", "PID-8"].map {
+        try! HL7Path($0)
+    }
+
+    // Messages per second: one message per scaled iteration, cycling through the feed.
+    Benchmark("HL7 parse, mixed feed", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for iteration in benchmark.scaledIterations {
+            blackHole(try HL7Message(parsing: messages[iteration % messages.count]))
+        }
+    }
+
+    Benchmark("HL7 parse + read 8 fields (MSH-9.1 … PID-8)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for iteration in benchmark.scaledIterations {
+            let message = try HL7Message(parsing: messages[iteration % messages.count])
+            for path in fields { blackHole(message.value(at: path)) }
+        }
+    }
+
+    Benchmark("HL7 parse + group by message structure", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for iteration in benchmark.scaledIterations {
+            let message = try HL7Message(parsing: messages[iteration % messages.count])
+            blackHole(HL7GroupedMessage(message))
+        }
+    }
+}
