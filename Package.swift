@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "FHIR", targets: ["FHIR"]),
         .library(name: "HL7v2", targets: ["HL7v2"]),
         .library(name: "Interop", targets: ["Interop"]),
+        .library(name: "Mapping", targets: ["Mapping"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,12 +52,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Mapping",
+            dependencies: ["FHIR", "HL7v2", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/v2-to-fhir-maps.json"), .copy("Resources/ferry-v2-maps.json")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "generate-v2-maps",
+            dependencies: ["Mapping"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ferry",
             dependencies: [
                 "FHIR",
                 "HL7v2",
                 "Interop",
+                "Mapping",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +106,11 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MappingTests",
+            dependencies: ["Mapping", "FHIR", "HL7v2"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

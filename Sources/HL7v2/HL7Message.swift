@@ -9,7 +9,7 @@ public struct HL7Segment: Sendable, Hashable {
 
     /// Whether a segment id is a header (MSH, FHS, BHS), whose field 1 is the field separator itself and
     /// field 2 the encoding characters, neither of them escaped.
-    static func isHeader(_ id: String) -> Bool {
+    public static func isHeader(_ id: String) -> Bool {
         id == "MSH" || id == "FHS" || id == "BHS"
     }
 

@@ -1,8 +1,10 @@
 import ArgumentParser
+import FHIR
 import Foundation
 import HL7v2
 import Interop
 import Logging
+import Mapping
 import NIOCore
 import ServiceLifecycle
 
@@ -11,7 +13,7 @@ extension Ferry {
         static let configuration = CommandConfiguration(
             commandName: "hl7",
             abstract: "Receives and sends HL7 v2 messages over MLLP.",
-            subcommands: [Listen.self, Send.self]
+            subcommands: [Listen.self, Send.self, Convert.self]
         )
     }
 }

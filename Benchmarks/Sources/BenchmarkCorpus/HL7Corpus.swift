@@ -123,7 +123,7 @@ public struct HL7Corpus {
         [
             msh("RDE^O11^RDE_O11", index, sender: "PHARM"), pid(index), pv1(index),
             "ORC|NW|RX\(index)^EPIC|||||||20240315093000|||\(number(1000...1999))^ADDISON^JAMES^^^DR",
-            "RXE|^^^20240315100000^^R|197361^Amlodipine 5 MG Oral Tablet^RXNORM|5||mg^milligram^UCUM|TAB^Tablet^HL70292|^Take one tablet by mouth daily||||30|TAB|3||\(number(1000...1999))^ADDISON^JAMES",
+            "RXE|^^^20240315100000^^R|197361^Amlodipine 5 MG Oral Tablet^RXNORM|5||mg^milligram^UCUM|TAB^Tablet^HL70292|^Take one tablet by mouth daily|||30|TAB|3|\(number(1000...1999))^ADDISON^JAMES",
             "TQ1|1||QD^Every day^HL70335|||30^d|20240315|20240414",
             "RXR|PO^Oral^HL70162",
         ]
@@ -136,7 +136,7 @@ public struct HL7Corpus {
         .joined(separator: "~")
         return [
             msh("MDM^T02^MDM_T02", index, sender: "DICT"), "EVN|T02|20240315110000", pid(index), pv1(index),
-            "TXA|1|DS^Discharge summary|TX|20240315110000|\(number(1000...1999))^ADDISON^JAMES||||||DOC\(index)|||||AU",
+            "TXA|1|DS^Discharge summary|TX|20240315110000|\(number(1000...1999))^ADDISON^JAMES|||||||DOC\(index)|||||AU||AV",
             "OBX|1|TX|18842-5^Discharge summary^LN||\(text)||||||F",
         ]
     }
@@ -144,7 +144,7 @@ public struct HL7Corpus {
     mutating func siu(_ index: Int) -> [String] {
         [
             msh("SIU^S12^SIU_S12", index, sender: "SCHED"),
-            "SCH|APT\(index)|APT\(index)|||||ROUTINE^Routine^HL70276|FOLLOWUP^Follow-up^HL70277|30|min|^^30^20240320140000^20240320143000",
+            "SCH|APT\(index)|APT\(index)|||||ROUTINE^Routine^HL70276|FOLLOWUP^Follow-up^HL70277|30|min|^^30^20240320140000^20240320143000||||||||||||||Booked",
             pid(index), "PV1|1|O", "RGS|1|A",
             "AIS|1|A|99213^Office visit^CPT|20240320140000|0|min|30|min",
             "AIL|1|A|CLINIC2^^^GENHOSP",

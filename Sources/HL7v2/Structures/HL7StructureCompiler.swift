@@ -152,8 +152,8 @@ package enum HL7StructureCompiler {
 
 /// A small RFC 4180 reader for the IG's tables: quoted fields may hold commas, doubled quotes and
 /// line breaks.
-enum CSVRows {
-    static func parse(_ text: String) -> [[String]] {
+package enum CSVRows {
+    package static func parse(_ text: String) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
         var field: [UInt8] = []

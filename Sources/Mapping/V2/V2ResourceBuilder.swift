@@ -1,0 +1,177 @@
+import FHIR
+
+/// A resource under construction: JSON members set by target paths, with array elements told apart
+/// by slot keys so that rows naming the same `identifier[2]` for the same repetition fill one element.
+final class V2Node {
+    enum Member {
+        case primitive(JSON)
+        case object(V2Node)
+        case array([Slot])
+    }
+
+    final class Slot {
+        let key: String
+        var primitive: JSON?
+        var node: V2Node?
+
+        init(key: String) { self.key = key }
+    }
+
+    let type: FHIRObjectType
+    private(set) var order: [String] = []
+    private(set) var members: [String: Member] = [:]
+
+    init(type: FHIRObjectType) { self.type = type }
+
+    var isEmpty: Bool { members.isEmpty }
+
+    func set(_ name: String, _ member: Member) {
+        if members[name] == nil { order.append(name) }
+        members[name] = member
+    }
+
+    func member(_ name: String) -> Member? { members[name] }
+
+    /// The JSON object, empty objects and array elements left out.
+    func json() -> JSON? {
+        var result: [(String, JSON)] = []
+        for name in order {
+            switch members[name] {
+            case .primitive(let value): result.append((name, value))
+            case .object(let node): if let json = node.json() { result.append((name, json)) }
+            case .array(let slots):
+                let values = slots.compactMap { slot in slot.primitive ?? slot.node?.json() }
+                if !values.isEmpty { result.append((name, .array(values))) }
+            case nil: continue
+            }
+        }
+        return result.isEmpty ? nil : .object(JSONObject(result))
+    }
+}
+
+/// One step of an IG target path: `identifier[2]`, `assigner(Organization)`, `[1]`.
+struct V2TargetStep {
+    var name: String
+    var index: Int?
+    var referenceType: String?
+
+    /// `identifier[1].assigner(Organization)` → steps; `nil` for paths Ferry cannot follow.
+    static func parse(_ path: String) -> [V2TargetStep]? {
+        var steps: [V2TargetStep] = []
+        // Split at dots outside parentheses (`diagnosis.condition(Condition.code)`).
+        var parts: [Substring] = []
+        var depth = 0
+        var start = path.startIndex
+        for index in path.indices {
+            switch path[index] {
+            case "(": depth += 1
+            case ")": depth -= 1
+            case "." where depth == 0:
+                parts.append(path[start..<index])
+                start = path.index(after: index)
+            default: break
+            }
+        }
+        parts.append(path[start...])
+        for part in parts {
+            var text = Substring(part)
+            var step = V2TargetStep(name: "", index: nil, referenceType: nil)
+            if let open = text.firstIndex(of: "("), text.last == ")" {
+                step.referenceType = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+                text = text[..<open]
+            }
+            if let open = text.firstIndex(of: "["), text.last == "]" {
+                // `line[1-3]`: several components into one repeating element start at the first.
+                let inside = text[text.index(after: open)..<text.index(before: text.endIndex)]
+                guard let index = Int(inside.prefix { $0.isNumber }) else { return nil }
+                step.index = index
+                text = text[..<open]
+            }
+            guard text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "$" }) else { return nil }
+            step.name = String(text)
+            steps.append(step)
+        }
+        return steps
+    }
+}
+
+/// Walks target paths through the FHIR definitions, creating what is missing.
+struct V2PathWalker {
+    let definitions: FHIRDefinitions
+    let elementType: FHIRObjectType?
+
+    init(definitions: FHIRDefinitions) {
+        self.definitions = definitions
+        elementType = definitions.objectType(named: "Element")
+    }
+
+    enum Place {
+        /// An object (a data type, backbone element or the resource itself).
+        case object(V2Node)
+        /// A primitive member: the node that holds it, its name, the array slot when it repeats.
+        case primitive(V2Node, FHIRMember, Slot?)
+
+        typealias Slot = V2Node.Slot
+    }
+
+    /// The place a path leads to from `node`, created on the way; `suffix` tells apart the elements
+    /// that repetitions of the source create. Throws a sentence when the path leaves the definitions.
+    func place(_ steps: ArraySlice<V2TargetStep>, from node: V2Node, suffix: String) throws(V2PathError) -> Place {
+        guard let step = steps.first else { return .object(node) }
+        guard let member = definitions.member(step.name, of: node.type) else {
+            throw V2PathError("\(step.name) is not an element here")
+        }
+        let rest = steps.dropFirst()
+        let slotKey = "\(step.index ?? 1)|\(suffix)"
+        if member.isPrimitive {
+            var slot: V2Node.Slot?
+            if member.isArray {
+                slot = Self.slot(in: node, member.name, key: slotKey)
+            }
+            guard !rest.isEmpty else { return .primitive(node, member, slot) }
+            // `birthDate.extension[1].url`: the primitive's own extensions, in `_birthDate`.
+            guard slot == nil, let elementType else { throw V2PathError("extensions on repeating \(step.name)") }
+            let holderName = "_" + member.name
+            let holder: V2Node
+            if case .object(let existing) = node.member(holderName) {
+                holder = existing
+            } else {
+                holder = V2Node(type: elementType)
+                node.set(holderName, .object(holder))
+            }
+            return try place(rest, from: holder, suffix: suffix)
+        }
+        guard let objectType = member.objectType else { throw V2PathError("\(step.name) holds a resource") }
+        let child: V2Node
+        if member.isArray {
+            let slot = Self.slot(in: node, member.name, key: slotKey)
+            if let existing = slot.node {
+                child = existing
+            } else {
+                child = V2Node(type: objectType)
+                slot.node = child
+            }
+        } else if case .object(let existing) = node.member(member.name) {
+            child = existing
+        } else {
+            child = V2Node(type: objectType)
+            node.set(member.name, .object(child))
+        }
+        return try place(rest, from: child, suffix: suffix)
+    }
+
+    static func slot(in node: V2Node, _ name: String, key: String) -> V2Node.Slot {
+        var slots: [V2Node.Slot] = []
+        if case .array(let existing) = node.member(name) { slots = existing }
+        if let found = slots.first(where: { $0.key == key }) { return found }
+        let slot = V2Node.Slot(key: key)
+        slots.append(slot)
+        node.set(name, .array(slots))
+        return slot
+    }
+}
+
+struct V2PathError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

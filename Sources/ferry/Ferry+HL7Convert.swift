@@ -1,0 +1,92 @@
+import ArgumentParser
+import FHIR
+import Foundation
+import HL7v2
+import Mapping
+
+extension Ferry.HL7 {
+    struct Convert: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Converts HL7 v2 message files to FHIR R4 transaction Bundles by the HL7 v2-to-FHIR IG's maps.",
+            discussion: """
+                Writes one Bundle per message (FILE-N.json in --out), or one NDJSON stream with --ndjson, \
+                validates every Bundle, and prints per message the resources made, the fields and segments \
+                no map used, and the values that could not be converted. Exits 0 when every message became \
+                a valid Bundle, 1 otherwise, 2 when a file cannot be read as HL7 v2.
+                """
+        )
+
+        @Argument(help: "HL7 v2 files (one message or many each).")
+        var files: [String]
+
+        @Option(help: "The folder the Bundles are written to.")
+        var out: String
+
+        @Flag(help: "Write one bundles.ndjson instead of a file per message.")
+        var ndjson = false
+
+        @Option(help: "The sender's time zone for timestamps without an offset (e.g. America/New_York).")
+        var zone = "UTC"
+
+        @Option(help: "A maps file of the site's own (Z-segments, local practice) that extends or overrides the IG's.")
+        var maps: String?
+
+        func run() async throws {
+            var standardError = FileHandle.standardError
+            guard let senderZone = TimeZone(identifier: zone) else {
+                throw ValidationError("unknown time zone \(zone)")
+            }
+            let definitions = try FHIRDefinitions.r4()
+            let converter = V2Converter(
+                maps: try maps.map { try V2Maps.shipped(adding: $0) } ?? V2Maps.shipped(), definitions: definitions,
+                options: .init(senderZone: senderZone))
+            let validator = Validator(definitions: definitions)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            var stream: [UInt8] = []
+            var failed = 0
+            var total = 0
+            let writer = JSONWriter(layout: ndjson ? .compact : .pretty)
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    print("\(file): cannot be read", to: &standardError)
+                    throw ExitCode(2)
+                }
+                let batch: HL7Batch
+                do { batch = try HL7Batch(parsing: data) } catch {
+                    print("\(file): \(error)", to: &standardError)
+                    throw ExitCode(2)
+                }
+                let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                for (index, message) in batch.messages.enumerated() {
+                    total += 1
+                    let label = batch.messages.count > 1 ? "\(file)#\(index + 1)" : file
+                    let conversion: V2Converter.Conversion
+                    do { conversion = try converter.convert(message) } catch {
+                        print("\(label): NOT CONVERTED: \(error)")
+                        failed += 1
+                        continue
+                    }
+                    let outcome = validator.validate(conversion.bundle)
+                    let counts = conversion.counts.keys.sorted().map { "\($0) \(conversion.counts[$0]!)" }
+                    print(
+                        "\(label) \(message.controlID ?? "") → \(counts.joined(separator: ", "))\(outcome.isValid ? "" : " INVALID")"
+                    )
+                    for error in outcome.errors { print("  invalid: \(error)") }
+                    for issue in conversion.issues { print("  not converted: \(issue)") }
+                    if !conversion.unused.isEmpty { print("  unused: \(conversion.unused.joined(separator: " "))") }
+                    if !outcome.isValid { failed += 1 }
+                    if ndjson {
+                        stream += writer.bytes(conversion.bundle) + [0x0A]
+                    } else {
+                        let name = batch.messages.count > 1 ? "\(base)-\(index + 1).json" : "\(base).json"
+                        try Data(writer.bytes(conversion.bundle)).write(
+                            to: URL(fileURLWithPath: out).appendingPathComponent(name))
+                    }
+                }
+            }
+            if ndjson { try Data(stream).write(to: URL(fileURLWithPath: out).appendingPathComponent("bundles.ndjson")) }
+            print("\(total - failed) of \(total) messages became valid Bundles in \(out)")
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import FHIR
+import Foundation
+import HL7v2
+import Testing
+
+@testable import Mapping
+
+@Suite struct V2ConverterTests {
+    static let definitions = try! FHIRDefinitions.r4()
+    static let converter = V2Converter(maps: try! V2Maps.shipped(), definitions: definitions)
+    static let validator = Validator(definitions: definitions)
+
+    static let pid =
+        "PID|1||100234^^^GENHOSP^MR||RIVERA^ANA^M^^^^L||19710422|F|||12 ELM ST^^SPRINGFIELD^IL^62701^US||^PRN^PH^^1^217^5550142"
+    static let pv1 =
+        "PV1|1|I|3N^301^A^GENHOSP||||1234^KOWALSKI^PIOTR^^^DR|||MED||||1|||1234^KOWALSKI^PIOTR^^^DR|IN|V0001"
+
+    static func message(_ type: String, _ control: String, _ segments: [String], zone: String = "") -> HL7Message {
+        let msh = "MSH|^~\\&|REG|GENHOSP|FERRY|CLOUD|20240315083000\(zone)||\(type)|\(control)|P|2.5.1"
+        return try! HL7Message(parsing: Array(([msh] + segments).joined(separator: "\r").utf8))
+    }
+
+    /// One message of every type the issue names, each as a sending system would write it.
+    static let messages: [(String, HL7Message)] = [
+        (
+            "ADT^A01",
+            message(
+                "ADT^A01^ADT_A01", "A01",
+                [
+                    "EVN|A01|20240315083000", pid, pv1,
+                    "AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives", "DG1|1||I10^Essential hypertension^I10||20240315|A",
+                    "IN1|1|BCBS^Blue Cross|60054|BLUE CROSS||||||||20240101|20241231",
+                ])
+        ),
+        ("ADT^A02", message("ADT^A02^ADT_A02", "A02", ["EVN|A02|20240315090000", pid, pv1])),
+        ("ADT^A03", message("ADT^A03^ADT_A03", "A03", ["EVN|A03|20240316090000", pid, pv1])),
+        ("ADT^A04", message("ADT^A04^ADT_A01", "A04", ["EVN|A04|20240315083000", pid, pv1])),
+        ("ADT^A08", message("ADT^A08^ADT_A01", "A08", ["EVN|A08|20240315083000", pid, pv1])),
+        ("ADT^A11", message("ADT^A11^ADT_A09", "A11", ["EVN|A11|20240315083000", pid, pv1])),
+        ("ADT^A13", message("ADT^A13^ADT_A01", "A13", ["EVN|A13|20240315083000", pid, pv1])),
+        ("ADT^A28", message("ADT^A28^ADT_A05", "A28", ["EVN|A28|20240315083000", pid, "PV1|1|N"])),
+        ("ADT^A31", message("ADT^A31^ADT_A05", "A31", ["EVN|A31|20240315083000", pid, "PV1|1|N"])),
+        ("ADT^A40", message("ADT^A40^ADT_A39", "A40", ["EVN|A40|20240315083000", pid, "MRG|100999^^^GENHOSP^MR"])),
+        (
+            "ORU^R01",
+            message(
+                "ORU^R01^ORU_R01", "R01",
+                [
+                    pid, pv1, "ORC|RE|ORD77|FIL77",
+                    "OBR|1|ORD77|FIL77|57021-8^CBC panel^LN|||20240315093000|||||||||||||||20240315101500|||F",
+                    "OBX|1|NM|6690-2^Leukocytes^LN||7.1|10*3/uL^^UCUM|4.0-10.5|N|||F|||20240315093000",
+                    "NTE|1||Specimen slightly hemolyzed",
+                ])
+        ),
+        (
+            "ORM^O01",
+            message(
+                "ORM^O01^ORM_O01", "O01",
+                [
+                    pid, pv1, "ORC|NW|ORD88|||SC||||20240315093000",
+                    "OBR|1|ORD88||80053^Metabolic panel^CPT|||20240316080000",
+                ])
+        ),
+        (
+            "OML^O21",
+            message(
+                "OML^O21^OML_O21", "O21",
+                [
+                    pid, pv1, "ORC|NW|ORD99|||SC||||20240315093000",
+                    "OBR|1|ORD99||80053^Metabolic panel^CPT|||20240316080000",
+                ])
+        ),
+        (
+            "RDE^O11",
+            message(
+                "RDE^O11^RDE_O11", "RDE1",
+                [
+                    pid, pv1, "ORC|NW|RX1^EPIC|||||||20240315093000",
+                    "RXE|^^^20240315100000^^R|197361^Amlodipine 5 MG Oral Tablet^RXNORM|5||mg^^UCUM|TAB^Tablet^HL70292|^Take one daily|||30|TAB|3|1234^KOWALSKI^PIOTR",
+                    "TQ1|1||QD^Every day^HL70335", "RXR|PO^Oral^HL70162",
+                ])
+        ),
+        (
+            "MDM^T02",
+            message(
+                "MDM^T02^MDM_T02", "T02",
+                [
+                    "EVN|T02|20240315110000", pid, pv1,
+                    "TXA|1|DS^Discharge summary|TX|20240315110000|1234^KOWALSKI^PIOTR|||||||DOC1|||||AU||AV",
+                    "OBX|1|TX|18842-5^Discharge summary^LN||Patient stable, follow up in clinic.||||||F",
+                ])
+        ),
+        (
+            "SIU^S12",
+            message(
+                "SIU^S12^SIU_S12", "S12",
+                [
+                    "SCH|APT1|APT1|||||ROUTINE^Routine^HL70276|FOLLOWUP^Follow-up^HL70277|30|min|^^30^20240320140000^20240320143000||||||||||||||Booked",
+                    pid, "PV1|1|O", "RGS|1|A", "AIS|1|A|99213^Office visit^CPT|20240320140000|0|min|30|min",
+                ])
+        ),
+        (
+            "VXU^V04",
+            message(
+                "VXU^V04^VXU_V04", "V04",
+                [
+                    pid, "ORC|RE|IMM1^EPIC",
+                    "RXA|0|1|20240315093000|20240315093000|140^Influenza, seasonal^CVX|0.5|mL^^UCUM||00^New record^NIP001||||||LOT1|20250630|SKB^GlaxoSmithKline^MVX|||CP|A",
+                    "RXR|IM^Intramuscular^HL70162|LD^Left deltoid^HL70163",
+                ])
+        ),
+    ]
+
+    static func resources(_ bundle: JSON, _ type: String) -> [JSON] {
+        (bundle["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }.filter {
+            $0["resourceType"]?.stringValue == type
+        }
+    }
+
+    @Test func everyMessageTypeBecomesAValidTransactionBundle() throws {
+        for (name, message) in Self.messages {
+            let conversion = try Self.converter.convert(message)
+            let outcome = Self.validator.validate(conversion.bundle)
+            #expect(outcome.isValid, "\(name): \(outcome.errors)")
+            #expect(conversion.bundle["type"]?.stringValue == "transaction")
+            #expect(conversion.counts["Patient"] == 1, "\(name): \(conversion.counts)")
+            #expect(conversion.counts["Provenance"] == 1, "\(name)")
+            for entry in conversion.bundle["entry"]?.arrayValue ?? [] {
+                let resource = try #require(entry["resource"])
+                let url = "\(resource["resourceType"]?.stringValue ?? "")/\(resource["id"]?.stringValue ?? "")"
+                #expect(
+                    entry["request"]?["method"]?.stringValue == "PUT" && entry["request"]?["url"]?.stringValue == url)
+            }
+        }
+    }
+
+    @Test func eachMessageMakesTheResourcesItCarries() throws {
+        let expected: [String: [String]] = [
+            "ADT^A01": ["Patient", "Encounter", "Practitioner", "AllergyIntolerance", "Condition", "Location"],
+            "ORU^R01": ["Patient", "Encounter", "DiagnosticReport", "Observation", "Specimen"],
+            "ORM^O01": ["Patient", "ServiceRequest"],
+            "OML^O21": ["Patient", "ServiceRequest"],
+            "RDE^O11": ["Patient", "MedicationRequest"],
+            "MDM^T02": ["Patient", "DocumentReference"],
+            "SIU^S12": ["Patient", "Appointment"],
+            "VXU^V04": ["Patient", "Immunization"],
+        ]
+        for (name, message) in Self.messages {
+            guard let types = expected[name] else { continue }
+            let conversion = try Self.converter.convert(message)
+            for type in types {
+                #expect(conversion.counts[type, default: 0] >= 1, "\(name) makes no \(type): \(conversion.issues)")
+            }
+        }
+    }
+
+    @Test func thePatientCarriesWhatPIDSays() throws {
+        let bundle = try Self.converter.convert(Self.messages[0].1).bundle
+        let patient = try #require(Self.resources(bundle, "Patient").first)
+        #expect(patient["identifier"]?[0]?["value"]?.stringValue == "100234")
+        #expect(patient["identifier"]?[0]?["type"]?["coding"]?[0]?["code"]?.stringValue == "MR")
+        #expect(patient["name"]?[0]?["family"]?.stringValue == "RIVERA")
+        #expect(patient["name"]?[0]?["given"]?.arrayValue?.compactMap(\.stringValue) == ["ANA", "M"])
+        #expect(patient["gender"]?.stringValue == "female")
+        #expect(patient["birthDate"]?.stringValue == "1971-04-22")
+        #expect(patient["address"]?[0]?["city"]?.stringValue == "SPRINGFIELD")
+        let encounter = try #require(Self.resources(bundle, "Encounter").first)
+        #expect(encounter["class"]?["code"]?.stringValue == "IMP", "PV1-2 I through the PatientClass vocabulary")
+        #expect(encounter["subject"]?["reference"]?.stringValue == "Patient/\(patient["id"]?.stringValue ?? "")")
+        let allergy = try #require(Self.resources(bundle, "AllergyIntolerance").first)
+        #expect(allergy["code"]?["coding"]?[0]?["system"]?.stringValue == "http://www.nlm.nih.gov/research/umls/rxnorm")
+        #expect(allergy["clinicalStatus"]?["coding"]?[0]?["code"]?.stringValue == "active")
+        let condition = try #require(Self.resources(bundle, "Condition").first)
+        #expect(condition["code"]?["coding"]?[0]?["system"]?.stringValue == "http://hl7.org/fhir/sid/icd-10-cm")
+        #expect(
+            encounter["diagnosis"]?[0]?["condition"]?["reference"]?.stringValue
+                == "Condition/\(condition["id"]?.stringValue ?? "")")
+    }
+
+    @Test func idsAreDeterministicAndTheSamePatientIsTheSameAcrossMessages() throws {
+        let first = try Self.converter.convert(Self.messages[0].1).bundle
+        let again = try Self.converter.convert(Self.messages[0].1).bundle
+        #expect(JSONWriter().bytes(first) == JSONWriter().bytes(again))
+        let fromResult = try Self.converter.convert(Self.messages[10].1).bundle
+        let admitted = Self.resources(first, "Patient").first?["id"]
+        #expect(admitted != nil && admitted == Self.resources(fromResult, "Patient").first?["id"])
+    }
+
+    @Test func timestampsWithoutAnOffsetTakeTheSendersZoneAndKeepTheOriginal() throws {
+        let chicago = V2Converter(
+            maps: try V2Maps.shipped(), definitions: Self.definitions,
+            options: .init(senderZone: TimeZone(identifier: "America/Chicago")!))
+        let bundle = try chicago.convert(Self.messages[10].1).bundle
+        let report = try #require(Self.resources(bundle, "DiagnosticReport").first)
+        // 09:30 in Chicago on 15 March 2024 (daylight time, UTC-5) is 14:30 UTC.
+        #expect(report["effectiveDateTime"]?.stringValue == "2024-03-15T14:30:00Z")
+        #expect(report["_effectiveDateTime"]?["extension"]?[0]?["valueString"]?.stringValue == "20240315093000")
+        #expect(report["status"]?.stringValue == "final")
+        // With an offset, the offset counts and nothing is kept beside the UTC value.
+        let offset = Self.message(
+            "ORU^R01^ORU_R01", "R02",
+            [Self.pid, "OBR|1|ORD1|FIL1|57021-8^CBC^LN|||20240315093000-0700|||||||||||||||20240315101500|||F"])
+        let other = try #require(Self.resources(try chicago.convert(offset).bundle, "DiagnosticReport").first)
+        #expect(other["effectiveDateTime"]?.stringValue == "2024-03-15T16:30:00Z")
+        #expect(other["_effectiveDateTime"] == nil)
+    }
+
+    @Test func unmappedCodesAndUnusedFieldsAndSegmentsAreReported() throws {
+        let message = Self.message(
+            "ADT^A04^ADT_A01", "U1",
+            [
+                "EVN|A04|20240315083000",
+                Self.pid.replacingOccurrences(of: "|19710422|F|", with: "|19710422|Q|") + "|||||||||||||||||Y",
+                Self.pv1, "ZPI|1|VIP",
+            ])
+        let conversion = try Self.converter.convert(message)
+        #expect(Self.validator.validate(conversion.bundle).isValid)
+        #expect(conversion.issues.contains { $0.hasPrefix("PID-8: code 'Q' has no mapping in AdministrativeSex") })
+        #expect(Self.resources(conversion.bundle, "Patient").first?["gender"] == nil)
+        #expect(conversion.unused.contains("ZPI"), "\(conversion.unused)")
+        #expect(
+            conversion.unused.contains("EVN"), "EVN makes only the Provenance the IG wants, which Ferry writes itself")
+    }
+
+    @Test func theProvenanceNamesTheMessage() throws {
+        let message = Self.messages[0].1
+        let bundle = try Self.converter.convert(message).bundle
+        let provenance = try #require(Self.resources(bundle, "Provenance").first)
+        let digest = try #require(provenance["entity"]?[0]?["what"]?["display"]?.stringValue)
+        #expect(digest.hasPrefix("ADT^A01 A01 sha256:") && digest.count == "ADT^A01 A01 sha256:".count + 64)
+        #expect(provenance["entity"]?[0]?["what"]?["identifier"]?["value"]?.stringValue == "A01")
+        #expect(provenance["recorded"]?.stringValue == "2024-03-15T08:30:00Z")
+        let targets = provenance["target"]?.arrayValue?.count ?? 0
+        #expect(targets == (bundle["entry"]?.arrayValue?.count ?? 0) - 1, "every other entry is a target")
+    }
+
+    @Test func aMessageWithoutAStructureOrMapIsAnError() throws {
+        let unknown = Self.message("ZZZ^Z01", "Z1", [Self.pid])
+        #expect(throws: V2Converter.ConversionError.self) { try Self.converter.convert(unknown) }
+    }
+
+    @Test func aSitesOwnMapsAddAZSegment() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-maps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("site.json")
+        try """
+        {"messages": {"ADT_A01+": [["ADT_A01.ZPI","ZPI",null,"Patient[1]","ZPI[Patient]",null]]},
+         "segments": {"ZPI[Patient]": [["ZPI-2",null,"extension[9].url","uri",null,null,"https://example.org/vip"],
+                                       ["ZPI-2",null,"extension[9].valueString","string",null,null,null]]}}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let site = V2Converter(maps: try V2Maps.shipped(adding: file.path), definitions: Self.definitions)
+        let message = Self.message(
+            "ADT^A04^ADT_A01", "Z2", ["EVN|A04|20240315083000", Self.pid, Self.pv1, "ZPI|1|VIP"])
+        let conversion = try site.convert(message)
+        let patient = try #require(Self.resources(conversion.bundle, "Patient").first)
+        #expect(patient["extension"]?[0]?["valueString"]?.stringValue == "VIP")
+        #expect(!conversion.unused.contains("ZPI"))
+    }
+}
+
+extension JSON {
+    /// Element `index` of an array, for reading test expectations.
+    subscript(index: Int) -> JSON? {
+        guard let array = arrayValue, index < array.count else { return nil }
+        return array[index]
+    }
+}
