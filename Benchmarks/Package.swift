@@ -31,6 +31,8 @@ let package = Package(
             dependencies: [
                 "BenchmarkCorpus",
                 .product(name: "HL7v2", package: "Ferry"),
+                .product(name: "Mapping", package: "Ferry"),
+                .product(name: "FHIR", package: "Ferry"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/HL7Benchmarks",

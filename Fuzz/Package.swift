@@ -14,5 +14,11 @@ let package = Package(
             name: "FuzzFHIRPath", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
         .executableTarget(
             name: "FuzzHL7v2", dependencies: ["FuzzSupport", .product(name: "HL7v2", package: "Ferry")]),
+        .executableTarget(
+            name: "FuzzV2ToFHIR",
+            dependencies: [
+                "FuzzSupport", .product(name: "FHIR", package: "Ferry"), .product(name: "HL7v2", package: "Ferry"),
+                .product(name: "Mapping", package: "Ferry"),
+            ]),
     ]
 )

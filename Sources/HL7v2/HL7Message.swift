@@ -7,6 +7,13 @@ public struct HL7Segment: Sendable, Hashable {
     /// and field 2 the encoding characters, as the standard counts them.
     public var fields: [String]
 
+    /// Creates a segment from its id and fields as written (escaped); for MSH, field 1 is the field
+    /// separator and field 2 the encoding characters.
+    public init(id: String, fields: [String]) {
+        self.id = id
+        self.fields = fields
+    }
+
     /// Whether a segment id is a header (MSH, FHS, BHS), whose field 1 is the field separator itself and
     /// field 2 the encoding characters, neither of them escaped.
     public static func isHeader(_ id: String) -> Bool {

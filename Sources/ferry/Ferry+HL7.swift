@@ -13,7 +13,7 @@ extension Ferry {
         static let configuration = CommandConfiguration(
             commandName: "hl7",
             abstract: "Receives and sends HL7 v2 messages over MLLP.",
-            subcommands: [Listen.self, Send.self, Convert.self]
+            subcommands: [Listen.self, Send.self, Convert.self, FromFHIR.self]
         )
     }
 }

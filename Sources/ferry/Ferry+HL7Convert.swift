@@ -90,3 +90,71 @@ extension Ferry.HL7 {
         }
     }
 }
+
+extension Ferry.HL7 {
+    struct FromFHIR: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "from-fhir",
+            abstract:
+                "Turns FHIR Bundles back into HL7 v2 (ADT^A08 per Patient, ORU^R01 per report) for replay to a legacy system.",
+            discussion: """
+                Reads Bundles (JSON or XML) such as `ferry hl7 convert` writes or a FHIR server returns, and \
+                writes one .hl7 file per message in --out, control ids PREFIX-1, PREFIX-2, … Exits 2 when a \
+                file cannot be read as a FHIR Bundle.
+                """
+        )
+
+        @Argument(help: "FHIR Bundle files.")
+        var files: [String]
+
+        @Option(help: "The folder the messages are written to.")
+        var out: String
+
+        @Option(help: "The start of each message's control id (MSH-10).")
+        var controlPrefix = "FERRY"
+
+        @Option(help: "MSH-3, the sending application.")
+        var sendingApplication = "FERRY"
+
+        @Option(help: "MSH-5, the receiving application.")
+        var receivingApplication = ""
+
+        func run() async throws {
+            var standardError = FileHandle.standardError
+            let definitions = try FHIRDefinitions.r4()
+            var options = FHIRToV2.Options()
+            options.sendingApplication = sendingApplication
+            options.receivingApplication = receivingApplication
+            let reverse = FHIRToV2(options: options)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            var count = 0
+            for (index, file) in files.enumerated() {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    print("\(file): cannot be read", to: &standardError)
+                    throw ExitCode(2)
+                }
+                let bundle: JSON
+                do {
+                    bundle =
+                        file.hasSuffix(".xml")
+                        ? try FHIRXML(definitions: definitions).read([UInt8](data)) : try JSONParser().parse(data)
+                } catch {
+                    print("\(file): \(error)", to: &standardError)
+                    throw ExitCode(2)
+                }
+                guard bundle["resourceType"]?.stringValue == "Bundle" else {
+                    print("\(file): not a Bundle", to: &standardError)
+                    throw ExitCode(2)
+                }
+                let prefix = files.count > 1 ? "\(controlPrefix)\(index + 1)" : controlPrefix
+                for message in reverse.messages(from: bundle, controlPrefix: prefix) {
+                    let name = "\(message.controlID ?? "message-\(count + 1)").hl7"
+                    try Data(message.encoded()).write(to: URL(fileURLWithPath: out).appendingPathComponent(name))
+                    print("\(file) → \(out)/\(name) \(message.messageType ?? "")^\(message.triggerEvent ?? "")")
+                    count += 1
+                }
+            }
+            print("\(count) messages written to \(out)")
+        }
+    }
+}

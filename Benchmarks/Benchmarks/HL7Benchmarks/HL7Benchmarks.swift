@@ -1,7 +1,9 @@
 // Benchmarks of the HL7 v2 parser. Run with ./compare for the side-by-side table with python-hl7 and hl7apy.
 import Benchmark
 import BenchmarkCorpus
+import FHIR
 import HL7v2
+import Mapping
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -35,6 +37,20 @@ let benchmarks: @Sendable () -> Void = {
         for iteration in benchmark.scaledIterations {
             let message = try HL7Message(parsing: messages[iteration % messages.count])
             blackHole(HL7GroupedMessage(message))
+        }
+    }
+
+    // HL7 v2 to FHIR: one message converted to a transaction Bundle (every resource validated on the way),
+    // then the Bundle validated as a whole, as `ferry hl7 convert` does.
+    guard let definitions = try? FHIRDefinitions.r4(), let maps = try? V2Maps.shipped() else { return }
+    let converter = V2Converter(maps: maps, definitions: definitions)
+    let validator = Validator(definitions: definitions)
+    let parsed = messages.compactMap { try? HL7Message(parsing: $0) }
+    Benchmark("HL7 v2 to FHIR: convert + validate, mixed feed") { benchmark in
+        for iteration in benchmark.scaledIterations {
+            let conversion = try converter.convert(parsed[iteration % parsed.count])
+            precondition(validator.validate(conversion.bundle).isValid)
+            blackHole(conversion)
         }
     }
 }

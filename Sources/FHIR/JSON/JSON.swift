@@ -18,6 +18,13 @@ public enum JSON: Sendable, Hashable {
         return object[key]
     }
 
+    /// Element `index` of an array; `nil` for other values and positions past the end.
+    @inlinable
+    public subscript(index: Int) -> JSON? {
+        guard case .array(let elements) = self, index >= 0, index < elements.count else { return nil }
+        return elements[index]
+    }
+
     /// The string value, when this is a string.
     @inlinable
     public var stringValue: String? {

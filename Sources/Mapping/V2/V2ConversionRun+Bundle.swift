@@ -115,7 +115,10 @@ extension V2ConversionRun {
                                                 "identifier",
                                                 .object(
                                                     JSONObject([
-                                                        ("system", .string("urn:ferry:hl7v2:\(sender)")),
+                                                        (
+                                                            "system",
+                                                            .string("urn:ferry:hl7v2:sender:\(Self.uriSafe(sender))")
+                                                        ),
                                                         ("value", .string(control)),
                                                     ]))
                                             ),
@@ -203,6 +206,13 @@ extension V2ConversionRun {
                 ("fullUrl", .string("urn:uuid:\(id)")), ("resource", resource),
                 ("request", .object(JSONObject([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))),
             ]))
+    }
+
+    /// Text made safe for a URI: everything but letters, digits and `-._~` percent-encoded.
+    static func uriSafe(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     /// An id from a resource's first identifier when it has one, else from its place in the message.
