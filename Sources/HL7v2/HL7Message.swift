@@ -92,7 +92,9 @@ public struct HL7Message: Sendable, Hashable {
 
     /// One pass over the bytes: segments are cut at line ends, fields at the field separator. When every
     /// byte is ASCII (most feeds) the fields are made without UTF-8 validation.
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(HL7Error) -> (HL7Separators, [HL7Segment]) {
+    private static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, transcoded: Bool = false
+    ) throws(HL7Error) -> (HL7Separators, [HL7Segment]) {
         var start = 0
         while start < bytes.count, bytes[start] == 0x0D || bytes[start] == 0x0A { start += 1 }
         guard start < bytes.count else { throw HL7Error(.syntax, "the message is empty") }
@@ -106,6 +108,22 @@ public struct HL7Message: Sendable, Hashable {
         let separators = try HL7Separators(
             header: UnsafeBufferPointer(rebasing: bytes[start..<firstEnd]), segmentNumber: 1)
         let isASCII = !bytes.contains { $0 >= 0x80 }
+        if !isASCII, !transcoded,
+            Self.isLatin1(header: UnsafeBufferPointer(rebasing: bytes[start..<firstEnd]), separators.field)
+        {
+            // MSH-18 8859/1: each byte is the Unicode code point of the same number; parse it as UTF-8.
+            var utf8: [UInt8] = []
+            utf8.reserveCapacity(bytes.count + bytes.count / 8)
+            for byte in bytes {
+                if byte < 0x80 {
+                    utf8.append(byte)
+                } else {
+                    utf8.append(0xC0 | (byte >> 6))
+                    utf8.append(0x80 | (byte & 0x3F))
+                }
+            }
+            return try utf8.withUnsafeBufferPointer { (buffer) throws(HL7Error) in try parse(buffer, transcoded: true) }
+        }
         var segments: [HL7Segment] = []
         segments.reserveCapacity(16)
         var lineStart = start
@@ -122,6 +140,16 @@ public struct HL7Message: Sendable, Hashable {
             index += 1
         }
         return (separators, segments)
+    }
+
+    /// Whether MSH-18 declares ISO 8859-1 (`8859/1`), the one single-byte character set Ferry reads
+    /// besides ASCII and UTF-8.
+    static func isLatin1(header: UnsafeBufferPointer<UInt8>, _ field: UInt8) -> Bool {
+        // MSH-1 is the separator itself, so MSH-18 lies between the 17th separator and the 18th.
+        let pieces = header.split(separator: field, maxSplits: 18, omittingEmptySubsequences: false)
+        guard pieces.count > 17 else { return false }
+        let charset = pieces[17].prefix { $0 != UInt8(ascii: "^") && $0 != UInt8(ascii: "~") }
+        return charset.elementsEqual("8859/1".utf8)
     }
 
     /// The lines of a message, split at `\r`, `\n` or `\r\n`, empty lines dropped.

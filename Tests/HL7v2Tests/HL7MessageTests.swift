@@ -168,3 +168,24 @@ import Testing
         }
     }
 }
+
+@Suite struct HL7CharacterSetTests {
+    @Test func latin1DeclaredInMSH18IsRead() throws {
+        // "MÜLLER^JOSÉ" in ISO 8859-1: Ü is 0xDC, É is 0xC9.
+        var bytes = Array("MSH|^~\\&|A|B|C|D|20240101||ADT^A08|1|P|2.5||||||8859/1\rPID|||1||M".utf8)
+        bytes += [0xDC] + Array("LLER^JOS".utf8) + [0xC9] + [0x0D]
+        let message = try HL7Message(parsing: bytes)
+        #expect(try message.value(at: "PID-5.1") == .text("MÜLLER"))
+        #expect(try message.value(at: "PID-5.2") == .text("JOSÉ"))
+    }
+
+    @Test func undeclaredNonUTF8IsAnErrorNamingTheField() throws {
+        var bytes = Array("MSH|^~\\&|A|B|C|D|20240101||ADT^A08|1|P|2.5\rPID|||1||M".utf8)
+        bytes += [0xDC] + Array("LLER".utf8) + [0x0D]
+        #expect {
+            try HL7Message(parsing: bytes)
+        } throws: { error in
+            "\(error)".contains("segment 2 PID-5") && "\(error)".contains("MSH-18")
+        }
+    }
+}
