@@ -37,9 +37,14 @@ public enum HL7Escaping {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// Text with the separators and the escape character written as escape sequences.
+    /// Text with the separators and the escape character written as escape sequences, and control
+    /// characters (a line break inside a text would end the segment) as `\Xhh\`. Without an escape
+    /// character, control characters become spaces.
     public static func encode(_ text: String, separators: HL7Separators) -> String {
-        guard let escape = separators.escape else { return text }
+        guard let escape = separators.escape else {
+            return String(decoding: text.utf8.map { $0 < 0x20 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        }
+        let hex = Array("0123456789ABCDEF".utf8)
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -54,6 +59,8 @@ public enum HL7Escaping {
                 }
             if let letter {
                 output += [escape, letter, escape]
+            } else if byte < 0x20 {
+                output += [escape, UInt8(ascii: "X"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)], escape]
             } else {
                 output.append(byte)
             }

@@ -110,3 +110,29 @@ import Testing
         #expect((try? HL7Message(parsing: garbage.encoded())) == garbage)
     }
 }
+
+/// Found by FuzzHL7v2: an error text quoting the input's control characters broke the rejection's ERR
+/// segment in two, so the sender got an acknowledgment that did not parse.
+@Suite struct HL7ControlCharacterTests {
+    @Test(arguments: [[UInt8](), [0x00, 0x0D], [0x0B, 0x0A, 0x4D], Array("PID|1\r\n".utf8)])
+    func rejectionsOfAnyBytesParse(bytes: [UInt8]) throws {
+        do throws(HL7Error) {
+            _ = try HL7Message(parsing: bytes)
+            Issue.record("these bytes are not a message")
+        } catch {
+            let rejection = HL7Message.rejection(of: bytes, error: error, controlID: "R1", timestamp: "20240101")
+            let reparsed = try HL7Message(parsing: rejection.encoded())
+            #expect(try reparsed.value(at: "MSA-1") == .text("AR"))
+            // The sender reads the whole reason, control characters and all.
+            #expect(try reparsed.value(at: "ERR-8").text?.contains(error.message) == true, "\(error)")
+        }
+    }
+
+    @Test func controlCharactersAreEscapedAndComeBack() throws {
+        let text = "line one\rline two\n\u{0}end"
+        let encoded = HL7Escaping.encode(text, separators: .standard)
+        #expect(!encoded.contains("\r") && !encoded.contains("\n"))
+        #expect(encoded == "line one\\X0D\\line two\\X0A\\\\X00\\end")
+        #expect(HL7Escaping.decode(encoded, separators: .standard) == text)
+    }
+}
