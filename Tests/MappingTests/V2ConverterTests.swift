@@ -234,6 +234,15 @@ import Testing
         #expect(targets == (bundle["entry"]?.arrayValue?.count ?? 0) - 1, "every other entry is a target")
     }
 
+    /// Found by FuzzV2ToFHIR: control characters in MSH-4 and MSH-10 reached the Provenance's strings.
+    @Test func controlCharactersInTheHeaderStillMakeAValidBundle() throws {
+        let message = try HL7Message(
+            parsing: Array("MSH|^~\\&|REG|GEN\u{01}\u{00}HOSP|FERRY|CLOUD|20240315083000||ADT^A04^ADT_A01|C\u{02}1|P|2.5.1\r".utf8)
+                + Array("EVN|A04\r\(Self.pid)\r\(Self.pv1)\r".utf8))
+        let conversion = try Self.converter.convert(message)
+        #expect(Self.validator.validate(conversion.bundle).isValid, "\(Self.validator.validate(conversion.bundle).errors)")
+    }
+
     @Test func aMessageWithoutAStructureOrMapIsAnError() throws {
         let unknown = Self.message("ZZZ^Z01", "Z1", [Self.pid])
         #expect(throws: V2Converter.ConversionError.self) { try Self.converter.convert(unknown) }

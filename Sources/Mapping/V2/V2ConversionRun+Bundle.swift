@@ -7,7 +7,7 @@ extension V2ConversionRun {
     mutating func finish() -> V2Converter.Conversion {
         let sender = [message.rawValue(at: try! HL7Path("MSH-3")), message.rawValue(at: try! HL7Path("MSH-4"))]
             .map { $0 ?? "" }.joined(separator: "|")
-        let control = message.controlID ?? ""
+        let control = Self.printable(message.controlID ?? "")
         let built = instances.filter { $0.node.json() != nil }
         for instance in built {
             instance.id = Self.id(for: instance, sender: sender, control: control)
@@ -66,74 +66,41 @@ extension V2ConversionRun {
         let recorded =
             (try? message.value(at: "MSH-7").text).flatMap { primitives.dateTime($0, instant: true)?.0 }
             ?? .string("1970-01-01T00:00:00Z")
-        let provenance = JSON.object(
-            JSONObject([
-                ("resourceType", .string("Provenance")), ("id", .string(provenanceID)),
-                (
-                    "target",
-                    .array(targets.isEmpty ? [.object(JSONObject([("display", .string("no resources"))]))] : targets)
-                ),
-                ("recorded", recorded),
-                (
-                    "activity",
-                    .object(
-                        JSONObject([
-                            (
-                                "coding",
-                                .array([
-                                    .object(
-                                        JSONObject([
-                                            (
-                                                "system",
-                                                .string("http://terminology.hl7.org/CodeSystem/v3-DataOperation")
-                                            ),
-                                            ("code", .string("CREATE")),
-                                        ]))
-                                ])
-                            )
-                        ]))
-                ),
-                (
-                    "agent",
-                    .array([
-                        .object(
-                            JSONObject([("who", .object(JSONObject([("display", .string("HL7 v2 sender \(sender)"))])))]
-                            ))
-                    ])
-                ),
-                (
-                    "entity",
-                    .array([
-                        .object(
-                            JSONObject([
-                                ("role", .string("source")),
-                                (
-                                    "what",
-                                    .object(
-                                        JSONObject([
-                                            (
-                                                "identifier",
-                                                .object(
-                                                    JSONObject([
-                                                        (
-                                                            "system",
-                                                            .string("urn:ferry:hl7v2:sender:\(Self.uriSafe(sender))")
-                                                        ),
-                                                        ("value", .string(control)),
-                                                    ]))
-                                            ),
-                                            (
-                                                "display",
-                                                .string(
-                                                    "\(message.messageType ?? "")^\(message.triggerEvent ?? "") \(control) sha256:\(digest)"
-                                                )
-                                            ),
-                                        ]))
-                                ),
-                            ]))
-                    ])
-                ),
-            ]))
+        func object(_ members: (String, JSON?)...) -> JSON {
+            .object(JSONObject(members.compactMap { name, value in value.map { (name, $0) } }))
+        }
+        let label = Self.printable("\(message.messageType ?? "")^\(message.triggerEvent ?? "")")
+        let identifier: JSON? =
+            control.isEmpty
+            ? nil
+            : object(
+                ("system", .string("urn:ferry:hl7v2:sender:\(Self.uriSafe(sender))")), ("value", .string(control)))
+        let activity = object(
+            ("system", .string("http://terminology.hl7.org/CodeSystem/v3-DataOperation")), ("code", .string("CREATE")))
+        let record = object(
+            ("resourceType", .string("Provenance")), ("id", .string(provenanceID)),
+            ("target", .array(targets.isEmpty ? [object(("display", .string("no resources")))] : targets)),
+            ("recorded", recorded),
+            ("activity", object(("coding", .array([activity])))),
+            (
+                "agent",
+                .array([object(("who", object(("display", .string("HL7 v2 sender \(Self.printable(sender))")))))])
+            ),
+            (
+                "entity",
+                .array([
+                    object(
+                        ("role", .string("source")),
+                        (
+                            "what",
+                            object(
+                                ("identifier", identifier),
+                                ("display", .string("\(label) \(control) sha256:\(digest)")))
+                        ))
+                ])
+            ))
+        // Built from the message's own header: anything there that FHIR refuses is left out and reported.
+        let provenance = repaired(record, label: "Provenance") ?? record
         entries.append(Self.entry(provenance, type: "Provenance", id: provenanceID))
         counts["Provenance", default: 0] += 1
         let bundle = JSON.object(
@@ -206,6 +173,11 @@ extension V2ConversionRun {
                 ("fullUrl", .string("urn:uuid:\(id)")), ("resource", resource),
                 ("request", .object(JSONObject([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))),
             ]))
+    }
+
+    /// Message text for a FHIR string: control characters (which FHIR strings may not hold) as spaces.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 ? " " : $0 }))
     }
 
     /// Text made safe for a URI: everything but letters, digits and `-._~` percent-encoded.
