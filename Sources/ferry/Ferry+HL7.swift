@@ -19,6 +19,42 @@ extension Ferry {
 }
 
 extension Ferry.HL7 {
+    /// A message read from a file by the hl7 commands, with where it came from.
+    struct MessageInFile {
+        let file: String
+        /// Its position in the file and how many the file holds.
+        let index: Int
+        let count: Int
+        let message: HL7Message
+
+        /// `file`, or `file#2` when the file holds several.
+        var label: String { count > 1 ? "\(file)#\(index + 1)" : file }
+    }
+
+    /// Every message of the files (one message, several, or a batch each); a file that cannot be read
+    /// or parsed is reported with the location and ends the command with exit code 2.
+    static func readMessages(_ files: [String]) throws -> [MessageInFile] {
+        var standardError = FileHandle.standardError
+        var messages: [MessageInFile] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                print("\(file): cannot be read", to: &standardError)
+                throw ExitCode(2)
+            }
+            do {
+                let batch = try HL7Batch(parsing: data)
+                for (index, message) in batch.messages.enumerated() {
+                    messages.append(
+                        MessageInFile(file: file, index: index, count: batch.messages.count, message: message))
+                }
+            } catch {
+                print("\(file): \(error)", to: &standardError)
+                throw ExitCode(2)
+            }
+        }
+        return messages
+    }
+
     struct Listen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Listens for HL7 v2 messages over MLLP and stores each one durably before acknowledging it.",
@@ -143,23 +179,7 @@ extension Ferry.HL7 {
                 throw ValidationError("--to must be HOST:PORT")
             }
             let host = String(to[..<colon])
-            var standardError = FileHandle.standardError
-            var messages: [(label: String, message: HL7Message)] = []
-            for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    print("\(file): cannot be read", to: &standardError)
-                    throw ExitCode(2)
-                }
-                do {
-                    let batch = try HL7Batch(parsing: data)
-                    for (index, message) in batch.messages.enumerated() {
-                        messages.append((batch.messages.count > 1 ? "\(file)#\(index + 1)" : file, message))
-                    }
-                } catch {
-                    print("\(file): \(error)", to: &standardError)
-                    throw ExitCode(2)
-                }
-            }
+            let messages = try Ferry.HL7.readMessages(files)
             let context =
                 tls || tlsCa != nil
                 ? try MLLPTLS.client(trustedCA: tlsCa, certificate: tlsCert, privateKey: tlsKey) : nil

@@ -32,7 +32,6 @@ extension Ferry.HL7 {
         var maps: String?
 
         func run() async throws {
-            var standardError = FileHandle.standardError
             guard let senderZone = TimeZone(identifier: zone) else {
                 throw ValidationError("unknown time zone \(zone)")
             }
@@ -46,42 +45,31 @@ extension Ferry.HL7 {
             var failed = 0
             var total = 0
             let writer = JSONWriter(layout: ndjson ? .compact : .pretty)
-            for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    print("\(file): cannot be read", to: &standardError)
-                    throw ExitCode(2)
+            for item in try Ferry.HL7.readMessages(files) {
+                total += 1
+                let message = item.message
+                let conversion: V2Converter.Conversion
+                do { conversion = try converter.convert(message) } catch {
+                    print("\(item.label): NOT CONVERTED: \(error)")
+                    failed += 1
+                    continue
                 }
-                let batch: HL7Batch
-                do { batch = try HL7Batch(parsing: data) } catch {
-                    print("\(file): \(error)", to: &standardError)
-                    throw ExitCode(2)
-                }
-                let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-                for (index, message) in batch.messages.enumerated() {
-                    total += 1
-                    let label = batch.messages.count > 1 ? "\(file)#\(index + 1)" : file
-                    let conversion: V2Converter.Conversion
-                    do { conversion = try converter.convert(message) } catch {
-                        print("\(label): NOT CONVERTED: \(error)")
-                        failed += 1
-                        continue
-                    }
-                    let outcome = validator.validate(conversion.bundle)
-                    let counts = conversion.counts.keys.sorted().map { "\($0) \(conversion.counts[$0]!)" }
-                    print(
-                        "\(label) \(message.controlID ?? "") → \(counts.joined(separator: ", "))\(outcome.isValid ? "" : " INVALID")"
-                    )
-                    for error in outcome.errors { print("  invalid: \(error)") }
-                    for issue in conversion.issues { print("  not converted: \(issue)") }
-                    if !conversion.unused.isEmpty { print("  unused: \(conversion.unused.joined(separator: " "))") }
-                    if !outcome.isValid { failed += 1 }
-                    if ndjson {
-                        stream += writer.bytes(conversion.bundle) + [0x0A]
-                    } else {
-                        let name = batch.messages.count > 1 ? "\(base)-\(index + 1).json" : "\(base).json"
-                        try Data(writer.bytes(conversion.bundle)).write(
-                            to: URL(fileURLWithPath: out).appendingPathComponent(name))
-                    }
+                let outcome = validator.validate(conversion.bundle)
+                let counts = conversion.counts.keys.sorted().map { "\($0) \(conversion.counts[$0]!)" }
+                print(
+                    "\(item.label) \(message.controlID ?? "") → \(counts.joined(separator: ", "))\(outcome.isValid ? "" : " INVALID")"
+                )
+                for error in outcome.errors { print("  invalid: \(error)") }
+                for issue in conversion.issues { print("  not converted: \(issue)") }
+                if !conversion.unused.isEmpty { print("  unused: \(conversion.unused.joined(separator: " "))") }
+                if !outcome.isValid { failed += 1 }
+                if ndjson {
+                    stream += writer.bytes(conversion.bundle) + [0x0A]
+                } else {
+                    let base = URL(fileURLWithPath: item.file).deletingPathExtension().lastPathComponent
+                    let name = item.count > 1 ? "\(base)-\(item.index + 1).json" : "\(base).json"
+                    try Data(writer.bytes(conversion.bundle)).write(
+                        to: URL(fileURLWithPath: out).appendingPathComponent(name))
                 }
             }
             if ndjson { try Data(stream).write(to: URL(fileURLWithPath: out).appendingPathComponent("bundles.ndjson")) }

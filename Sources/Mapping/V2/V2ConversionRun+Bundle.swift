@@ -5,8 +5,9 @@ import HL7v2
 
 extension V2ConversionRun {
     mutating func finish() -> V2Converter.Conversion {
-        let sender = [message.rawValue(at: try! HL7Path("MSH-3")), message.rawValue(at: try! HL7Path("MSH-4"))]
-            .map { $0 ?? "" }.joined(separator: "|")
+        // MSH-3 and MSH-4 as written: who sent the message.
+        let header = message.segments.first
+        let sender = [header?.rawField(3), header?.rawField(4)].map { $0 ?? "" }.joined(separator: "|")
         let control = Self.printable(message.controlID ?? "")
         let built = instances.filter { $0.node.json() != nil }
         for instance in built {
