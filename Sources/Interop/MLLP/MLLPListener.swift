@@ -160,7 +160,17 @@ public final class MLLPListener: Service, Sendable {
                 } catch let error as MLLPError {
                     // The frame never ended (too large, or the sender went away inside it): keep its start.
                     let reply = await self.refuse(error, peer: peer)
-                    if error.code == .frameTooLarge { try? await outbound.write(ByteBuffer(bytes: reply)) }
+                    if error.code == .frameTooLarge {
+                        try? await outbound.write(ByteBuffer(bytes: reply))
+                        // The sender is still sending the rest of the frame. Closing now, with its bytes
+                        // unread, would reset the connection and could destroy the rejection before the
+                        // sender reads it; so the rest is read and dropped (the decoder no longer decodes)
+                        // until the sender closes, for at most the drain time.
+                        let channel = connection.channel
+                        let drain = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+                        try? await channel.closeFuture.get()
+                        drain.cancel()
+                    }
                 }
             }
         } catch {
