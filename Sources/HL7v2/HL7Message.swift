@@ -59,6 +59,8 @@ public struct HL7Message: Sendable, Hashable {
 
     /// The message as bytes: segments joined and ended by `\r`.
     public func encoded() -> [UInt8] {
+        // A message that declares ISO 8859-1 in MSH-18 is written in it, as it was read.
+        let latin1 = segments.first.map { $0.id == "MSH" && $0.rawField(18)?.prefix { $0 != "^" } == "8859/1" } ?? false
         var output: [UInt8] = []
         for segment in segments {
             output.append(contentsOf: segment.id.utf8)
@@ -67,7 +69,12 @@ public struct HL7Message: Sendable, Hashable {
                 // A header's field 1 is the field separator itself: it is written once, not twice.
                 if isHeader && index == 0 { continue }
                 output.append(separators.field)
-                output.append(contentsOf: field.utf8)
+                if latin1 {
+                    // Characters beyond ISO 8859-1 cannot come from a Latin-1 message; written as `?`.
+                    output += field.unicodeScalars.map { $0.value < 0x100 ? UInt8($0.value) : UInt8(ascii: "?") }
+                } else {
+                    output.append(contentsOf: field.utf8)
+                }
             }
             output.append(0x0D)
         }

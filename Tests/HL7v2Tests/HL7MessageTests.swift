@@ -177,6 +177,9 @@ import Testing
         let message = try HL7Message(parsing: bytes)
         #expect(try message.value(at: "PID-5.1") == .text("MÜLLER"))
         #expect(try message.value(at: "PID-5.2") == .text("JOSÉ"))
+        // Written back in ISO 8859-1, byte for byte, and read again to the same message.
+        #expect(message.encoded() == bytes)
+        #expect(try HL7Message(parsing: message.encoded()) == message)
     }
 
     @Test func undeclaredNonUTF8IsAnErrorNamingTheField() throws {
