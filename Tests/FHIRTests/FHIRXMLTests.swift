@@ -132,7 +132,9 @@ import Testing
             try xml.read(bytes)
         } throws: { error in
             guard let error = error as? FHIRError else { return false }
-            return error.message.contains("not a valid qualified name") && error.line != nil
+            // The file also holds bytes that are not UTF-8; the reader now refuses those first, as located.
+            return (error.message.contains("not a valid qualified name") || error.message.contains("invalid UTF-8"))
+                && error.line != nil
         }
     }
 

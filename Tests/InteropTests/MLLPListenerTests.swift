@@ -136,8 +136,10 @@ import Testing
     @Test func idleConnectionsAreClosed() async throws {
         try await Support.withListener({ $0.idleTimeout = .milliseconds(300) }) { port, _ in
             let started = ContinuousClock.now
-            let reply = try await Support.exchange(port: port, [], timeout: .seconds(10))
-            #expect(reply.isEmpty)
+            // Closed by the listener: nothing comes back, or (on a slow machine) the connection is already
+            // gone when the client writes.
+            let reply = try? await Support.exchange(port: port, [], timeout: .seconds(10))
+            #expect(reply?.isEmpty ?? true)
             #expect(ContinuousClock.now - started < .seconds(8), "closed by the listener, not by the test's timeout")
         }
     }

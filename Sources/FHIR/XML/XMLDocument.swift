@@ -98,11 +98,32 @@ private struct XMLReader {
         return true
     }
 
+    /// The offset of the first byte that does not start or continue a valid UTF-8 sequence, if any.
+    static func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x80 {
+                index += 1
+                continue
+            }
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 ? 2 : 0
+            guard length > 0, index + length <= bytes.count,
+                String(validating: UnsafeBufferPointer(rebasing: bytes[index..<index + length]), as: UTF8.self) != nil
+            else { return index }
+            index += length
+        }
+        return nil
+    }
+
     mutating func skipWhitespace() {
         while offset < buffer.count, PrimitiveFormat.isWhitespace(buffer[offset]) { offset += 1 }
     }
 
     mutating func document() throws(XMLFailure) -> XMLElement {
+        // FHIR XML is UTF-8: bytes that are not are refused where they stand, before any text (a narrative
+        // kept as written among them) is read.
+        if let bad = Self.firstInvalidUTF8(buffer) { throw fail("invalid UTF-8", at: bad) }
         if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { offset = 3 }
         var root: XMLElement?
         while true {
