@@ -29,11 +29,28 @@ enum InteropTestSupport {
         return try! HL7Message(parsing: Array((lines.joined(separator: "\r") + "\r").utf8))
     }
 
+    /// Polls `condition` until it holds or `timeout` passes (a loaded CI machine can be slow to commit).
+    static func eventually(
+        timeout: Duration = .seconds(20), _ condition: () throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
     /// Runs a listener on a free loopback port with a new journal while `body` runs.
     static func withListener<T>(
         _ adjust: (inout MLLPListener.Configuration) -> Void = { _ in },
         durability: MessageJournal.Durability = .normal,
         _ body: (_ port: Int, _ journal: MessageJournal) async throws -> T
+    ) async throws -> T {
+        try await withListener(adjust, durability: durability) { port, journal, _ in try await body(port, journal) }
+    }
+
+    /// Runs a listener as above; `body` also gets the listener itself.
+    static func withListener<T>(
+        _ adjust: (inout MLLPListener.Configuration) -> Void = { _ in },
+        durability: MessageJournal.Durability = .normal,
+        _ body: (_ port: Int, _ journal: MessageJournal, _ listener: MLLPListener) async throws -> T
     ) async throws -> T {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -45,7 +62,7 @@ enum InteropTestSupport {
         let port = try #require(try await listener.bind().port)
         let serving = Task { try await listener.run() }
         defer { serving.cancel() }
-        let result = try await body(port, journal)
+        let result = try await body(port, journal, listener)
         serving.cancel()
         _ = await serving.result
         return result

@@ -52,7 +52,7 @@ import Testing
             let deliveries = await sender.send([always, never])
             #expect(deliveries.map(\.outcome) == [.accepted(.commitAccept), .sentWithoutAcknowledgment])
             // The NE message was still stored; wait for its commit.
-            for _ in 0..<100 where try journal.counts().stored < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            try await Support.eventually { try journal.counts().stored >= 2 }
             #expect(try journal.counts().stored == 2)
         }
     }
@@ -83,7 +83,7 @@ import Testing
             let partial = [MLLP.startBlock] + Support.oru("CUT-1").encoded().prefix(60)
             let reply = try await Support.exchange(port: port, Array(partial), closeAfterWrite: true)
             #expect(reply.isEmpty)
-            for _ in 0..<100 where try journal.deadLetters().isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            try await Support.eventually { try !journal.deadLetters().isEmpty }
             let letters = try journal.deadLetters()
             #expect(letters.count == 1 && letters[0].error.contains("ended inside an MLLP frame"))
             #expect(letters[0].content == Array(partial.dropFirst()))
@@ -118,16 +118,19 @@ import Testing
     }
 
     @Test func connectionsBeyondTheLimitAreClosed() async throws {
-        try await Support.withListener({ $0.maximumConnections = 1 }) { port, journal in
+        try await Support.withListener({ $0.maximumConnections = 1 }) { port, journal, listener in
             // Hold one connection open mid-frame, then a second one is closed without an answer.
             let holder = Task {
-                try await Support.exchange(port: port, [MLLP.startBlock], timeout: .seconds(3))
+                try await Support.exchange(port: port, [MLLP.startBlock], timeout: .seconds(60))
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // Wait until the listener serves the first (a loaded machine may take a while to accept it).
+            try await Support.eventually { listener.openConnections >= 1 }
+            #expect(listener.openConnections == 1)
             // Closed on arrival: the write fails or nothing comes back, and nothing is stored.
             let second = try? await Support.exchange(port: port, MLLP.frame(Support.oru("L-1").encoded()))
             #expect(second?.isEmpty ?? true)
             #expect(try journal.counts().stored == 0)
+            #expect(listener.openConnections == 1)
             holder.cancel()
             _ = await holder.result
         }

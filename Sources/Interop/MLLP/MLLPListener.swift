@@ -59,6 +59,9 @@ public final class MLLPListener: Service, Sendable {
     private let open = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     private let ackNumber = ManagedCounter()
 
+    /// The connections being served now (refused ones are not counted).
+    public var openConnections: Int { open.withLockedValue { $0.count } }
+
     public init(
         configuration: Configuration, journal: MessageJournal, logger: Logger = Logger(label: "ferry.mllp"),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
