@@ -39,7 +39,6 @@ extension Ferry.HL7 {
             let converter = V2Converter(
                 maps: try maps.map { try V2Maps.shipped(adding: $0) } ?? V2Maps.shipped(), definitions: definitions,
                 options: .init(senderZone: senderZone))
-            let validator = Validator(definitions: definitions)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             var stream: [UInt8] = []
             var failed = 0
@@ -54,7 +53,8 @@ extension Ferry.HL7 {
                     failed += 1
                     continue
                 }
-                let outcome = validator.validate(conversion.bundle)
+                // The converter validated the Bundle as a whole.
+                let outcome = conversion.outcome
                 let counts = conversion.counts.keys.sorted().map { "\($0) \(conversion.counts[$0]!)" }
                 print(
                     "\(item.label) \(message.controlID ?? "") → \(counts.joined(separator: ", "))\(outcome.isValid ? "" : " INVALID")"

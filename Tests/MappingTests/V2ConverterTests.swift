@@ -122,6 +122,10 @@ import Testing
             let conversion = try Self.converter.convert(message)
             let outcome = Self.validator.validate(conversion.bundle)
             #expect(outcome.isValid, "\(name): \(outcome.errors)")
+            // The converter's own validation of the Bundle is the validator's.
+            #expect(conversion.outcome == outcome, "\(name)")
+            // Repairs are reported about the resource, not about the Bundle entry that holds it.
+            #expect(!conversion.issues.contains { $0.contains("Bundle.entry[") }, "\(name): \(conversion.issues)")
             #expect(conversion.bundle["type"]?.stringValue == "transaction")
             #expect(conversion.counts["Patient"] == 1, "\(name): \(conversion.counts)")
             #expect(conversion.counts["Provenance"] == 1, "\(name)")
@@ -152,6 +156,19 @@ import Testing
                 #expect(conversion.counts[type, default: 0] >= 1, "\(name) makes no \(type): \(conversion.issues)")
             }
         }
+    }
+
+    /// The IG's ORU_R01 map gives the order's ServiceRequest no subject; Ferry's additions link it to the
+    /// patient, so that it is kept (FHIR requires a subject) instead of left out.
+    @Test func anORUOrderIsAServiceRequestForThePatient() throws {
+        let conversion = try Self.converter.convert(try #require(Self.messages.first { $0.0 == "ORU^R01" }).1)
+        let patient = try #require(Self.resources(conversion.bundle, "Patient").first)
+        #expect(conversion.counts["ServiceRequest"] == 1, "\(conversion.issues)")
+        let order = try #require(Self.resources(conversion.bundle, "ServiceRequest").first)
+        #expect(order["subject"]?["reference"]?.stringValue == "Patient/\(patient["id"]?.stringValue ?? "")")
+        let report = try #require(Self.resources(conversion.bundle, "DiagnosticReport").first)
+        #expect(
+            report["basedOn"]?[0]?["reference"]?.stringValue == "ServiceRequest/\(order["id"]?.stringValue ?? "")")
     }
 
     @Test func thePatientCarriesWhatPIDSays() throws {
@@ -237,10 +254,12 @@ import Testing
     /// Found by FuzzV2ToFHIR: control characters in MSH-4 and MSH-10 reached the Provenance's strings.
     @Test func controlCharactersInTheHeaderStillMakeAValidBundle() throws {
         let message = try HL7Message(
-            parsing: Array("MSH|^~\\&|REG|GEN\u{01}\u{00}HOSP|FERRY|CLOUD|20240315083000||ADT^A04^ADT_A01|C\u{02}1|P|2.5.1\r".utf8)
+            parsing: Array(
+                "MSH|^~\\&|REG|GEN\u{01}\u{00}HOSP|FERRY|CLOUD|20240315083000||ADT^A04^ADT_A01|C\u{02}1|P|2.5.1\r".utf8)
                 + Array("EVN|A04\r\(Self.pid)\r\(Self.pv1)\r".utf8))
         let conversion = try Self.converter.convert(message)
-        #expect(Self.validator.validate(conversion.bundle).isValid, "\(Self.validator.validate(conversion.bundle).errors)")
+        #expect(
+            Self.validator.validate(conversion.bundle).isValid, "\(Self.validator.validate(conversion.bundle).errors)")
     }
 
     @Test func aMessageWithoutAStructureOrMapIsAnError() throws {

@@ -26,7 +26,7 @@ extension V2ConversionRun {
         }
     }
 
-    mutating func apply(_ map: [V2Maps.Row], segment index: Int, to instance: Instance) {
+    func apply(_ map: [V2Maps.Row], segment index: Int, to instance: Instance) {
         let segment = message.segments[index]
         let separators = message.separators
         let holds = map.map { row in
@@ -37,20 +37,13 @@ extension V2ConversionRun {
             guard holds[rowIndex] else { continue }
             // A row without a condition beside conditional ones for the same field and choice element
             // (`OBX-5` → `valueString`) is their "otherwise": it applies when none of them does.
-            if row.condition == nil {
-                let choice = Self.choiceBase(row.target)
-                let alternatives = map.indices.filter {
-                    map[$0].condition != nil && map[$0].position == row.position
-                        && Self.choiceBase(map[$0].target) == choice
-                }
-                if choice != nil, !alternatives.isEmpty, alternatives.contains(where: { holds[$0] }) { continue }
-            }
+            if row.condition == nil, row.alternatives.contains(where: { holds[$0] }) { continue }
             if row.position == 0 {
                 // A constant for the segment as a whole.
                 if row.assignment != nil {
                     assign(
-                        row, piece: V2Piece(raw: "", level: 0), segment: index, at: row.target, in: instance.node,
-                        suffix: "1", location: segment.id)
+                        row, piece: V2Piece(raw: "", level: 0), segment: index, in: instance.node, suffix: "1",
+                        location: segment.id)
                 }
                 continue
             }
@@ -69,37 +62,27 @@ extension V2ConversionRun {
             for (repetition, piece) in pieces.enumerated() {
                 // Repetitions, and each segment adding to one resource (NTEs as notes), make their own elements.
                 let wrote = assign(
-                    row, piece: piece, segment: index, at: row.target, in: instance.node,
+                    row, piece: piece, segment: index, in: instance.node,
                     suffix: "\(instance.segment == index ? 0 : index)#\(repetition + 1)", location: location)
                 if wrote { used.insert([index, row.position]) }
             }
         }
     }
 
-    /// `valueQuantity[1].value` → `value`; `nil` when the first step is not a choice element.
-    static func choiceBase(_ target: String) -> String? {
-        let first = target.prefix { $0 != "." && $0 != "[" }
-        guard let upper = first.firstIndex(where: \.isUppercase), upper != first.startIndex else { return nil }
-        return String(first[..<upper])
-    }
-
-    /// Writes one row's value at a target under `node`; returns whether something was written.
+    /// Writes one row's value at its target under `node`; returns whether something was written.
     @discardableResult
-    mutating func assign(
-        _ row: V2Maps.Row, piece: V2Piece, segment: Int, at target: String, in node: V2Node, suffix: String,
-        location: String
+    func assign(
+        _ row: V2Maps.Row, piece: V2Piece, segment: Int, in node: V2Node, suffix: String, location: String
     ) -> Bool {
-        guard var steps = V2TargetStep.parse(target) else {
-            issues.append("\(location): cannot follow the target \(target)")
+        guard let steps = row.steps else {
+            issues.append("\(location): cannot follow the target \(row.target)")
             return false
         }
-        // `$value` and `$this`: the value itself; `Quantity.unit` in a Quantity map: the type's own name
-        // first (FHIR element names start in lower case).
-        if steps.last?.name == "$value" || steps.last?.name == "$this" { steps.removeLast() }
-        if let first = steps.first?.name.first, first.isUppercase { steps.removeFirst() }
         // A reference to the resource this segment makes: `diagnosis.condition(Condition.code)` names
         // the DG1's Condition (whose code the DG1's own Condition map sets).
-        if let last = steps.last, let type = last.referenceType, type.contains(".") || row.dataTypeMap == nil {
+        if let last = steps.last, let type = last.referenceType,
+            type.utf8.contains(UInt8(ascii: ".")) || row.dataTypeMap == nil
+        {
             let resource = String(type.prefix { $0.isLetter })
             if !pendingSegmentReferences.contains(where: {
                 $0.node === node && $0.segment == segment && $0.type == resource
@@ -110,7 +93,7 @@ extension V2ConversionRun {
         }
         // A reference to a resource made from the value (`assigner(Organization)`).
         if let last = steps.last, let type = last.referenceType {
-            guard let mapName = row.dataTypeMap, let map = maps.dataTypeMap(mapName),
+            guard let mapName = row.dataTypeMap, let map = row.dataTypeKey.flatMap(maps.dataTypeMap(key:)),
                 let objectType = converter.definitions.objectType(named: type),
                 converter.definitions.resourceType(named: type) != nil
             else { return false }
@@ -131,7 +114,7 @@ extension V2ConversionRun {
         do {
             place = try walker.place(steps[...], from: node, suffix: suffix)
         } catch {
-            issues.append("\(location): \(target): \(error)")
+            issues.append("\(location): \(row.target): \(error)")
             return false
         }
         switch place {
@@ -147,7 +130,7 @@ extension V2ConversionRun {
                 }
                 return false
             }
-            guard let map = maps.dataTypeMap(mapName) else {
+            guard let map = row.dataTypeKey.flatMap(maps.dataTypeMap(key:)) else {
                 issues.append("\(location): no data type map \(mapName)")
                 return false
             }
@@ -165,25 +148,24 @@ extension V2ConversionRun {
                 )
                 .map { HL7Escaping.decode(String($0), separators: message.separators) }
                 text = Data(lines.joined(separator: "\n").utf8).base64EncodedString()
-            } else if let assignment = row.assignment, !assignment.hasPrefix("/") {
-                text = Self.evaluate(assignment, piece: piece, separators: message.separators)
-            } else if let mapName = row.dataTypeMap, let map = maps.dataTypeMap(mapName) {
+            } else if let value = row.value, !value.isInstruction {
+                text = value.text(piece, message.separators)
+            } else if let mapName = row.dataTypeMap, let map = row.dataTypeKey.flatMap(maps.dataTypeMap(key:)) {
                 text = primitiveText(map, name: mapName, piece: piece, segment: segment)
             } else {
                 text = piece.part(1, message.separators)?.text(message.separators)
             }
             guard var value = text else { return false }
-            if let vocabulary = row.vocabulary, !maps.hasVocabulary(vocabulary), row.assignment == nil,
-                member.typeCode == "code"
-            {
-                issues.append("\(location): the maps have no vocabulary \(vocabulary); '\(value)' written as sent")
-            }
-            if let vocabulary = row.vocabulary, maps.hasVocabulary(vocabulary), row.assignment == nil {
-                guard let concept = maps.concept(value, in: vocabulary), let code = concept.code else {
-                    issues.append("\(location): code '\(value)' has no mapping in \(vocabulary)")
-                    return false
+            if let vocabulary = row.vocabulary, row.assignment == nil {
+                if let concepts = row.vocabularyKey.flatMap(maps.vocabulary(key:)) {
+                    guard let concept = concepts[value], let code = concept.code else {
+                        issues.append("\(location): code '\(value)' has no mapping in \(vocabulary)")
+                        return false
+                    }
+                    value = member.typeCode == "uri" ? (concept.system ?? code) : code
+                } else if member.typeCode == "code" {
+                    issues.append("\(location): the maps have no vocabulary \(vocabulary); '\(value)' written as sent")
                 }
-                value = member.typeCode == "uri" ? (concept.system ?? code) : code
             }
             if member.name == "system", holder.type == codingType || holder.type == quantityType, row.assignment == nil
             {
@@ -208,7 +190,7 @@ extension V2ConversionRun {
     }
 
     /// Writes a primitive at a path.
-    mutating func write(
+    func write(
         _ value: JSON, at steps: [V2TargetStep], in node: V2Node, suffix: String, location: String
     ) -> Bool {
         guard
@@ -225,7 +207,7 @@ extension V2ConversionRun {
     /// Applies a data type map to one value, into an object; `[k]` targets make further instances
     /// beside the first in the parent's array (a name's nickname).
     @discardableResult
-    mutating func mapDataType(
+    func mapDataType(
         _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: V2Node, suffix: String,
         location: String
     ) -> Bool {
@@ -242,16 +224,10 @@ extension V2ConversionRun {
                 guard let deeper = part.part(sub, message.separators) else { continue }
                 part = deeper
             }
-            var target = row.target
-            if target.hasPrefix("[") {
-                // Only the first instance goes into this node; a second one would need the parent's array.
-                guard target.hasPrefix("[1]") else { continue }
-                target = String(target.dropFirst(3))
-                if target.hasPrefix(".") { target.removeFirst() }
-                if target.isEmpty { target = "$this" }
-            }
+            // A further instance (`[2].given`) would need the parent's array; only the first goes here.
+            if row.isFurtherInstance { continue }
             if assign(
-                row, piece: part, segment: segment, at: target, in: node, suffix: suffix,
+                row, piece: part, segment: segment, in: node, suffix: suffix,
                 location: location + "." + String(row.position))
             {
                 wrote = true
@@ -270,33 +246,19 @@ extension V2ConversionRun {
                 continue
             }
             guard let part = piece.part(row.position, message.separators) else { continue }
-            if let assignment = row.assignment, !assignment.hasPrefix("/") {
-                return Self.evaluate(assignment, piece: part, separators: message.separators)
-            }
+            if let value = row.value, !value.isInstruction { return value.text(part, message.separators) }
             if let text = part.part(1, message.separators)?.text(message.separators) { return text }
         }
         return nil
     }
 
-    /// `"urn:oid:"+HD.2` → the prefix and the value; a plain literal as it is.
-    static func evaluate(_ assignment: String, piece: V2Piece, separators: HL7Separators) -> String? {
-        // An expression over several components (`OBX-5.1+" "+OBX-5.2…`): the value as it stands.
-        if assignment.filter({ $0 == "+" }).count > 1 || (assignment.contains("+") && !assignment.hasPrefix("\"")) {
-            return piece.part(1, separators)?.text(separators)
-        }
-        if let plus = assignment.range(of: "\"+") {
-            let prefix = assignment[..<plus.lowerBound].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            return piece.part(1, separators)?.text(separators).map { prefix + $0 }
-        }
-        return assignment
-    }
-
     /// Adds the standard coding a vocabulary map gives for a CodeableConcept's first code, or turns a
     /// Coding's v2 code into the standard one.
-    mutating func addTranslation(_ vocabulary: String, piece: V2Piece, to node: V2Node) {
-        guard maps.hasVocabulary(vocabulary), let code = piece.part(1, message.separators)?.text(message.separators)
+    func addTranslation(_ vocabulary: String, piece: V2Piece, to node: V2Node) {
+        guard let concepts = maps.vocabulary(key: vocabulary.lowercased()),
+            let code = piece.part(1, message.separators)?.text(message.separators)
         else { return }
-        guard let concept = maps.concept(code, in: vocabulary), let mapped = concept.code else {
+        guard let concept = concepts[code], let mapped = concept.code else {
             issues.append("\(vocabulary): code '\(code)' has no mapping")
             return
         }
@@ -321,7 +283,7 @@ extension V2ConversionRun {
     }
 
     /// Keeps a timestamp as sent, beside the UTC value Ferry wrote.
-    mutating func keepOriginal(_ original: String, of name: String, in holder: V2Node) {
+    func keepOriginal(_ original: String, of name: String, in holder: V2Node) {
         guard let elementType = walker.elementType else { return }
         let sibling: V2Node
         if case .object(let existing) = holder.member("_" + name) {

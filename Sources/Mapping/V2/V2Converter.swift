@@ -33,6 +33,9 @@ public final class V2Converter: Sendable {
         public var unused: [String]
         /// How many resources of each type the bundle holds.
         public var counts: [String: Int]
+        /// The Bundle's validation by Ferry's validator: valid unless the message held something that
+        /// leaving elements out could not repair (each repair is among `issues`).
+        public var outcome: OperationOutcome
     }
 
     /// Why a message could not be converted at all.
@@ -62,10 +65,10 @@ public final class V2Converter: Sendable {
                 description: "no message structure for \(message.messageType ?? "?")^\(message.triggerEvent ?? "?")")
         }
         let name = grouped.structure.name
-        guard let rows = maps.messages[name] ?? Self.fallbackMaps[name].flatMap({ maps.messages[$0] }) else {
+        guard let map = maps.messageMaps[name] ?? Self.fallbackMaps[name].flatMap({ maps.messageMaps[$0] }) else {
             throw ConversionError(description: "no v2-to-FHIR message map for \(name)")
         }
-        var run = V2ConversionRun(converter: self, grouped: grouped, rows: rows)
+        let run = V2ConversionRun(converter: self, grouped: grouped, map: map)
         return try run.convert()
     }
 }

@@ -7,8 +7,9 @@ import Foundation
 /// maps from v2 tables to FHIR codes. Names are looked up without regard to case (`ID[String]` and
 /// `ID[string]` are one map).
 public final class V2Maps: Sendable {
-    /// One element assignment of a segment or data type map.
-    public struct Row: Sendable {
+    /// One element assignment of a segment or data type map (a class: conversion reads rows many
+    /// times a message, and a reference is cheaper to pass than a copy).
+    public final class Row: Sendable {
         /// Where the value comes from: a field (`PID-3` → 3) or a component (`CX.4` → 4), and a
         /// component or subcomponent within it when the source names one (`PID-11.9`); 0 for the
         /// segment as a whole (`AL1`).
@@ -23,6 +24,60 @@ public final class V2Maps: Sendable {
         public let vocabulary: String?
         /// A constant to write instead of the source's value (the extension url of an extension row).
         public let assignment: String?
+
+        // Read once when the maps load, so that converting a message parses nothing again.
+        /// The target as steps from the object the map fills: `$value`/`$this` and a leading type name
+        /// dropped, a data type map's `[1].` prefix taken off; `nil` when Ferry cannot follow it.
+        let steps: [V2TargetStep]?
+        /// A data type map's target for a further instance (`[2].given`), which one value cannot fill.
+        let isFurtherInstance: Bool
+        /// `valueQuantity[1].value` → `value`: the choice element the row writes, if it is one.
+        let choice: String?
+        let dataTypeKey: String?
+        let vocabularyKey: String?
+        let value: V2Assignment?
+        /// For a row without a condition: the rows of its map with a condition on the same field and
+        /// choice element, whose "otherwise" it is.
+        let alternatives: [Int]
+
+        init(
+            position: Int, subPosition: Int?, source: String, condition: V2Condition?, target: String,
+            targetType: String?, dataTypeMap: String?, vocabulary: String?, assignment: String?,
+            alternatives: [Int] = []
+        ) {
+            self.alternatives = alternatives
+            self.position = position
+            self.subPosition = subPosition
+            self.source = source
+            self.condition = condition
+            self.target = target
+            self.targetType = targetType
+            self.dataTypeMap = dataTypeMap
+            self.vocabulary = vocabulary
+            self.assignment = assignment
+            var element = target
+            isFurtherInstance = target.hasPrefix("[") && !target.hasPrefix("[1]")
+            if target.hasPrefix("[1]") {
+                element = String(target.dropFirst(3))
+                if element.hasPrefix(".") { element.removeFirst() }
+                if element.isEmpty { element = "$this" }
+            }
+            var steps = V2TargetStep.parse(element)
+            if steps?.last?.name == "$value" || steps?.last?.name == "$this" { steps?.removeLast() }
+            if let first = steps?.first?.name.first, first.isUppercase { steps?.removeFirst() }
+            self.steps = steps
+            choice = Self.choiceBase(target)
+            dataTypeKey = dataTypeMap?.lowercased()
+            vocabularyKey = vocabulary?.lowercased()
+            value = assignment.map(V2Assignment.init)
+        }
+
+        /// `valueQuantity[1].value` → `value`; `nil` when the first step is not a choice element.
+        static func choiceBase(_ target: String) -> String? {
+            let first = target.prefix { $0 != "." && $0 != "[" }
+            guard let upper = first.firstIndex(where: \.isUppercase), upper != first.startIndex else { return nil }
+            return String(first[..<upper])
+        }
     }
 
     /// One row of a message map: a segment of the structure, the resource it becomes, and how.
@@ -37,6 +92,83 @@ public final class V2Maps: Sendable {
         public let segmentMap: String
         /// Assignments between resources: `Observation[1].subject.reference=Patient[1].id`.
         public let references: String?
+
+        // Read once when the maps load.
+        /// The identifier without the structure's name: `PATIENT_RESULT.ORDER_OBSERVATION.OBR`.
+        let place: String
+        /// (type, label) of the resource the segment makes: `Patient[1]` → (Patient, Patient[1]).
+        let resource: (type: String, label: String)?
+        /// `Observation[2].note`: the label of a resource another segment made, which this one adds to.
+        let addsTo: String?
+        let segmentMapKey: String
+        /// The reference assignments: (from label, path as steps, to label).
+        let links: [(from: String, steps: [V2TargetStep], to: String)]
+
+        init(
+            identifier: String, segment: String, condition: V2Condition?, target: String, segmentMap: String,
+            references: String?
+        ) {
+            self.identifier = identifier
+            self.segment = segment
+            self.condition = condition
+            self.target = target
+            self.segmentMap = segmentMap
+            self.references = references
+            place = identifier.split(separator: ".").dropFirst().joined(separator: ".")
+            resource = Self.resourceLabel(target)
+            addsTo = target.firstIndex(of: ".").flatMap { dot in target.contains("(") ? nil : String(target[..<dot]) }
+            segmentMapKey = segmentMap.lowercased()
+            links = Self.links(references)
+        }
+
+        /// `Patient[1]` → (Patient, Patient[1]); `Account` → (Account, Account); `Bundle`, paths and
+        /// types in parentheses are not resources made from a segment.
+        static func resourceLabel(_ target: String) -> (String, String)? {
+            let trimmed = target.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.contains("."), !trimmed.contains("(") else { return nil }
+            let type = String(trimmed.prefix { $0.isLetter })
+            guard !type.isEmpty, type != "Bundle", type != "MessageHeader", type != "Provenance" else { return nil }
+            return (type, trimmed)
+        }
+
+        /// The reference assignments of a message row, `A.path.reference=B.id`, `A.path=B.id` or
+        /// `A.path=Type[SEG]` (the resource made from that segment): (from label, path, to label).
+        static func links(_ text: String?) -> [(from: String, steps: [V2TargetStep], to: String)] {
+            guard let text else { return [] }
+            return text.split(whereSeparator: { $0 == ";" || $0 == " " || $0 == "\n" }).compactMap { assignment in
+                let sides = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+                guard sides.count == 2 else { return nil }
+                var to = sides[1]
+                if to.hasSuffix(".id") {
+                    to = String(to.dropLast(3))
+                } else if let open = to.firstIndex(of: "["), to.hasSuffix("]"),
+                    to[to.index(after: open)...].dropLast().allSatisfy({ $0.isUppercase || $0.isNumber })
+                {
+                    to = String(to[..<open])
+                } else {
+                    return nil
+                }
+                var left = Substring(sides[0])
+                if left.hasSuffix(".reference") { left = left.dropLast(".reference".count) }
+                guard let dot = left.firstIndex(of: "."), !to.contains("."),
+                    let steps = V2TargetStep.parse(String(left[left.index(after: dot)...]))
+                else { return nil }
+                return (String(left[..<dot]), steps, to)
+            }
+        }
+    }
+
+    /// A message map with its rows arranged by where their segment stands in the structure.
+    struct MessageMap: Sendable {
+        let rows: [MessageRow]
+        let byPlace: [String: [MessageRow]]
+        let bySegment: [String: [MessageRow]]
+
+        init(rows: [MessageRow]) {
+            self.rows = rows
+            byPlace = Dictionary(grouping: rows, by: \.place)
+            bySegment = Dictionary(grouping: rows, by: \.segment)
+        }
     }
 
     /// One vocabulary entry: a v2 code and the FHIR coding it becomes.
@@ -49,7 +181,9 @@ public final class V2Maps: Sendable {
     let segments: [String: [Row]]
     let datatypes: [String: [Row]]
     let vocabulary: [String: [String: Concept]]
-    let messages: [String: [MessageRow]]
+    let messageMaps: [String: MessageMap]
+    /// The message maps by structure (`ORU_R01`).
+    public var messages: [String: [MessageRow]] { messageMaps.mapValues(\.rows) }
     /// Conditions the maps hold that Ferry cannot read, with the rows they guard (which never apply).
     public let unreadableConditions: [String]
 
@@ -128,6 +262,7 @@ public final class V2Maps: Sendable {
                         target: target, targetType: cells[3].stringValue, dataTypeMap: cells[4].stringValue,
                         vocabulary: cells[5].stringValue, assignment: assignment)
                 }
+                result[name.lowercased()] = Self.linkingAlternatives(result[name.lowercased()] ?? [])
             }
             return result
         }
@@ -147,9 +282,9 @@ public final class V2Maps: Sendable {
             vocabulary[name.lowercased()] = concepts
         }
         self.vocabulary = vocabulary
-        var messages: [String: [MessageRow]] = [:]
+        var messages: [String: MessageMap] = [:]
         for (name, value) in document["messages"]?.objectValue ?? JSONObject() {
-            messages[name.uppercased()] = (value.arrayValue ?? []).compactMap { row in
+            let rows: [MessageRow] = (value.arrayValue ?? []).compactMap { row in
                 guard let cells = row.arrayValue, cells.count == 6, let identifier = cells[0].stringValue,
                     let segment = cells[1].stringValue, let target = cells[3].stringValue,
                     let map = cells[4].stringValue
@@ -158,15 +293,34 @@ public final class V2Maps: Sendable {
                     identifier: identifier, segment: segment, condition: condition(cells[2]), target: target,
                     segmentMap: map, references: cells[5].stringValue)
             }
+            messages[name.uppercased()] = MessageMap(rows: rows)
         }
-        self.messages = messages
+        self.messageMaps = messages
         unreadableConditions = unreadable.sorted()
     }
 
     func segmentMap(_ name: String) -> [Row]? { segments[name.lowercased()] }
     func dataTypeMap(_ name: String) -> [Row]? { datatypes[name.lowercased()] }
     func concept(_ code: String, in vocabulary: String) -> Concept? { self.vocabulary[vocabulary.lowercased()]?[code] }
-    func hasVocabulary(_ name: String) -> Bool { vocabulary[name.lowercased()] != nil }
+    /// Lookups by a name already lower-cased (the keys a `Row` or `MessageRow` keeps).
+    func segmentMap(key: String) -> [Row]? { segments[key] }
+    func dataTypeMap(key: String) -> [Row]? { datatypes[key] }
+    func vocabulary(key: String) -> [String: Concept]? { vocabulary[key] }
+
+    /// Each row without a condition learns the conditional rows beside it: the same field and choice
+    /// element (`OBX-5` → `valueString` is the "otherwise" of `valueQuantity` when OBX-2 is `NM`).
+    static func linkingAlternatives(_ rows: [Row]) -> [Row] {
+        rows.map { row in
+            guard row.condition == nil, let choice = row.choice else { return row }
+            let alternatives = rows.indices.filter {
+                rows[$0].condition != nil && rows[$0].position == row.position && rows[$0].choice == choice
+            }
+            return Row(
+                position: row.position, subPosition: row.subPosition, source: row.source, condition: nil,
+                target: row.target, targetType: row.targetType, dataTypeMap: row.dataTypeMap,
+                vocabulary: row.vocabulary, assignment: row.assignment, alternatives: alternatives)
+        }
+    }
 
     /// `PID-3` → (3, nil); `PID-11.9` → (11, 9); `CX.4` → (4, nil); `XPN.1.1` → (1, 1).
     static func position(_ source: String) -> (Int, Int?)? {

@@ -32,6 +32,17 @@ final class V2Node {
 
     func member(_ name: String) -> Member? { members[name] }
 
+    /// Whether `json()` has anything to write.
+    var hasContent: Bool {
+        members.values.contains { member in
+            switch member {
+            case .primitive: true
+            case .object(let node): node.hasContent
+            case .array(let slots): slots.contains { $0.primitive != nil || $0.node?.hasContent == true }
+            }
+        }
+    }
+
     /// The JSON object, empty objects and array elements left out.
     func json() -> JSON? {
         var result: [(String, JSON)] = []

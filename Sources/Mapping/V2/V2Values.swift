@@ -35,8 +35,27 @@ struct V2Piece {
     /// The decoded text, or `nil` for empty and for the explicit null `""`.
     func text(_ separators: HL7Separators) -> String? {
         guard !raw.isEmpty, raw != "\"\"" else { return nil }
-        let text = HL7Escaping.decode(String(raw), separators: separators).trimmingCharacters(in: .whitespaces)
+        let bytes = raw.utf8
+        // Most values: no escapes, nothing to trim.
+        if let first = bytes.first, let last = bytes.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80,
+            separators.escape.map({ !bytes.contains($0) }) ?? true
+        {
+            return String(raw)
+        }
+        let text = Self.trimmed(HL7Escaping.decode(String(raw), separators: separators))
         return text.isEmpty ? nil : text
+    }
+
+    /// The text without leading and trailing spaces and tabs (Unicode space separators included).
+    static func trimmed(_ text: String) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+        }
+        let scalars = text.unicodeScalars
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }),
+            let end = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(scalars[start...end])
     }
 
     static func nonEmpty(_ raw: Substring, _ level: Int) -> V2Piece? {
@@ -48,6 +67,44 @@ struct V2Piece {
         guard let field, !field.isEmpty else { return [] }
         return field.split(separator: Character(Unicode.Scalar(separators.repetition)), omittingEmptySubsequences: true)
             .map { V2Piece(raw: $0, level: 0) }
+    }
+}
+
+/// What a map row's assignment column writes.
+enum V2Assignment: Sendable {
+    /// A constant (`instance`, an extension url).
+    case literal(String)
+    /// A constant before the source's value (`"urn:oid:"+HD.2`).
+    case prefixed(String)
+    /// An expression over several components (`OBX-5.1+" "+OBX-5.2…`): the value as it stands.
+    case sourceValue
+    /// A note to the implementer (`/map HL7 code system to appropriate url/`): the value is mapped as usual.
+    case instruction
+
+    init(_ text: String) {
+        if text.hasPrefix("/") {
+            self = .instruction
+        } else if text.filter({ $0 == "+" }).count > 1 || (text.contains("+") && !text.hasPrefix("\"")) {
+            self = .sourceValue
+        } else if let plus = text.range(of: "\"+") {
+            self = .prefixed(text[..<plus.lowerBound].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+        } else {
+            self = .literal(text)
+        }
+    }
+
+    /// The text written for a piece; `nil` for an instruction, which leaves the value to the maps.
+    func text(_ piece: V2Piece, _ separators: HL7Separators) -> String? {
+        switch self {
+        case .literal(let text): text
+        case .prefixed(let prefix): piece.part(1, separators)?.text(separators).map { prefix + $0 }
+        case .sourceValue: piece.part(1, separators)?.text(separators)
+        case .instruction: nil
+        }
+    }
+
+    var isInstruction: Bool {
+        if case .instruction = self { true } else { false }
     }
 }
 
@@ -99,6 +156,46 @@ struct V2Primitives {
     }
 
     /// `YYYY[MM[DD]]…` → `YYYY[-MM[-DD]]`.
+    /// The UTC moment (seconds since 1970) of a local time (seconds since 1970 on the local clock), as
+    /// Foundation's calendar decides it: a time that occurs twice when the clocks go back is the
+    /// first; a time skipped when they go forward is moved forward by the gap.
+    static func utc(local: Int, zone: TimeZone) -> Int {
+        func offset(_ seconds: Int) -> Int {
+            zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+        // The offsets a day before and after: clocks never change twice within a day.
+        let before = offset(local - 86_400)
+        let after = offset(local + 86_400)
+        if before == after, offset(local - before) == before { return local - before }
+        let valid = Set([before, after, offset(local)]).filter { offset(local - $0) == $0 }
+        if let earliest = valid.max() { return local - earliest }
+        return local - min(before, after)
+    }
+
+    /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (days past a month's end
+    /// run on into the next month).
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = y.floorDivided(by: 400)
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date of a day counted from 1970-01-01.
+    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = z.floorDivided(by: 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     static func date(_ text: String) -> String? {
         let digits = Array(text.prefix { $0.isNumber })
         switch digits.count {
@@ -145,22 +242,29 @@ struct V2Primitives {
             zone = fixed
             original = nil
         }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
         let dateParts = date.split(separator: "-").compactMap { Int($0) }
-        guard dateParts.count == 3,
-            let moment = calendar.date(
-                from: DateComponents(
-                    year: dateParts[0], month: dateParts[1], day: dateParts[2], hour: hour, minute: minute,
-                    second: second))
-        else { return nil }
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: moment)
-        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
-        let fractionText = fraction.isEmpty ? "" : "." + fraction
+        guard dateParts.count == 3 else { return nil }
+        let local =
+            Self.days(year: dateParts[0], month: dateParts[1], day: dateParts[2]) * 86_400
+            + hour * 3600 + minute * 60 + second
+        let moment = Self.utc(local: local, zone: zone)
+        let (year, month, day) = Self.civil(days: moment.floorDivided(by: 86_400))
+        let time = moment - moment.floorDivided(by: 86_400) * 86_400
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
         let result =
-            "\(String(format: "%04d", c.year ?? 0))-\(two(c.month))-\(two(c.day))T\(two(c.hour)):\(two(c.minute)):\(two(c.second))\(fractionText)Z"
+            padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2) + "T" + padded(time / 3600, 2) + ":"
+            + padded(time / 60 % 60, 2) + ":" + padded(time % 60, 2) + (fraction.isEmpty ? "" : "." + fraction) + "Z"
         return (.string(result), original)
+    }
+}
+
+extension Int {
+    /// Division rounding toward negative infinity (days before 1970 belong to the day before).
+    fileprivate func floorDivided(by divisor: Int) -> Int {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }

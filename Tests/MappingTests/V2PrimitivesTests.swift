@@ -1,0 +1,76 @@
+import FHIR
+import Foundation
+import Testing
+
+@testable import Mapping
+
+/// Timestamps are converted to UTC by calendar arithmetic of Ferry's own; Foundation's calendar is the
+/// reference it must agree with, in zones with and without daylight saving, before 1970 and across
+/// the changes.
+struct V2PrimitivesTests {
+    static func reference(_ text: String, zone: TimeZone) -> String? {
+        let digits = Array(text)
+        guard let year = Int(String(digits[0..<4])), let month = Int(String(digits[4..<6])),
+            let day = Int(String(digits[6..<8])), let hour = Int(String(digits[8..<10])),
+            let minute = Int(String(digits[10..<12])), let second = Int(String(digits[12..<14]))
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        guard
+            let moment = calendar.date(
+                from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))
+        else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+        return formatter.string(from: moment)
+    }
+
+    @Test(arguments: [
+        "UTC", "America/Chicago", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Kiritimati",
+    ])
+    func localTimesBecomeTheSameUTCAsFoundationsCalendar(zoneName: String) throws {
+        let zone = try #require(TimeZone(identifier: zoneName))
+        let primitives = V2Primitives(senderZone: zone)
+        var generator = SystemRandomNumberGenerator()
+        var samples: [String] = ["19000101000000", "19691231235959", "20000229120000", "20991231235959"]
+        for _ in 0..<2_000 {
+            let year = Int.random(in: 1901...2099, using: &generator)
+            let month = Int.random(in: 1...12, using: &generator)
+            let day = Int.random(in: 1...28, using: &generator)
+            let hour = Int.random(in: 0...23, using: &generator)
+            let minute = [0, 15, 30, 59].randomElement(using: &generator)!
+            samples.append(String(format: "%04d%02d%02d%02d%02d%02d", year, month, day, hour, minute, 7))
+        }
+        for text in samples {
+            let utc = primitives.dateTime(text, instant: false)
+            #expect(utc?.0.stringValue == Self.reference(text, zone: zone), "\(zoneName) \(text)")
+            #expect(utc?.original == text)
+        }
+    }
+
+    /// The hours around daylight-saving changes: a time that occurs twice, a time that does not occur.
+    @Test(arguments: [
+        ("America/Chicago", "20240310023000"), ("America/Chicago", "20241103013000"),
+        ("Europe/Berlin", "20240331023000"), ("Europe/Berlin", "20241027023000"),
+        ("Australia/Sydney", "20241006023000"), ("Australia/Sydney", "20240407023000"),
+        ("Australia/Lord_Howe", "20240407014500"),
+    ])
+    func timesAroundClockChangesAgreeWithFoundation(zoneName: String, text: String) throws {
+        let zone = try #require(TimeZone(identifier: zoneName))
+        #expect(
+            V2Primitives(senderZone: zone).dateTime(text, instant: false)?.0.stringValue
+                == Self.reference(text, zone: zone))
+    }
+
+    @Test func anOffsetInTheTextWinsOverTheSendersZone() throws {
+        let primitives = V2Primitives(senderZone: try #require(TimeZone(identifier: "America/Chicago")))
+        let converted = try #require(primitives.dateTime("20240315083000.1234-0500", instant: true))
+        #expect(converted.0 == .string("2024-03-15T13:30:00.123Z"))
+        #expect(converted.original == nil)
+        #expect(primitives.dateTime("19650101", instant: false)?.0 == .string("1965-01-01"))
+        #expect(primitives.dateTime("1965010112", instant: false)?.0 == .string("1965-01-01T18:00:00Z"))
+        #expect(primitives.dateTime("20241301120000", instant: false) == nil)
+    }
+}
