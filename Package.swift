@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "HL7v2", targets: ["HL7v2"]),
         .library(name: "Interop", targets: ["Interop"]),
         .library(name: "Mapping", targets: ["Mapping"]),
+        .library(name: "Store", targets: ["Store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,6 +57,11 @@ let package = Package(
             name: "Mapping",
             dependencies: ["FHIR", "HL7v2", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Resources/v2-to-fhir-maps.json"), .copy("Resources/ferry-v2-maps.json")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Store",
+            dependencies: ["FHIR", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -111,6 +117,11 @@ let package = Package(
         .testTarget(
             name: "MappingTests",
             dependencies: ["Mapping", "FHIR", "HL7v2"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "FHIR"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -265,7 +265,7 @@ extension FHIRPathEvaluator {
             return
         }
         let node = element.node >= 0 ? definitions.nodeList[element.node] : nil
-        for (position, member) in object.members.enumerated() {
+        for member in object.members {
             let key = member.key
             if key == "resourceType" || key.utf8.first == UInt8(ascii: "_") {
                 // `_name` members are reached through their primitive; one without a value still counts.

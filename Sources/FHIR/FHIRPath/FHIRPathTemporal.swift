@@ -168,6 +168,20 @@ public struct FHIRPathTemporal: Sendable, Hashable {
         }
     }
 
+    /// The UTC dateTime of a moment given in milliseconds since 1970, to `precision`
+    /// (`.text` writes it as `2024-03-15T09:30:00Z` or `…:00.123Z`).
+    package init(utcMilliseconds milliseconds: Int, precision: Precision) {
+        self.init(kind: .dateTime, precision: precision)
+        let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
+        (year, month, day) = Self.civil(days: days)
+        let rest = milliseconds - days * 86_400_000
+        hour = rest / 3_600_000
+        minute = rest / 60_000 % 60
+        second = rest / 1000 % 60
+        millisecond = precision >= .millisecond ? rest % 1000 : 0
+        timeZoneOffset = 0
+    }
+
     // MARK: - Text
 
     /// The value as FHIR writes it (`2015-02-04T14:34:28.123+10:00`, `14:34`), without FHIRPath's `@`.
@@ -211,7 +225,7 @@ public struct FHIRPathTemporal: Sendable, Hashable {
     // MARK: - Comparison
 
     /// Days since 1970-01-01 of a proleptic Gregorian date.
-    static func days(year: Int, month: Int, day: Int) -> Int {
+    package static func days(year: Int, month: Int, day: Int) -> Int {
         let shiftedYear = month <= 2 ? year - 1 : year
         let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
         let yearOfEra = shiftedYear - era * 400
@@ -221,7 +235,7 @@ public struct FHIRPathTemporal: Sendable, Hashable {
     }
 
     /// The civil date of a count of days since 1970-01-01.
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+    package static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
         let shifted = days + 719468
         let era = (shifted >= 0 ? shifted : shifted - 146096) / 146097
         let dayOfEra = shifted - era * 146097

@@ -32,3 +32,11 @@ public enum SearchValue: Sendable, Hashable {
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 }
+
+extension SearchValue {
+    /// The first and last instant a FHIR date, dateTime or instant stands for, in UTC (`2020-03` is
+    /// 2020-03-01T00:00:00.000Z to 2020-03-31T23:59:59.999Z); a value without a zone is read as UTC.
+    public static func dateRange(_ text: String) -> (low: Date, high: Date)? {
+        SearchParameterExtractor.range(of: text)
+    }
+}

@@ -172,30 +172,6 @@ struct V2Primitives {
         return local - min(before, after)
     }
 
-    /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (days past a month's end
-    /// run on into the next month).
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = y.floorDivided(by: 400)
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The date of a day counted from 1970-01-01.
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = z.floorDivided(by: 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
     static func date(_ text: String) -> String? {
         let digits = Array(text.prefix { $0.isNumber })
         switch digits.count {
@@ -245,26 +221,12 @@ struct V2Primitives {
         let dateParts = date.split(separator: "-").compactMap { Int($0) }
         guard dateParts.count == 3 else { return nil }
         let local =
-            Self.days(year: dateParts[0], month: dateParts[1], day: dateParts[2]) * 86_400
+            FHIRPathTemporal.days(year: dateParts[0], month: dateParts[1], day: dateParts[2]) * 86_400
             + hour * 3600 + minute * 60 + second
         let moment = Self.utc(local: local, zone: zone)
-        let (year, month, day) = Self.civil(days: moment.floorDivided(by: 86_400))
-        let time = moment - moment.floorDivided(by: 86_400) * 86_400
-        func padded(_ value: Int, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        let result =
-            padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2) + "T" + padded(time / 3600, 2) + ":"
-            + padded(time / 60 % 60, 2) + ":" + padded(time % 60, 2) + (fraction.isEmpty ? "" : "." + fraction) + "Z"
-        return (.string(result), original)
-    }
-}
-
-extension Int {
-    /// Division rounding toward negative infinity (days before 1970 belong to the day before).
-    fileprivate func floorDivided(by divisor: Int) -> Int {
-        let quotient = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+        // `…T13:30:00Z` with the fraction as sent (to milliseconds) before the `Z`.
+        let seconds = FHIRPathTemporal(utcMilliseconds: moment * 1000, precision: .second).text.dropLast()
+        let result = seconds + (fraction.isEmpty ? "" : "." + fraction) + "Z"
+        return (.string(String(result)), original)
     }
 }

@@ -1,0 +1,58 @@
+import FHIR
+import Foundation
+
+/// The rows one resource is indexed under, table by table, from the search parameters of its type
+/// (the definitions' FHIRPath expressions). Every store writes these same rows.
+struct SearchIndexRows {
+    var tokens: [(param: String, system: String?, code: String?, text: String?)] = []
+    var strings: [(param: String, normalized: String, exact: String)] = []
+    var dates: [(param: String, low: Double, high: Double)] = []
+    var references: [(param: String, targetType: String?, targetID: String?, url: String)] = []
+    var numbers: [(param: String, value: Double)] = []
+    var quantities: [(param: String, value: Double, system: String?, code: String?)] = []
+    var uris: [(param: String, value: String)] = []
+
+    /// Stand-ins for an open end of a period, in seconds since 1970 (beyond any real date).
+    static let distantPast = -1e15
+    static let distantFuture = 1e15
+
+    init(_ resource: JSON, extractor: SearchParameterExtractor) throws(StoreError) {
+        let index: [(parameter: SearchParameterDefinition, values: [SearchValue])]
+        do { index = try extractor.index(resource) } catch {
+            throw StoreError(.invalid, "indexing: \(error)")
+        }
+        for (parameter, values) in index {
+            let param = parameter.code
+            for value in values {
+                switch value {
+                case .token(let system, let code, let text):
+                    tokens.append((param, system, code, text.map(SearchValue.normalize)))
+                case .string(let exact, let normalized):
+                    strings.append((param, normalized, exact))
+                case .date(let low, let high):
+                    dates.append(
+                        (
+                            param, low?.timeIntervalSince1970 ?? Self.distantPast,
+                            high?.timeIntervalSince1970 ?? Self.distantFuture
+                        ))
+                case .reference(let url, let type, let id):
+                    references.append((param, type, id, url))
+                case .quantity(let number, let system, let code, let unit, _):
+                    quantities.append((param, Self.double(number), system, code ?? unit))
+                case .number(let number, _):
+                    numbers.append((param, Self.double(number)))
+                case .uri(let text):
+                    uris.append((param, text))
+                }
+            }
+        }
+    }
+
+    static func double(_ decimal: Decimal) -> Double { NSDecimalNumber(decimal: decimal).doubleValue }
+
+    /// The tables, in the order stores create and clear them.
+    static let tables = [
+        "search_token", "search_string", "search_date", "search_reference", "search_number", "search_quantity",
+        "search_uri",
+    ]
+}

@@ -1,0 +1,144 @@
+import FHIR
+import Foundation
+
+/// The writes a store offers inside one of its database transactions.
+protocol StoreTransaction {
+    func put(_ resource: JSON) throws -> WriteResult
+    func create(_ resource: JSON, ifNoneExist query: SearchQuery?) throws -> WriteResult
+    func update(_ resource: JSON, matching query: SearchQuery) throws -> WriteResult
+    func delete(type: String, id: String) throws -> WriteResult?
+    func search(_ query: SearchQuery) throws -> SearchResult
+}
+
+/// Runs a FHIR transaction Bundle against a store transaction: DELETE, then POST, then PUT, then GET
+/// entries (the order FHIR gives); `urn:uuid:` full URLs of created resources and conditional
+/// references (`Patient?identifier=…`) are replaced by the ids they resolve to. Any failing entry
+/// throws, and the caller's database transaction rolls everything back.
+enum TransactionBundle {
+    static func run(_ bundle: JSON, in store: some StoreTransaction) throws -> JSON {
+        guard bundle["resourceType"]?.stringValue == "Bundle" else {
+            throw StoreError(.transactionFailed, "not a Bundle")
+        }
+        guard bundle["type"]?.stringValue == "transaction" else {
+            throw StoreError(
+                .transactionFailed, "Bundle.type is \(bundle["type"]?.stringValue ?? "missing"), not transaction")
+        }
+        let entries = bundle["entry"]?.arrayValue ?? []
+        var requests: [(index: Int, method: String, url: String, entry: JSON)] = []
+        for (index, entry) in entries.enumerated() {
+            guard let method = entry["request"]?["method"]?.stringValue,
+                let url = entry["request"]?["url"]?.stringValue, !url.isEmpty
+            else {
+                throw StoreError(.transactionFailed, "Bundle.entry[\(index)].request: method and url are required")
+            }
+            requests.append((index, method, url, entry))
+        }
+        let order = ["DELETE": 0, "POST": 1, "PUT": 2, "GET": 3]
+        for request in requests where order[request.method] == nil {
+            throw StoreError(
+                .transactionFailed, "Bundle.entry[\(request.index)].request.method \(request.method) is not supported")
+        }
+        // Where each created or conditionally named resource ends up, before any write: references to
+        // them are rewritten in every entry.
+        var resolved: [String: String] = [:]
+        var assignedIDs: [Int: String] = [:]
+        for request in requests where request.method == "POST" || request.method == "PUT" {
+            let type = String(request.url.prefix { $0 != "/" && $0 != "?" })
+            var id: String?
+            if request.method == "POST" {
+                if let condition = request.entry["request"]?["ifNoneExist"]?.stringValue {
+                    let found = try store.search(try SearchQuery(type: type, query: condition))
+                    if found.total > 1 {
+                        throw StoreError(
+                            .preconditionFailed, "Bundle.entry[\(request.index)]: ifNoneExist matches \(found.total)")
+                    }
+                    id = found.resources.first?.id
+                }
+                id = id ?? UUID().uuidString.lowercased()
+            } else if request.url.contains("?") {
+                let found = try store.search(try SearchQuery(request.url))
+                if found.total > 1 {
+                    throw StoreError(
+                        .preconditionFailed, "Bundle.entry[\(request.index)]: \(request.url) matches \(found.total)")
+                }
+                id =
+                    found.resources.first?.id ?? request.entry["resource"]?["id"]?.stringValue
+                    ?? UUID().uuidString.lowercased()
+            } else {
+                id = request.url.split(separator: "/").dropFirst().first.map(String.init)
+            }
+            guard let id else {
+                throw StoreError(
+                    .transactionFailed, "Bundle.entry[\(request.index)].request.url \(request.url) names no id")
+            }
+            assignedIDs[request.index] = id
+            if let fullURL = request.entry["fullUrl"]?.stringValue { resolved[fullURL] = "\(type)/\(id)" }
+        }
+        var responses: [Int: JSON] = [:]
+        for request in requests.sorted(by: { (order[$0.method]!, $0.index) < (order[$1.method]!, $1.index) }) {
+            let place = "Bundle.entry[\(request.index)]"
+            switch request.method {
+            case "DELETE":
+                let parts = request.url.split(separator: "/").map(String.init)
+                guard parts.count == 2 else { throw StoreError(.transactionFailed, "\(place): DELETE needs Type/id") }
+                _ = try store.delete(type: parts[0], id: parts[1])
+                responses[request.index] = response("204 No Content", nil)
+            case "GET":
+                let found = try store.search(try SearchQuery(request.url))
+                responses[request.index] = response("200 OK", nil, total: found.total)
+            default:
+                guard var resource = request.entry["resource"] else {
+                    throw StoreError(.transactionFailed, "\(place): \(request.method) without a resource")
+                }
+                resource = rewritingReferences(resource, resolved)
+                guard case .object(var object) = resource else {
+                    throw StoreError(.transactionFailed, "\(place).resource is not an object")
+                }
+                object["id"] = .string(assignedIDs[request.index]!)
+                let written: WriteResult
+                do { written = try store.put(.object(object)) } catch let error as StoreError {
+                    throw StoreError(
+                        error.kind == .invalid ? .transactionFailed : error.kind, "\(place): \(error.message)")
+                }
+                let status = written.outcome == .created ? "201 Created" : "200 OK"
+                responses[request.index] = response(status, written.stored)
+            }
+        }
+        return .object(
+            JSONObject([
+                ("resourceType", .string("Bundle")), ("type", .string("transaction-response")),
+                ("entry", .array(requests.map { responses[$0.index]! })),
+            ]))
+    }
+
+    private static func response(_ status: String, _ stored: StoredResource?, total: Int? = nil) -> JSON {
+        var members: [(String, JSON)] = [("status", .string(status))]
+        if let stored {
+            members.append(("location", .string("\(stored.type)/\(stored.id)/_history/\(stored.version)")))
+            members.append(("etag", .string("W/\"\(stored.version)\"")))
+            members.append(("lastModified", .string(ResourceVersion.instant(stored.lastUpdated))))
+        }
+        if let total { members.append(("outcome", .string("\(total) found"))) }
+        return .object(JSONObject([("response", .object(JSONObject(members)))]))
+    }
+
+    /// Every `reference` that names a resolved full URL, rewritten to `Type/id`.
+    static func rewritingReferences(_ json: JSON, _ resolved: [String: String]) -> JSON {
+        guard !resolved.isEmpty else { return json }
+        switch json {
+        case .object(let object):
+            return .object(
+                JSONObject(
+                    object.map { member in
+                        if member.key == "reference", let text = member.value.stringValue, let target = resolved[text] {
+                            return (member.key, .string(target))
+                        }
+                        return (member.key, rewritingReferences(member.value, resolved))
+                    }))
+        case .array(let items):
+            return .array(items.map { rewritingReferences($0, resolved) })
+        default:
+            return json
+        }
+    }
+}
