@@ -60,7 +60,11 @@ public struct HL7Message: Sendable, Hashable {
     /// The message as bytes: segments joined and ended by `\r`.
     public func encoded() -> [UInt8] {
         // A message that declares ISO 8859-1 in MSH-18 is written in it, as it was read.
-        let latin1 = segments.first.map { $0.id == "MSH" && $0.rawField(18)?.prefix { $0 != "^" } == "8859/1" } ?? false
+        let latin1 =
+            segments.first.map { header in
+                header.id == "MSH"
+                    && header.rawField(18).map { Self.declaresLatin1(Array($0.utf8), separators) } == true
+            } ?? false
         var output: [UInt8] = []
         for segment in segments {
             output.append(contentsOf: segment.id.utf8)
@@ -116,7 +120,7 @@ public struct HL7Message: Sendable, Hashable {
             header: UnsafeBufferPointer(rebasing: bytes[start..<firstEnd]), segmentNumber: 1)
         let isASCII = !bytes.contains { $0 >= 0x80 }
         if !isASCII, !transcoded,
-            Self.isLatin1(header: UnsafeBufferPointer(rebasing: bytes[start..<firstEnd]), separators.field)
+            Self.isLatin1(header: UnsafeBufferPointer(rebasing: bytes[start..<firstEnd]), separators)
         {
             // MSH-18 8859/1: each byte is the Unicode code point of the same number; parse it as UTF-8.
             var utf8: [UInt8] = []
@@ -151,12 +155,17 @@ public struct HL7Message: Sendable, Hashable {
 
     /// Whether MSH-18 declares ISO 8859-1 (`8859/1`), the one single-byte character set Ferry reads
     /// besides ASCII and UTF-8.
-    static func isLatin1(header: UnsafeBufferPointer<UInt8>, _ field: UInt8) -> Bool {
+    static func isLatin1(header: UnsafeBufferPointer<UInt8>, _ separators: HL7Separators) -> Bool {
         // MSH-1 is the separator itself, so MSH-18 lies between the 17th separator and the 18th.
-        let pieces = header.split(separator: field, maxSplits: 18, omittingEmptySubsequences: false)
+        let pieces = header.split(separator: separators.field, maxSplits: 18, omittingEmptySubsequences: false)
         guard pieces.count > 17 else { return false }
-        let charset = pieces[17].prefix { $0 != UInt8(ascii: "^") && $0 != UInt8(ascii: "~") }
-        return charset.elementsEqual("8859/1".utf8)
+        return declaresLatin1(pieces[17], separators)
+    }
+
+    /// Whether an MSH-18 value names ISO 8859-1 first (its first repetition's first component is
+    /// `8859/1`). Reading and writing decide by this one rule, so that what is read is written back.
+    static func declaresLatin1(_ field: some Collection<UInt8>, _ separators: HL7Separators) -> Bool {
+        field.prefix { $0 != separators.component && $0 != separators.repetition }.elementsEqual("8859/1".utf8)
     }
 
     /// The lines of a message, split at `\r`, `\n` or `\r\n`, empty lines dropped.

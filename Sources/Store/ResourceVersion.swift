@@ -48,4 +48,14 @@ enum ResourceVersion {
         }
         return (type, id)
     }
+
+    static func withNewID(_ resource: JSON) -> JSON {
+        with(id: UUID().uuidString.lowercased(), resource)
+    }
+
+    static func with(id: String, _ resource: JSON) -> JSON {
+        guard case .object(var object) = resource else { return resource }
+        object["id"] = .string(id)
+        return .object(object)
+    }
 }

@@ -48,6 +48,29 @@ struct SearchIndexRows {
         }
     }
 
+    /// Every row as (table, values after `type` and `id`), for a backend to insert.
+    var rows: [(table: String, values: [SQLArgument?])] {
+        func text(_ value: String?) -> SQLArgument? { value.map { .text($0) } }
+        var rows: [(String, [SQLArgument?])] = []
+        for row in tokens {
+            rows.append(("search_token", [.text(row.param), text(row.system), text(row.code), text(row.text)]))
+        }
+        for row in strings {
+            rows.append(("search_string", [.text(row.param), .text(row.normalized), .text(row.exact)]))
+        }
+        for row in dates { rows.append(("search_date", [.text(row.param), .real(row.low), .real(row.high)])) }
+        for row in references {
+            rows.append(
+                ("search_reference", [.text(row.param), text(row.targetType), text(row.targetID), .text(row.url)]))
+        }
+        for row in numbers { rows.append(("search_number", [.text(row.param), .real(row.value)])) }
+        for row in quantities {
+            rows.append(("search_quantity", [.text(row.param), .real(row.value), text(row.system), text(row.code)]))
+        }
+        for row in uris { rows.append(("search_uri", [.text(row.param), .text(row.value)])) }
+        return rows
+    }
+
     static func double(_ decimal: Decimal) -> Double { NSDecimalNumber(decimal: decimal).doubleValue }
 
     /// The tables, in the order stores create and clear them.

@@ -1,21 +1,12 @@
 import FHIR
 import Foundation
 
-/// The writes a store offers inside one of its database transactions.
-protocol StoreTransaction {
-    func put(_ resource: JSON) throws -> WriteResult
-    func create(_ resource: JSON, ifNoneExist query: SearchQuery?) throws -> WriteResult
-    func update(_ resource: JSON, matching query: SearchQuery) throws -> WriteResult
-    func delete(type: String, id: String) throws -> WriteResult?
-    func search(_ query: SearchQuery) throws -> SearchResult
-}
-
 /// Runs a FHIR transaction Bundle against a store transaction: DELETE, then POST, then PUT, then GET
 /// entries (the order FHIR gives); `urn:uuid:` full URLs of created resources and conditional
 /// references (`Patient?identifier=…`) are replaced by the ids they resolve to. Any failing entry
 /// throws, and the caller's database transaction rolls everything back.
 enum TransactionBundle {
-    static func run(_ bundle: JSON, in store: some StoreTransaction) throws -> JSON {
+    static func run(_ bundle: JSON, in store: some StoreTransaction) async throws -> JSON {
         guard bundle["resourceType"]?.stringValue == "Bundle" else {
             throw StoreError(.transactionFailed, "not a Bundle")
         }
@@ -47,7 +38,7 @@ enum TransactionBundle {
             var id: String?
             if request.method == "POST" {
                 if let condition = request.entry["request"]?["ifNoneExist"]?.stringValue {
-                    let found = try store.search(try SearchQuery(type: type, query: condition))
+                    let found = try await store.search(try SearchQuery(type: type, query: condition))
                     if found.total > 1 {
                         throw StoreError(
                             .preconditionFailed, "Bundle.entry[\(request.index)]: ifNoneExist matches \(found.total)")
@@ -56,7 +47,7 @@ enum TransactionBundle {
                 }
                 id = id ?? UUID().uuidString.lowercased()
             } else if request.url.contains("?") {
-                let found = try store.search(try SearchQuery(request.url))
+                let found = try await store.search(try SearchQuery(request.url))
                 if found.total > 1 {
                     throw StoreError(
                         .preconditionFailed, "Bundle.entry[\(request.index)]: \(request.url) matches \(found.total)")
@@ -81,10 +72,10 @@ enum TransactionBundle {
             case "DELETE":
                 let parts = request.url.split(separator: "/").map(String.init)
                 guard parts.count == 2 else { throw StoreError(.transactionFailed, "\(place): DELETE needs Type/id") }
-                _ = try store.delete(type: parts[0], id: parts[1])
+                _ = try await store.delete(type: parts[0], id: parts[1])
                 responses[request.index] = response("204 No Content", nil)
             case "GET":
-                let found = try store.search(try SearchQuery(request.url))
+                let found = try await store.search(try SearchQuery(request.url))
                 responses[request.index] = response("200 OK", nil, total: found.total)
             default:
                 guard var resource = request.entry["resource"] else {
@@ -96,7 +87,7 @@ enum TransactionBundle {
                 }
                 object["id"] = .string(assignedIDs[request.index]!)
                 let written: WriteResult
-                do { written = try store.put(.object(object)) } catch let error as StoreError {
+                do { written = try await store.put(.object(object)) } catch let error as StoreError {
                     throw StoreError(
                         error.kind == .invalid ? .transactionFailed : error.kind, "\(place): \(error.message)")
                 }

@@ -182,6 +182,25 @@ import Testing
         #expect(try HL7Message(parsing: message.encoded()) == message)
     }
 
+    /// Found by FuzzHL7v2: MSH-18 with repetitions (`8859/1~…`) was read as Latin-1 but written as
+    /// UTF-8, because reading and writing looked at the field differently. Other separators too.
+    @Test(arguments: [
+        "MSH|^~\\&|A|B|C|D|20240101||ADT^A08|1|P|2.5||||||8859/1~UNICODE UTF-8|",
+        "MSH#:*\\$#A#B#C#D#20240101##ADT:A08#1#P#2.5######8859/1:x*y#",
+    ])
+    func latin1DeclaredFirstAmongRepetitionsIsWrittenBackAsRead(header: String) throws {
+        let field = header.utf8[header.utf8.index(header.utf8.startIndex, offsetBy: 3)]
+        let fieldSeparator = String(UnicodeScalar(field))
+        var bytes = Array(
+            "\(header)\rPID\(fieldSeparator)\(fieldSeparator)\(fieldSeparator)1\(fieldSeparator)\(fieldSeparator)M".utf8
+        )
+        bytes += [0xDC] + Array("LLER".utf8) + [0x0D]
+        let message = try HL7Message(parsing: bytes)
+        #expect(try message.value(at: "PID-5.1") == .text("MÜLLER"))
+        #expect(message.encoded() == bytes)
+        #expect(try HL7Message(parsing: message.encoded()) == message)
+    }
+
     @Test func undeclaredNonUTF8IsAnErrorNamingTheField() throws {
         var bytes = Array("MSH|^~\\&|A|B|C|D|20240101||ADT^A08|1|P|2.5\rPID|||1||M".utf8)
         bytes += [0xDC] + Array("LLER".utf8) + [0x0D]

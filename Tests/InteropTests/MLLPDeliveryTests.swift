@@ -10,13 +10,20 @@ import Testing
 @Suite struct MLLPDeliveryTests {
     typealias Support = InteropTestSupport
 
-    /// A port nothing listens on right now.
+    /// A port nothing listens on right now, below the range the system hands out to outgoing
+    /// connections (32768 and up on Linux): a port from that range, released, can be taken by another
+    /// test's client before the listener binds it.
     func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(channel.localAddress?.port)
-        try await channel.close()
-        return port
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<32_000)
+            guard
+                let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .bind(host: "127.0.0.1", port: port).get()
+            else { continue }
+            try await channel.close()
+            return port
+        }
+        throw ChannelError.connectPending
     }
 
     @Test func theSenderRetriesUntilTheListenerComesUp() async throws {

@@ -115,6 +115,30 @@ struct StoreConformanceTests {
     }
 }
 
+extension StoreConformanceTests {
+    /// Writers at once: every write lands once, versions count up without gaps, transactions stay whole.
+    @Test(arguments: StoreKind.allCases)
+    func concurrentWritersLoseNothingAndDoubleNothing(kind: StoreKind) async throws {
+        try await Support.withStore(kind) { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<8 {
+                    group.addTask {
+                        for round in 0..<10 {
+                            // Each writer has its own patients and all share "shared".
+                            _ = try await store.update(Support.patient("w\(writer)-\(round)"))
+                            _ = try await store.update(Support.patient("shared", family: "F\(writer)-\(round)"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.counts()["Patient"] == 81)
+            let versions = try await store.history(type: "Patient", id: "shared").map(\.version)
+            #expect(versions == Array((1...80).reversed()))
+        }
+    }
+}
+
 extension JSON {
     var removingID: JSON {
         guard case .object(var object) = self else { return self }

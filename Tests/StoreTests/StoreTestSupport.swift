@@ -5,6 +5,7 @@ import Store
 /// Stores under test: every conformance test runs against each.
 enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    case postgres
 
     var description: String { rawValue }
 }
@@ -26,6 +27,10 @@ enum StoreTestSupport {
         case .sqlite:
             let store = try SQLiteStore(
                 path: folder.appendingPathComponent("store.sqlite").path, definitions: definitions, now: now)
+            return try await body(store)
+        case .postgres:
+            let server = try PostgresServer.shared.get()
+            let store = try await PostgresStore(url: try server.newDatabase(), definitions: definitions, now: now)
             return try await body(store)
         }
     }

@@ -1,0 +1,56 @@
+import FHIR
+import Foundation
+
+/// The tables every store keeps, in the SQL of each database.
+enum StoreSchema {
+    enum Dialect {
+        case sqlite
+        case postgres
+    }
+
+    static func sql(for dialect: Dialect) -> String {
+        let (real, blob, withoutRowID) =
+            switch dialect {
+            case .sqlite: ("REAL", "BLOB", " WITHOUT ROWID")
+            case .postgres: ("DOUBLE PRECISION", "BYTEA", "")
+            }
+        let version =
+            "type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, last_updated \(real) NOT NULL, "
+            + "deleted INTEGER NOT NULL, hash TEXT NOT NULL, content \(blob)"
+        var statements = [
+            "CREATE TABLE IF NOT EXISTS resource (\(version), PRIMARY KEY (type, id))\(withoutRowID)",
+            "CREATE TABLE IF NOT EXISTS resource_history (\(version), PRIMARY KEY (type, id, version))\(withoutRowID)",
+            "CREATE INDEX IF NOT EXISTS resource_updated ON resource (type, last_updated)",
+        ]
+        let indexTables: [(String, String, String)] = [
+            ("search_token", "system TEXT, code TEXT, text TEXT", "code, system"),
+            ("search_string", "normalized TEXT, exact TEXT", "normalized"),
+            ("search_date", "low \(real), high \(real)", "low, high"),
+            ("search_reference", "target_type TEXT, target_id TEXT, url TEXT", "target_id"),
+            ("search_number", "value \(real)", "value"),
+            ("search_quantity", "value \(real), system TEXT, code TEXT", "value"),
+            ("search_uri", "value TEXT", "value"),
+        ]
+        for (table, columns, key) in indexTables {
+            statements.append("CREATE TABLE IF NOT EXISTS \(table) (type TEXT, id TEXT, param TEXT, \(columns))")
+            statements.append("CREATE INDEX IF NOT EXISTS \(table)_value ON \(table) (type, param, \(key))")
+            statements.append("CREATE INDEX IF NOT EXISTS \(table)_owner ON \(table) (type, id)")
+        }
+        return statements.joined(separator: ";\n") + ";"
+    }
+
+    /// A stored version from a row's columns.
+    static func stored(
+        type: String, id: String, version: Int, lastUpdated: Double, deleted: Bool, hash: String, content: [UInt8]?
+    ) throws -> StoredResource {
+        var resource: JSON?
+        if !deleted, let content {
+            do { resource = try JSON(parsing: content) } catch {
+                throw StoreError(.database, "the stored content of \(type)/\(id) version \(version): \(error)")
+            }
+        }
+        return StoredResource(
+            type: type, id: id, version: version, lastUpdated: Date(timeIntervalSince1970: lastUpdated),
+            resource: resource, contentHash: hash)
+    }
+}

@@ -1,0 +1,103 @@
+import FHIR
+import Foundation
+
+/// What a store's backend does inside one of its database transactions: the row operations that
+/// versioning, conditional writes and transaction Bundles are built from, the same for every store.
+protocol StoreTransaction {
+    /// The definitions and extractor the store indexes with.
+    var indexing: StoreIndexing { get }
+    /// The time this transaction's writes are stamped with.
+    var time: Date { get }
+    /// The current row of a resource, deleted or not.
+    func current(type: String, id: String) async throws -> StoredResource?
+    /// Stores a version as current and in history.
+    func save(_ stored: StoredResource) async throws
+    /// Replaces a resource's search index rows (`nil`: removes them).
+    func replaceIndex(type: String, id: String, with rows: SearchIndexRows?) async throws
+    func search(_ query: SearchQuery) async throws -> SearchResult
+}
+
+/// The definitions a store checks types against and the extractor that makes its index rows.
+struct StoreIndexing: Sendable {
+    let definitions: FHIRDefinitions
+    let extractor: SearchParameterExtractor
+    let sql: SearchSQL
+
+    init(definitions: FHIRDefinitions) {
+        self.definitions = definitions
+        extractor = SearchParameterExtractor(definitions: definitions)
+        sql = SearchSQL(definitions: definitions)
+    }
+}
+
+extension StoreTransaction {
+    /// Writes a resource under its id: a new version unless the content is unchanged.
+    func put(_ resource: JSON) async throws -> WriteResult {
+        let (type, id) = try ResourceVersion.key(resource)
+        guard indexing.definitions.resourceType(named: type) != nil else {
+            throw StoreError(.invalid, "unknown resource type \(type)")
+        }
+        let hash = ResourceVersion.contentHash(resource)
+        let current = try await current(type: type, id: id)
+        if let current, current.resource != nil, current.contentHash == hash {
+            return WriteResult(outcome: .unchanged, stored: current)
+        }
+        let version = (current?.version ?? 0) + 1
+        let stamped = ResourceVersion.stamped(resource, version: version, lastUpdated: time)
+        let stored = StoredResource(
+            type: type, id: id, version: version, lastUpdated: time, resource: stamped, contentHash: hash)
+        let rows = try SearchIndexRows(stamped, extractor: indexing.extractor)
+        try await save(stored)
+        try await replaceIndex(type: type, id: id, with: rows)
+        return WriteResult(outcome: current?.resource == nil ? .created : .updated, stored: stored)
+    }
+
+    func delete(type: String, id: String) async throws -> WriteResult? {
+        guard let current = try await current(type: type, id: id), current.resource != nil else { return nil }
+        let stored = StoredResource(
+            type: type, id: id, version: current.version + 1, lastUpdated: time, resource: nil,
+            contentHash: current.contentHash)
+        try await save(stored)
+        try await replaceIndex(type: type, id: id, with: nil)
+        return WriteResult(outcome: .deleted, stored: stored)
+    }
+
+    func create(_ resource: JSON, ifNoneExist query: SearchQuery?) async throws -> WriteResult {
+        guard let query else { return try await put(ResourceVersion.withNewID(resource)) }
+        let found = try await search(SearchQuery(type: query.type, parameters: query.parameters, count: 2))
+        switch found.total {
+        case 0: return try await put(ResourceVersion.withNewID(resource))
+        case 1: return WriteResult(outcome: .found, stored: found.resources[0])
+        default: throw StoreError(.preconditionFailed, "If-None-Exist matches \(found.total) \(query.type) resources")
+        }
+    }
+
+    func update(_ resource: JSON, matching query: SearchQuery) async throws -> WriteResult {
+        let found = try await search(SearchQuery(type: query.type, parameters: query.parameters, count: 2))
+        switch found.total {
+        case 0:
+            let hasID = resource["id"]?.stringValue != nil
+            return try await put(hasID ? resource : ResourceVersion.withNewID(resource))
+        case 1:
+            let id = found.resources[0].id
+            if let given = resource["id"]?.stringValue, given != id {
+                throw StoreError(.invalid, "the resource's id \(given) is not the matched \(query.type)/\(id)")
+            }
+            return try await put(ResourceVersion.with(id: id, resource))
+        default:
+            throw StoreError(
+                .preconditionFailed, "the conditional update matches \(found.total) \(query.type) resources")
+        }
+    }
+}
+
+/// Turns whatever a backend throws into a `StoreError`.
+func storeErrors<T>(_ body: () async throws -> T) async throws(StoreError) -> T {
+    do {
+        return try await body()
+    } catch let error as StoreError {
+        throw error
+    } catch {
+        throw StoreError(.database, "\(error)")
+    }
+}
