@@ -83,6 +83,7 @@ let package = Package(
                 "HL7v2",
                 "Interop",
                 "Mapping",
+                "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

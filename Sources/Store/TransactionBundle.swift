@@ -33,6 +33,7 @@ enum TransactionBundle {
         // them are rewritten in every entry.
         var resolved: [String: String] = [:]
         var assignedIDs: [Int: String] = [:]
+        var existingMatches: [Int: StoredResource] = [:]
         for request in requests where request.method == "POST" || request.method == "PUT" {
             let type = String(request.url.prefix { $0 != "/" && $0 != "?" })
             var id: String?
@@ -44,6 +45,8 @@ enum TransactionBundle {
                             .preconditionFailed, "Bundle.entry[\(request.index)]: ifNoneExist matches \(found.total)")
                     }
                     id = found.resources.first?.id
+                    // A conditional create that finds its resource writes nothing.
+                    if let existing = found.resources.first { existingMatches[request.index] = existing }
                 }
                 id = id ?? UUID().uuidString.lowercased()
             } else if request.url.contains("?") {
@@ -77,6 +80,11 @@ enum TransactionBundle {
             case "GET":
                 let found = try await store.search(try SearchQuery(request.url))
                 responses[request.index] = response("200 OK", nil, total: found.total)
+            case "POST" where existingMatches[request.index] != nil:
+                let existing = existingMatches[request.index]!
+                responses[request.index] = response(
+                    "200 OK", existing,
+                    note: "found: \(existing.type)/\(existing.id) matches ifNoneExist; nothing written")
             default:
                 guard var resource = request.entry["resource"] else {
                     throw StoreError(.transactionFailed, "\(place): \(request.method) without a resource")
@@ -92,7 +100,10 @@ enum TransactionBundle {
                         error.kind == .invalid ? .transactionFailed : error.kind, "\(place): \(error.message)")
                 }
                 let status = written.outcome == .created ? "201 Created" : "200 OK"
-                responses[request.index] = response(status, written.stored)
+                responses[request.index] = response(
+                    status, written.stored,
+                    note: written.outcome == .unchanged || written.outcome == .found
+                        ? "\(written.outcome.rawValue): version \(written.stored.version) stays current" : nil)
             }
         }
         return .object(
@@ -102,14 +113,27 @@ enum TransactionBundle {
             ]))
     }
 
-    private static func response(_ status: String, _ stored: StoredResource?, total: Int? = nil) -> JSON {
+    private static func response(
+        _ status: String, _ stored: StoredResource?, total: Int? = nil, note: String? = nil
+    )
+        -> JSON
+    {
         var members: [(String, JSON)] = [("status", .string(status))]
         if let stored {
             members.append(("location", .string("\(stored.type)/\(stored.id)/_history/\(stored.version)")))
             members.append(("etag", .string("W/\"\(stored.version)\"")))
             members.append(("lastModified", .string(ResourceVersion.instant(stored.lastUpdated))))
         }
-        if let total { members.append(("outcome", .string("\(total) found"))) }
+        // What the status cannot say (nothing written; how many a GET found) as an informational outcome.
+        if let text = note ?? total.map({ "\($0) found" }) {
+            let issue = JSON.object(
+                JSONObject([
+                    ("severity", .string("information")), ("code", .string("informational")),
+                    ("diagnostics", .string(text)),
+                ]))
+            members.append(
+                ("outcome", .object(JSONObject([("resourceType", "OperationOutcome"), ("issue", .array([issue]))]))))
+        }
         return .object(JSONObject([("response", .object(JSONObject(members)))]))
     }
 

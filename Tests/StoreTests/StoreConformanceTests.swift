@@ -96,8 +96,25 @@ struct StoreConformanceTests {
                 response["entry"]?[0]?["response"]?["location"]?.stringValue?.split(separator: "/").dropFirst().first)
             #expect(observation.resource?["subject"]?["reference"]?.stringValue == "Patient/\(patientID)")
             // The same transaction again finds the patient (ifNoneExist) instead of making another.
-            _ = try await store.transaction(bundle)
+            let again = try await store.transaction(bundle)
+            #expect(
+                again["entry"]?[0]?["response"]?["outcome"]?["issue"]?[0]?["diagnostics"]?.stringValue?.hasPrefix(
+                    "found")
+                    == true)
+            #expect(
+                again["entry"]?[2]?["response"]?["outcome"]?["issue"]?[0]?["diagnostics"]?.stringValue?.hasPrefix(
+                    "unchanged") == true)
             #expect(try await store.counts()["Patient"] == 2)
+            // A conditional create that finds its resource writes nothing, even when the entry differs.
+            let differing = Support.json(
+                """
+                {"resourceType":"Bundle","type":"transaction","entry":[
+                 {"resource":{"resourceType":"Patient","gender":"other","identifier":[{"system":"s","value":"1"}]},
+                  "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=s|1"}}]}
+                """)
+            _ = try await store.transaction(differing)
+            let kept = try #require(try await store.read(type: "Patient", id: String(patientID)))
+            #expect(kept.version == 1 && kept.resource?["gender"] == nil)
 
             // One bad entry: nothing of the transaction is written.
             let before = try await store.counts()
