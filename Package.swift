@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Interop", targets: ["Interop"]),
         .library(name: "Mapping", targets: ["Mapping"]),
         .library(name: "Store", targets: ["Store"]),
+        .library(name: "Migration", targets: ["Migration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,6 +72,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Migration",
+            dependencies: ["FHIR", "HL7v2", "Mapping", "Store"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "generate-v2-maps",
             dependencies: ["Mapping"],
@@ -83,6 +89,7 @@ let package = Package(
                 "HL7v2",
                 "Interop",
                 "Mapping",
+                "Migration",
                 "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -128,8 +135,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MigrationTests",
+            dependencies: ["Migration", "Store", "Mapping", "FHIR", "HL7v2"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "FHIR"],
+            dependencies: ["Store", "FHIR", "Migration", "Mapping"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -48,4 +48,43 @@ public struct HL7Batch: Sendable, Hashable {
         }
         finish()
     }
+
+    /// The messages of a file as byte ranges, each from its MSH to the next MSH or envelope segment,
+    /// with the line it starts on; nothing is parsed, so one broken message never hides the others.
+    /// Lines before the first MSH that are not an envelope come back as a range of their own (a
+    /// message without its MSH), so that they are reported, not dropped.
+    public static func messageRanges(_ bytes: [UInt8]) -> [(range: Range<Int>, line: Int)] {
+        var ranges: [(Range<Int>, Int)] = []
+        var start: Int?
+        var startLine = 0
+        var line = 0
+        var lineStart = 0
+        func close(at end: Int) {
+            if let begin = start, end > begin { ranges.append((begin..<end, startLine)) }
+            start = nil
+        }
+        var index = 0
+        while index <= bytes.count {
+            if index == bytes.count || bytes[index] == 0x0D || bytes[index] == 0x0A {
+                if index > lineStart {
+                    line += 1
+                    let id = bytes[lineStart..<min(lineStart + 3, index)]
+                    if id.elementsEqual("MSH".utf8) {
+                        close(at: lineStart)
+                        start = lineStart
+                        startLine = line
+                    } else if ["FHS", "BHS", "BTS", "FTS"].contains(where: { id.elementsEqual($0.utf8) }) {
+                        close(at: lineStart)
+                    } else if start == nil {
+                        start = lineStart
+                        startLine = line
+                    }
+                }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        close(at: bytes.count)
+        return ranges
+    }
 }

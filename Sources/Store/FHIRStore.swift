@@ -31,6 +31,13 @@ public protocol FHIRStore: Sendable {
     func transaction(_ bundle: JSON) async throws(StoreError) -> JSON
     /// Current (not deleted) resources per type.
     func counts() async throws(StoreError) -> [String: Int]
+    /// Commits a migration batch in one database transaction: its transaction Bundles, its dead
+    /// letters and its partition's checkpoint; all of it lands or none. Returns each Bundle's response.
+    func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON]
+    /// Where a partition of a run stands: the position after its last committed batch.
+    func checkpoint(run: String, partition: String) async throws(StoreError) -> Int?
+    /// The dead letters of a run, by locator.
+    func deadLetters(run: String) async throws(StoreError) -> [DeadLetter]
 }
 
 /// One stored version of a resource.

@@ -6,6 +6,7 @@ enum SQLArgument: Sendable, Hashable {
     case text(String)
     case real(Double)
     case integer(Int)
+    case bytes([UInt8])
 }
 
 /// SQL text with `?` placeholders and their values, in order.

@@ -36,6 +36,12 @@ enum StoreSchema {
             statements.append("CREATE INDEX IF NOT EXISTS \(table)_value ON \(table) (type, param, \(key))")
             statements.append("CREATE INDEX IF NOT EXISTS \(table)_owner ON \(table) (type, id)")
         }
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS migration_checkpoint (run TEXT NOT NULL, partition TEXT NOT NULL, "
+                + "position INTEGER NOT NULL, PRIMARY KEY (run, partition))")
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS migration_dead_letter (run TEXT NOT NULL, locator TEXT NOT NULL, "
+                + "partition TEXT NOT NULL, reason TEXT NOT NULL, content \(blob), PRIMARY KEY (run, locator))")
         return statements.joined(separator: ";\n") + ";"
     }
 

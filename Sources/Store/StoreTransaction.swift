@@ -15,6 +15,8 @@ protocol StoreTransaction {
     /// Replaces a resource's search index rows (`nil`: removes them).
     func replaceIndex(type: String, id: String, with rows: SearchIndexRows?) async throws
     func search(_ query: SearchQuery) async throws -> SearchResult
+    /// Runs a statement written with `?` placeholders.
+    func execute(_ sql: String, _ arguments: [SQLArgument?]) async throws
 }
 
 /// The definitions a store checks types against and the extractor that makes its index rows.

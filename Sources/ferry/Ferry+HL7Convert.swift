@@ -25,20 +25,11 @@ extension Ferry.HL7 {
         @Flag(help: "Write one bundles.ndjson instead of a file per message.")
         var ndjson = false
 
-        @Option(help: "The sender's time zone for timestamps without an offset (e.g. America/New_York).")
-        var zone = "UTC"
-
-        @Option(help: "A maps file of the site's own (Z-segments, local practice) that extends or overrides the IG's.")
-        var maps: String?
+        @OptionGroup var conversion: Ferry.HL7.ConversionOptions
 
         func run() async throws {
-            guard let senderZone = TimeZone(identifier: zone) else {
-                throw ValidationError("unknown time zone \(zone)")
-            }
             let definitions = try FHIRDefinitions.r4()
-            let converter = V2Converter(
-                maps: try maps.map { try V2Maps.shipped(adding: $0) } ?? V2Maps.shipped(), definitions: definitions,
-                options: .init(senderZone: senderZone))
+            let converter = try conversion.converter(definitions: definitions)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             var stream: [UInt8] = []
             var failed = 0
@@ -80,6 +71,24 @@ extension Ferry.HL7 {
 }
 
 extension Ferry.HL7 {
+    /// How HL7 v2 is converted, for every command that converts it.
+    struct ConversionOptions: ParsableArguments {
+        @Option(help: "The sender's time zone for timestamps without an offset (e.g. America/New_York).")
+        var zone = "UTC"
+
+        @Option(help: "A maps file of the site's own (Z-segments, local practice) that extends or overrides the IG's.")
+        var maps: String?
+
+        func converter(definitions: FHIRDefinitions) throws -> V2Converter {
+            guard let senderZone = TimeZone(identifier: zone) else {
+                throw ValidationError("unknown time zone \(zone)")
+            }
+            return V2Converter(
+                maps: try maps.map { try V2Maps.shipped(adding: $0) } ?? V2Maps.shipped(), definitions: definitions,
+                options: .init(senderZone: senderZone))
+        }
+    }
+
     struct FromFHIR: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "from-fhir",

@@ -31,7 +31,7 @@ enum InteropTestSupport {
 
     /// Polls `condition` until it holds or `timeout` passes (a loaded CI machine can be slow to commit).
     static func eventually(
-        timeout: Duration = .seconds(20), _ condition: () throws -> Bool
+        timeout: Duration = .seconds(60), _ condition: () throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while try !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }

@@ -72,7 +72,8 @@ import Testing
             let text = try reply.value(at: "ERR-8").text ?? ""
             #expect(text.contains(location), "\(name): \(text)")
             let letters = try journal.deadLetters()
-            #expect(letters.count == 1 && letters[0].content == bytes, "\(name): the bytes are kept")
+            try #require(letters.count == 1, "\(name)")
+            #expect(letters[0].content == bytes, "\(name): the bytes are kept")
             #expect(letters[0].error.contains(location))
             #expect(try journal.counts().stored == 0)
         }
@@ -85,7 +86,8 @@ import Testing
             #expect(reply.isEmpty)
             try await Support.eventually { try !journal.deadLetters().isEmpty }
             let letters = try journal.deadLetters()
-            #expect(letters.count == 1 && letters[0].error.contains("ended inside an MLLP frame"))
+            try #require(letters.count == 1)
+            #expect(letters[0].error.contains("ended inside an MLLP frame"))
             #expect(letters[0].content == Array(partial.dropFirst()))
             #expect(try journal.counts().stored == 0)
         }
@@ -111,7 +113,8 @@ import Testing
             #expect(
                 try reply.value(at: "ERR-8").text?.contains("exceeds the listener's limit of 8388608 bytes") == true)
             let letters = try journal.deadLetters()
-            #expect(letters.count == 1 && letters[0].byteCount > 8 * 1024 * 1024)
+            try #require(letters.count == 1)
+            #expect(letters[0].byteCount > 8 * 1024 * 1024)
             #expect(letters[0].content.count == MLLPError.prefixLength)
             #expect(letters[0].content.starts(with: huge.encoded().prefix(100)))
         }

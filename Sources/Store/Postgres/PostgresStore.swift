@@ -97,6 +97,41 @@ public final class PostgresStore: FHIRStore {
         try await transact { try await TransactionBundle.run(bundle, in: $0) }
     }
 
+    public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
+        try await transact { try await $0.commit(batch) }
+    }
+
+    public func checkpoint(run: String, partition: String) async throws(StoreError) -> Int? {
+        try await reading { transaction in
+            let rows = try await transaction.connection.query(
+                Transaction.query(
+                    "SELECT position FROM migration_checkpoint WHERE run = ? AND partition = ?",
+                    [.text(run), .text(partition)]), logger: transaction.logger)
+            var position: Int?
+            for try await value in rows.decode(Int.self) { position = value }
+            return position
+        }
+    }
+
+    public func deadLetters(run: String) async throws(StoreError) -> [DeadLetter] {
+        try await reading { transaction in
+            let rows = try await transaction.connection.query(
+                Transaction.query(
+                    "SELECT locator, partition, reason, content FROM migration_dead_letter WHERE run = ? ORDER BY locator",
+                    [.text(run)]), logger: transaction.logger)
+            var letters: [DeadLetter] = []
+            for try await (locator, partition, reason, content) in rows.decode(
+                (String, String, String, ByteBuffer?).self)
+            {
+                letters.append(
+                    DeadLetter(
+                        locator: locator, partition: partition, reason: reason,
+                        content: content.map { Array($0.readableBytesView) } ?? []))
+            }
+            return letters
+        }
+    }
+
     public func read(type: String, id: String) async throws(StoreError) -> StoredResource? {
         let stored = try await reading {
             try await $0.rows("SELECT * FROM resource WHERE type = ? AND id = ?", [.text(type), .text(id)]).first
@@ -219,8 +254,7 @@ public final class PostgresStore: FHIRStore {
         }
 
         /// Runs a statement.
-        @discardableResult
-        func execute(_ sql: String, _ arguments: [SQLArgument?]) async throws -> PostgresRowSequence {
+        func execute(_ sql: String, _ arguments: [SQLArgument?]) async throws {
             try await connection.query(Self.query(sql, arguments), logger: logger)
         }
 
@@ -249,6 +283,7 @@ public final class PostgresStore: FHIRStore {
                 case .text(let value)?: binds.append(value)
                 case .real(let value)?: binds.append(value)
                 case .integer(let value)?: binds.append(value)
+                case .bytes(let value)?: binds.append(ByteBuffer(bytes: value))
                 case nil: binds.appendNull()
                 }
             }

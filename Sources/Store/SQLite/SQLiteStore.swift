@@ -24,6 +24,8 @@ public final class SQLiteStore: FHIRStore {
             var configuration = Configuration()
             // A transaction Bundle keeps its transaction open between steps (under `writes`).
             configuration.allowsUnsafeTransactions = true
+            // Another process may hold the write lock (a second ferry on the same file): wait for it.
+            configuration.busyMode = .timeout(30)
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in try db.execute(sql: StoreSchema.sql(for: .sqlite)) }
@@ -78,6 +80,31 @@ public final class SQLiteStore: FHIRStore {
 
     public func transaction(_ bundle: JSON) async throws(StoreError) -> JSON {
         try await transact { try await TransactionBundle.run(bundle, in: $0) }
+    }
+
+    public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
+        try await transact { try await $0.commit(batch) }
+    }
+
+    public func checkpoint(run: String, partition: String) async throws(StoreError) -> Int? {
+        try await reading { db in
+            try Int.fetchOne(
+                db, sql: "SELECT position FROM migration_checkpoint WHERE run = ? AND partition = ?",
+                arguments: [run, partition])
+        }
+    }
+
+    public func deadLetters(run: String) async throws(StoreError) -> [DeadLetter] {
+        try await reading { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM migration_dead_letter WHERE run = ? ORDER BY locator", arguments: [run]
+            ).map { row in
+                let content: Data? = row["content"]
+                return DeadLetter(
+                    locator: row["locator"], partition: row["partition"], reason: row["reason"],
+                    content: content.map { Array($0) } ?? [])
+            }
+        }
     }
 
     public func read(type: String, id: String) async throws(StoreError) -> StoredResource? {
@@ -158,6 +185,7 @@ public final class SQLiteStore: FHIRStore {
         case .text(let text)?: text
         case .real(let number)?: number
         case .integer(let number)?: number
+        case .bytes(let bytes)?: Data(bytes)
         case nil: nil
         }
     }
@@ -195,6 +223,12 @@ public final class SQLiteStore: FHIRStore {
                     try db.cachedStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
                         .execute(arguments: StatementArguments([type, id] + values.map(SQLiteStore.databaseValue)))
                 }
+            }
+        }
+
+        func execute(_ sql: String, _ arguments: [SQLArgument?]) async throws {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: sql, arguments: StatementArguments(arguments.map(SQLiteStore.databaseValue)))
             }
         }
 

@@ -1,0 +1,63 @@
+import FHIR
+import Foundation
+
+/// What a migration commits at once: a partition's next transaction Bundles, the units that failed
+/// (dead letters), and where the partition stands after them. A store commits all of it in one
+/// database transaction, so a migration killed at any moment resumes exactly after its last batch.
+public struct MigrationBatch: Sendable {
+    /// The migration run (several runs can share a store).
+    public var run: String
+    public var partition: String
+    /// The partition's position after this batch (how many units of it are done).
+    public var position: Int
+    public var bundles: [JSON]
+    public var deadLetters: [DeadLetter]
+
+    public init(run: String, partition: String, position: Int, bundles: [JSON], deadLetters: [DeadLetter]) {
+        self.run = run
+        self.partition = partition
+        self.position = position
+        self.bundles = bundles
+        self.deadLetters = deadLetters
+    }
+}
+
+/// A unit of the source that could not be migrated, kept with why and where it came from.
+public struct DeadLetter: Sendable, Hashable {
+    /// Where in the source: `feed.hl7#12 (line 340)`, `sqlite:legacy.db patient_data pid=17`.
+    public var locator: String
+    public var partition: String
+    /// Why: an OperationOutcome as JSON, or the error's text.
+    public var reason: String
+    /// The unit as it was read.
+    public var content: [UInt8]
+
+    public init(locator: String, partition: String, reason: String, content: [UInt8]) {
+        self.locator = locator
+        self.partition = partition
+        self.reason = reason
+        self.content = content
+    }
+}
+
+extension StoreTransaction {
+    /// Runs a batch's Bundles, keeps its dead letters, and moves its partition's checkpoint.
+    func commit(_ batch: MigrationBatch) async throws -> [JSON] {
+        var responses: [JSON] = []
+        for bundle in batch.bundles { responses.append(try await TransactionBundle.run(bundle, in: self)) }
+        for letter in batch.deadLetters {
+            try await execute(
+                "INSERT INTO migration_dead_letter VALUES (?, ?, ?, ?, ?) ON CONFLICT (run, locator) DO UPDATE SET "
+                    + "partition = excluded.partition, reason = excluded.reason, content = excluded.content",
+                [
+                    .text(batch.run), .text(letter.locator), .text(letter.partition), .text(letter.reason),
+                    .bytes(letter.content),
+                ])
+        }
+        try await execute(
+            "INSERT INTO migration_checkpoint VALUES (?, ?, ?) ON CONFLICT (run, partition) DO UPDATE SET "
+                + "position = excluded.position",
+            [.text(batch.run), .text(batch.partition), .integer(batch.position)])
+        return responses
+    }
+}

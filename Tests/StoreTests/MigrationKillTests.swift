@@ -1,0 +1,134 @@
+import FHIR
+import Foundation
+import Mapping
+import Migration
+import Store
+import Testing
+
+/// `ferry migrate` killed with SIGKILL in the middle of a run, then run again: the store ends the same
+/// as after a run that was never interrupted — same resources, same versions, same content hashes,
+/// same dead letters — on each store kind.
+struct MigrationKillTests {
+    typealias Support = StoreTestSupport
+
+    static var ferry: URL {
+        get throws {
+            let folder =
+                Bundle.main.bundleURL.hasDirectoryPath
+                ? Bundle.main.bundleURL : Bundle.main.bundleURL.deletingLastPathComponent()
+            return try #require(
+                [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("ferry") }
+                    .first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                "ferry was not built beside the tests")
+        }
+    }
+
+    /// A feed of 60 patients, each admitted and then with 5 results (360 messages), and three broken messages.
+    static func feed() -> String {
+        var lines: [String] = ["PID|||1", "PV1||I"]
+        var control = 0
+        for round in 0...5 {
+            for number in 0..<60 {
+                control += 1
+                let header =
+                    "MSH|^~\\&|LAB|GENHOSP|FERRY|CLOUD|20240315101500||"
+                    + (round == 0 ? "ADT^A01^ADT_A01" : "ORU^R01^ORU_R01") + "|K\(control)|P|2.5.1"
+                let pid =
+                    "PID|1||\(200_000 + number)^^^GENHOSP^MR||KILLTEST\(number)^ANA||1960\(String(format: "%02d", number % 12 + 1))01|F"
+                if round == 0 {
+                    lines += [header, "EVN|A01|20240315083000", pid, "PV1|1|I|3N^308^A^GENHOSP"]
+                } else {
+                    lines += [
+                        header, pid, "ORC|RE|O\(number)-\(round)|F\(number)-\(round)",
+                        "OBR|1|O\(number)-\(round)|F\(number)-\(round)|718-7^Hemoglobin^LN|||20240315093000",
+                        "OBX|1|NM|718-7^Hemoglobin^LN||1\(round).\(number % 10)|g/dL^^UCUM|12-16|N|||F",
+                    ]
+                }
+                if control == 100 {
+                    lines += ["MSH|^~\\&|LAB|GENHOSP|FERRY|CLOUD|2024||ADT^A01^ADT_A01|BAD1|P|2.5.1", "pid|x"]
+                }
+                if control == 250 { lines += ["MSH|^~\\&|LAB|GENHOSP|FERRY|CLOUD|2024||QBP^Q11^QBP_Q11|BAD2|P|2.5.1"] }
+            }
+        }
+        return lines.joined(separator: "\r") + "\r"
+    }
+
+    static func target(_ kind: StoreKind, _ folder: URL, _ name: String) throws -> String {
+        switch kind {
+        case .sqlite: "sqlite:" + folder.appendingPathComponent("\(name).sqlite").path
+        case .postgres: try PostgresServer.shared.get().newDatabase()
+        }
+    }
+
+    static func migrate(_ file: URL, into target: String) throws -> Process {
+        let process = Process()
+        process.executableURL = try ferry
+        process.arguments = [
+            "migrate", "--source", "hl7:\(file.path)", "--target", target, "--run", "kill-test", "--batch", "5",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    // One store kind after the other: each case runs four migrations, which load 2 cores by themselves.
+    @Test(.serialized, arguments: StoreKind.allCases)
+    func aKilledMigrationResumesToTheSameStore(kind: StoreKind) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("feed.hl7")
+        try Data(Self.feed().utf8).write(to: file)
+
+        // Uninterrupted.
+        let reference = try Self.target(kind, folder, "reference")
+        let whole = try Self.migrate(file, into: reference)
+        whole.waitUntilExit()
+        #expect(whole.terminationStatus == 1, "dead letters make the exit status 1")
+
+        // Killed once some batches are in, then run again to the end.
+        let resumed = try Self.target(kind, folder, "resumed")
+        let first = try Self.migrate(file, into: resumed)
+        let watcher = try await StoreTarget.open(resumed, definitions: Support.definitions)
+        let deadline = ContinuousClock.now + .seconds(120)
+        var committed = 0
+        while committed < 3, ContinuousClock.now < deadline, first.isRunning {
+            committed = 0
+            for partition in 0..<8
+            where try await watcher.checkpoint(run: "kill-test", partition: "hl7-\(partition)") != nil {
+                committed += 1
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(first.isRunning, "the migration ended before it could be killed; make the feed longer")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let partial = try await watcher.counts()["Provenance"] ?? 0
+        let second = try Self.migrate(file, into: resumed)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 1)
+
+        let expected = try await StoreTarget.open(reference, definitions: Support.definitions)
+        let wholeContents = try await Self.contents(of: expected)
+        let resumedContents = try await Self.contents(of: watcher)
+        #expect(partial > 0 && partial < 360, "killed midway: \(partial) of 360 messages were in")
+        #expect(wholeContents.count > 500)
+        #expect(resumedContents == wholeContents)
+        #expect(try await watcher.deadLetters(run: "kill-test") == expected.deadLetters(run: "kill-test"))
+        #expect(try await watcher.deadLetters(run: "kill-test").count == 3)
+    }
+
+    /// Every resource: `Type/id` → version → content hash.
+    static func contents(of store: any FHIRStore) async throws -> [String: [Int: String]] {
+        var result: [String: [Int: String]] = [:]
+        for type in try await store.counts().keys {
+            for resource in try await store.search(SearchQuery(type: type, count: 100_000)).resources {
+                let versions = try await store.history(type: type, id: resource.id)
+                result["\(type)/\(resource.id)"] = Dictionary(
+                    uniqueKeysWithValues: versions.map { ($0.version, $0.contentHash) })
+            }
+        }
+        return result
+    }
+}
