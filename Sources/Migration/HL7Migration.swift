@@ -91,6 +91,68 @@ public final class HL7Migration: Sendable {
         return await tally.report
     }
 
+    /// What a retry of dead letters did.
+    public struct RetryReport: Sendable, Hashable {
+        public var retried = 0
+        /// Loaded now (and removed from the dead letters).
+        public var loaded = 0
+        /// Still dead, with their reason brought up to date.
+        public var stillDead = 0
+        /// Left out by a named rule now (and removed from the dead letters).
+        public var filtered = 0
+
+        public init(retried: Int = 0, loaded: Int = 0, stillDead: Int = 0, filtered: Int = 0) {
+            self.retried = retried
+            self.loaded = loaded
+            self.stillDead = stillDead
+            self.filtered = filtered
+        }
+    }
+
+    /// Runs the run's dead letters through conversion again (after a fix to the maps): each one that
+    /// now makes a valid Bundle is loaded and its dead letter removed in one transaction; the others
+    /// stay, with the reason they fail for now. The checkpoints do not move.
+    public func retryDeadLetters() async throws -> RetryReport {
+        var report = RetryReport()
+        for letter in try await store.deadLetters(run: options.run) {
+            report.retried += 1
+            let prepared = prepare(Unit(locator: letter.locator, bytes: letter.content), partition: letter.partition)
+            if let bundle = prepared.bundle {
+                do {
+                    _ = try await store.commit(
+                        MigrationBatch(
+                            run: options.run, partition: letter.partition, position: nil, bundles: [bundle],
+                            deadLetters: [], resolved: [letter.locator]))
+                    report.loaded += 1
+                    continue
+                } catch {
+                    let refused = DeadLetter(
+                        locator: letter.locator, partition: letter.partition,
+                        reason: "the store refused the Bundle: \(error)", content: letter.content)
+                    _ = try await store.commit(
+                        MigrationBatch(
+                            run: options.run, partition: letter.partition, position: nil, bundles: [],
+                            deadLetters: [refused]))
+                }
+            } else if let again = prepared.deadLetter {
+                _ = try await store.commit(
+                    MigrationBatch(
+                        run: options.run, partition: letter.partition, position: nil, bundles: [], deadLetters: [again])
+                )
+            } else {
+                // Filtered by a rule now: no longer a dead letter.
+                _ = try await store.commit(
+                    MigrationBatch(
+                        run: options.run, partition: letter.partition, position: nil, bundles: [], deadLetters: [],
+                        resolved: [letter.locator]))
+                report.filtered += 1
+                continue
+            }
+            report.stillDead += 1
+        }
+        return report
+    }
+
     /// Every message of every file, as bytes with its place.
     func readUnits() throws -> [Unit] {
         var units: [Unit] = []

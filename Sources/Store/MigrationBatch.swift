@@ -8,17 +8,24 @@ public struct MigrationBatch: Sendable {
     /// The migration run (several runs can share a store).
     public var run: String
     public var partition: String
-    /// The partition's position after this batch (how many units of it are done).
-    public var position: Int
+    /// The partition's position after this batch (how many units of it are done); `nil` leaves the
+    /// checkpoint where it is (a retry of dead letters).
+    public var position: Int?
     public var bundles: [JSON]
     public var deadLetters: [DeadLetter]
+    /// Dead letters of the run that this batch loads after all (by locator): removed with it.
+    public var resolved: [String]
 
-    public init(run: String, partition: String, position: Int, bundles: [JSON], deadLetters: [DeadLetter]) {
+    public init(
+        run: String, partition: String, position: Int?, bundles: [JSON], deadLetters: [DeadLetter],
+        resolved: [String] = []
+    ) {
         self.run = run
         self.partition = partition
         self.position = position
         self.bundles = bundles
         self.deadLetters = deadLetters
+        self.resolved = resolved
     }
 }
 
@@ -54,10 +61,16 @@ extension StoreTransaction {
                     .bytes(letter.content),
                 ])
         }
-        try await execute(
-            "INSERT INTO migration_checkpoint VALUES (?, ?, ?) ON CONFLICT (run, partition) DO UPDATE SET "
-                + "position = excluded.position",
-            [.text(batch.run), .text(batch.partition), .integer(batch.position)])
+        for locator in batch.resolved {
+            try await execute(
+                "DELETE FROM migration_dead_letter WHERE run = ? AND locator = ?", [.text(batch.run), .text(locator)])
+        }
+        if let position = batch.position {
+            try await execute(
+                "INSERT INTO migration_checkpoint VALUES (?, ?, ?) ON CONFLICT (run, partition) DO UPDATE SET "
+                    + "position = excluded.position",
+                [.text(batch.run), .text(batch.partition), .integer(position)])
+        }
         return responses
     }
 }

@@ -11,7 +11,8 @@ extension Ferry {
             abstract: "Migrates legacy sources into a FHIR store, in checkpointed batches that resume after a crash.",
             discussion: """
                 Sources: hl7:PATH (an HL7 v2 file or a folder of them; every message converted by the \
-                v2-to-FHIR maps and validated). Each batch's Bundles, dead letters and checkpoint are \
+                v2-to-FHIR maps and validated). --retry-dead-letters converts the run's dead letters again \
+                (after a fix to --maps) and loads those that now make valid Bundles. Each batch's Bundles, dead letters and checkpoint are \
                 committed together, so running the same --run again after a kill resumes where it stopped \
                 and ends with the same store. Progress: a bar on a terminal, JSON lines otherwise. Prints \
                 the accounting (read = loaded + dead-lettered + filtered + done before) and exits 1 when \
@@ -20,7 +21,10 @@ extension Ferry {
         )
 
         @Option(name: .customLong("source"), help: "A source: hl7:PATH (repeatable).")
-        var sources: [String]
+        var sources: [String] = []
+
+        @Flag(help: "Convert the run's dead letters again (after a fix to the maps) instead of reading sources.")
+        var retryDeadLetters = false
 
         @Option(help: "The store: sqlite:PATH or postgres://user@host:port/database.")
         var target: String
@@ -40,6 +44,7 @@ extension Ferry {
         var manifest: String?
 
         func run() async throws {
+            guard retryDeadLetters || !sources.isEmpty else { throw ValidationError("give at least one --source") }
             var files: [String] = []
             for source in sources {
                 guard source.hasPrefix("hl7:") else {
@@ -53,6 +58,14 @@ extension Ferry {
             let migration = HL7Migration(
                 files: files, store: store, converter: converter,
                 options: .init(run: run, batchSize: batch, workers: workers))
+            if retryDeadLetters {
+                let retry = try await migration.retryDeadLetters()
+                print(
+                    "retried \(retry.retried): loaded \(retry.loaded), filtered \(retry.filtered), "
+                        + "still dead \(retry.stillDead)")
+                if retry.stillDead > 0 { throw ExitCode(1) }
+                return
+            }
             let started = Date()
             let onTerminal = isatty(STDOUT_FILENO) != 0
             let report = try await migration.run { progress in
@@ -84,7 +97,7 @@ extension Ferry {
                 "written: "
                     + report.resources.keys.sorted().map { "\($0) \(report.resources[$0]!)" }
                     .joined(separator: ", ") + "; unchanged \(report.unchanged)")
-            print("the store holds " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
+            print("the store holds " + Ferry.StoreCommand.describe(counts))
             for letter in letters.prefix(20) { print("  dead letter \(letter.locator): \(letter.reason.prefix(200))") }
             if letters.count > 20 { print("  … \(letters.count - 20) more dead letters in the store") }
             print(String(format: "%.1f s", seconds))

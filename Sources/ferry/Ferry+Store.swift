@@ -14,6 +14,11 @@ extension Ferry {
 }
 
 extension Ferry.StoreCommand {
+    /// `Patient 3, Observation 12`, or `nothing`.
+    static func describe(_ counts: [String: Int]) -> String {
+        counts.isEmpty ? "nothing" : counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ")
+    }
+
     static func printError(_ message: Any) {
         var standardError = FileHandle.standardError
         print("ferry store: \(message)", to: &standardError)
@@ -79,7 +84,7 @@ extension Ferry.StoreCommand {
             }
             for key in outcomes.keys.sorted() { print("\(key): \(outcomes[key]!)") }
             let counts = try await store.counts()
-            print("the store holds " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
+            print("the store holds " + Ferry.StoreCommand.describe(counts))
             if unreadable > 0 { throw ExitCode(2) }
             if refused > 0 { throw ExitCode(1) }
         }

@@ -58,4 +58,46 @@ struct HL7MigrationTests {
         let resumed = try await migration("first")
         #expect(resumed.alreadyDone == resumed.read && resumed.loaded == 0 && resumed.addsUp)
     }
+
+    /// After a fix, the dead letters that now convert are loaded and leave the dead-letter table; the
+    /// others stay with their reason brought up to date; the checkpoints do not move.
+    @Test func retryingDeadLettersLoadsThoseThatNowConvert() async throws {
+        let folder = try Support.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("feed.hl7")
+        try Data(Support.feed(patients: 6, results: 1).text.utf8).write(to: file)
+        let store = try Self.sqliteStore(folder)
+        let migration = HL7Migration(
+            files: [file.path], store: store, converter: Support.converter, options: .init(run: "r", partitions: 2))
+        _ = try await migration.run()
+        let checkpoints = [
+            try await store.checkpoint(run: "r", partition: "hl7-0"),
+            try await store.checkpoint(run: "r", partition: "hl7-1"),
+        ]
+        // A message that failed under an earlier mapping, kept as a dead letter.
+        let fixed =
+            "MSH|^~\\&|LAB|GENHOSP|FERRY|CLOUD|20240315101500||ADT^A04^ADT_A01|LATE1|P|2.5.1\r"
+            + "EVN|A04|20240315083000\rPID|1||999001^^^GENHOSP^MR||LATECOMER^ZOE||19800101|F\r"
+        _ = try await store.commit(
+            MigrationBatch(
+                run: "r", partition: "hl7-0", position: nil, bundles: [],
+                deadLetters: [
+                    DeadLetter(
+                        locator: "old.hl7#1 (line 1)", partition: "hl7-0", reason: "no map then",
+                        content: Array(fixed.utf8))
+                ]))
+        #expect(try await store.deadLetters(run: "r").count == 4)
+        let retry = try await migration.retryDeadLetters()
+        #expect(retry == HL7Migration.RetryReport(retried: 4, loaded: 1, stillDead: 3, filtered: 0))
+        let letters = try await store.deadLetters(run: "r")
+        #expect(letters.count == 3 && !letters.contains { $0.locator.hasPrefix("old.hl7") })
+        let found = try await store.search(SearchQuery("Patient?family=latecomer"))
+        #expect(found.total == 1)
+        #expect(
+            [
+                try await store.checkpoint(run: "r", partition: "hl7-0"),
+                try await store.checkpoint(run: "r", partition: "hl7-1"),
+            ]
+                == checkpoints)
+    }
 }
