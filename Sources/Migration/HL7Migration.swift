@@ -8,7 +8,8 @@ import Store
 /// to a validated transaction Bundle and committed in batches.
 ///
 /// - Partitions: messages go to a partition by their patient (PID-3), so one patient's messages are
-///   loaded in the order they were sent; workers take partitions one at a time.
+///   loaded in the order they were sent; workers claim partitions one at a time through the store,
+///   so several processes (on PostgreSQL, on several machines) can share one run.
 /// - Checkpoints: each batch's Bundles, its dead letters and its partition's position are committed
 ///   in one database transaction. Killed at any moment, a rerun of the same run resumes after the last
 ///   committed batch and ends with the same store as a run that was never interrupted.
@@ -21,9 +22,20 @@ public final class HL7Migration: Sendable {
         public var batchSize: Int
         public var workers: Int
         public var partitions: Int
+        /// This process's name among the workers of a run (several processes, on one machine or many,
+        /// share a run's partitions through the store). A restarted worker with the same name takes
+        /// back its partitions at once; another's wait for its lease to run out.
+        public var worker: String
+        /// At most this many messages a second from this process (to spare a busy system), if set.
+        public var maximumRate: Double?
 
-        public init(run: String = "hl7", batchSize: Int = 100, workers: Int = 2, partitions: Int = 8) {
+        public init(
+            run: String = "hl7", batchSize: Int = 100, workers: Int = 2, partitions: Int = 8,
+            worker: String = ProcessInfo.processInfo.hostName, maximumRate: Double? = nil
+        ) {
             self.run = run
+            self.maximumRate = maximumRate.flatMap { $0 > 0 ? $0 : nil }
+            self.worker = worker
             self.batchSize = max(1, batchSize)
             self.workers = max(1, workers)
             self.partitions = max(1, partitions)
@@ -75,14 +87,23 @@ public final class HL7Migration: Sendable {
     /// Runs (or resumes) the migration.
     public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
         let partitions = try partition(try readUnits())
+        let names = partitions.indices.map { "hl7-\($0)" }
         let total = partitions.reduce(0) { $0 + $1.count }
-        let queue = PartitionQueue(Array(partitions.indices))
         let tally = Tally(total: total, progress: progress)
+        let throttle = Throttle(rate: options.maximumRate)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<options.workers {
+            for lane in 0..<options.workers {
                 group.addTask {
-                    while let index = await queue.next() {
-                        try await self.migrate(partition: index, units: partitions[index], tally: tally)
+                    // Partitions are claimed through the store, so that other processes can share the run.
+                    let worker = "\(self.options.worker)/\(lane)"
+                    while let name = try await self.store.claimPartition(
+                        run: self.options.run, partitions: names, worker: worker)
+                    {
+                        let index = names.firstIndex(of: name)!
+                        try await self.migrate(
+                            partition: index, units: partitions[index], worker: worker, tally: tally, throttle: throttle
+                        )
+                        try await self.store.finishPartition(run: self.options.run, partition: name)
                     }
                 }
             }
@@ -196,13 +217,14 @@ public final class HL7Migration: Sendable {
         return hash
     }
 
-    func migrate(partition index: Int, units: [Unit], tally: Tally) async throws {
+    func migrate(partition index: Int, units: [Unit], worker: String, tally: Tally, throttle: Throttle) async throws {
         let name = "hl7-\(index)"
         let start = try await store.checkpoint(run: options.run, partition: name) ?? 0
         await tally.add(alreadyDone: min(start, units.count), read: min(start, units.count))
         var position = start
         while position < units.count {
             let slice = units[position..<min(position + options.batchSize, units.count)]
+            try await throttle.admit(slice.count)
             var prepared: [Prepared] = []
             for unit in slice { prepared.append(prepare(unit, partition: name)) }
             let end = position + slice.count
@@ -210,7 +232,8 @@ public final class HL7Migration: Sendable {
                 let responses = try await store.commit(
                     MigrationBatch(
                         run: options.run, partition: name, position: end,
-                        bundles: prepared.compactMap(\.bundle), deadLetters: prepared.compactMap(\.deadLetter)))
+                        bundles: prepared.compactMap(\.bundle), deadLetters: prepared.compactMap(\.deadLetter),
+                        worker: worker))
                 await tally.add(prepared, responses: responses)
             } catch {
                 // The store refused a Bundle: one message at a time, the refused ones dead-lettered.
@@ -281,13 +304,20 @@ public struct MigrationError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// Hands out partitions to workers, each once.
-actor PartitionQueue {
-    private var remaining: [Int]
+/// Holds a run to a rate: a batch starts no earlier than its messages are due.
+actor Throttle {
+    let rate: Double?
+    private let started = ContinuousClock.now
+    private var admitted = 0
 
-    init(_ partitions: [Int]) { remaining = partitions.reversed() }
+    init(rate: Double?) { self.rate = rate }
 
-    func next() -> Int? { remaining.popLast() }
+    func admit(_ count: Int) async throws {
+        guard let rate else { return }
+        let due = started + .milliseconds(Int(Double(admitted) / rate * 1000))
+        admitted += count
+        try await Task.sleep(until: due)
+    }
 }
 
 /// The run's counts, added to as batches commit.

@@ -38,6 +38,11 @@ public protocol FHIRStore: Sendable {
     func checkpoint(run: String, partition: String) async throws(StoreError) -> Int?
     /// The dead letters of a run, by locator.
     func deadLetters(run: String) async throws(StoreError) -> [DeadLetter]
+    /// Registers a run's partitions (once; known ones keep their state) and claims one for `worker`:
+    /// one nobody holds, or whose worker's lease ran out. `nil` when every partition is done or held.
+    func claimPartition(run: String, partitions: [String], worker: String) async throws(StoreError) -> String?
+    /// Marks a claimed partition done.
+    func finishPartition(run: String, partition: String) async throws(StoreError)
 }
 
 /// One stored version of a resource.

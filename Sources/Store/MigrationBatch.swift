@@ -15,11 +15,14 @@ public struct MigrationBatch: Sendable {
     public var deadLetters: [DeadLetter]
     /// Dead letters of the run that this batch loads after all (by locator): removed with it.
     public var resolved: [String]
+    /// The worker that claimed the partition: its lease is renewed with the batch.
+    public var worker: String?
 
     public init(
         run: String, partition: String, position: Int?, bundles: [JSON], deadLetters: [DeadLetter],
-        resolved: [String] = []
+        resolved: [String] = [], worker: String? = nil
     ) {
+        self.worker = worker
         self.run = run
         self.partition = partition
         self.position = position
@@ -65,6 +68,14 @@ extension StoreTransaction {
             try await execute(
                 "DELETE FROM migration_dead_letter WHERE run = ? AND locator = ?", [.text(batch.run), .text(locator)])
         }
+        if let worker = batch.worker {
+            try await execute(
+                "UPDATE migration_partition SET lease_until = ? WHERE run = ? AND partition = ? AND owner = ?",
+                [
+                    .real(time.timeIntervalSince1970 + PartitionClaims.lease), .text(batch.run), .text(batch.partition),
+                    .text(worker),
+                ])
+        }
         if let position = batch.position {
             try await execute(
                 "INSERT INTO migration_checkpoint VALUES (?, ?, ?) ON CONFLICT (run, partition) DO UPDATE SET "
@@ -72,5 +83,43 @@ extension StoreTransaction {
                 [.text(batch.run), .text(batch.partition), .integer(position)])
         }
         return responses
+    }
+}
+
+/// How workers share a run's partitions through the store: each partition is registered once, a worker
+/// claims one nobody holds (or whose holder's lease ran out: a worker that died), renews the lease with
+/// every batch, and marks it done. On PostgreSQL the claim skips rows other workers have locked, so
+/// several `ferry migrate` processes on several machines share one run.
+enum PartitionClaims {
+    /// How long a claim holds without a batch renewing it, in seconds.
+    static let lease: TimeInterval = 120
+
+    static func register(_ run: String, _ partitions: [String], in transaction: some StoreTransaction) async throws {
+        for partition in partitions {
+            try await transaction.execute(
+                "INSERT INTO migration_partition (run, partition, state) VALUES (?, ?, 'pending') "
+                    + "ON CONFLICT (run, partition) DO NOTHING", [.text(run), .text(partition)])
+        }
+    }
+
+    /// The condition of a partition that a worker can claim at a time: nobody's, its own from before a
+    /// restart (a worker keeps its name across restarts), or one whose worker's lease ran out.
+    static let claimable =
+        "run = ? AND (state = 'pending' OR (state = 'running' AND (owner = ? OR lease_until < ?)))"
+
+    static func take(
+        _ run: String, _ partition: String, worker: String, in transaction: some StoreTransaction
+    )
+        async throws
+    {
+        try await transaction.execute(
+            "UPDATE migration_partition SET state = 'running', owner = ?, lease_until = ? WHERE run = ? AND partition = ?",
+            [.text(worker), .real(transaction.time.timeIntervalSince1970 + lease), .text(run), .text(partition)])
+    }
+
+    static func finish(_ run: String, _ partition: String, in transaction: some StoreTransaction) async throws {
+        try await transaction.execute(
+            "UPDATE migration_partition SET state = 'done', lease_until = NULL WHERE run = ? AND partition = ?",
+            [.text(run), .text(partition)])
     }
 }

@@ -42,6 +42,9 @@ enum StoreSchema {
         statements.append(
             "CREATE TABLE IF NOT EXISTS migration_dead_letter (run TEXT NOT NULL, locator TEXT NOT NULL, "
                 + "partition TEXT NOT NULL, reason TEXT NOT NULL, content \(blob), PRIMARY KEY (run, locator))")
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS migration_partition (run TEXT NOT NULL, partition TEXT NOT NULL, "
+                + "state TEXT NOT NULL, owner TEXT, lease_until \(real), PRIMARY KEY (run, partition))")
         return statements.joined(separator: ";\n") + ";"
     }
 

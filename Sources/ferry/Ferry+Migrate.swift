@@ -38,7 +38,17 @@ extension Ferry {
         @Option(help: "Partitions migrated at once.")
         var workers = 2
 
+        @Option(
+            help: """
+                This process's name among the processes sharing a run (default: the host name); \
+                a restart with the same name takes back its partitions at once.
+                """)
+        var worker = ProcessInfo.processInfo.hostName
+
         @OptionGroup(title: "HL7 v2 conversion") var conversion: Ferry.HL7.ConversionOptions
+
+        @Option(help: "At most this many messages a second (to spare a busy legacy system or store).")
+        var maximumRate: Double?
 
         @Option(help: "Write the run's manifest (JSON) to this file.")
         var manifest: String?
@@ -57,7 +67,7 @@ extension Ferry {
             let converter = try conversion.converter(definitions: definitions)
             let migration = HL7Migration(
                 files: files, store: store, converter: converter,
-                options: .init(run: run, batchSize: batch, workers: workers))
+                options: .init(run: run, batchSize: batch, workers: workers, worker: worker, maximumRate: maximumRate))
             if retryDeadLetters {
                 let retry = try await migration.retryDeadLetters()
                 print(

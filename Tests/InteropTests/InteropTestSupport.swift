@@ -71,7 +71,7 @@ enum InteropTestSupport {
     /// Writes raw bytes to a port and collects what comes back until a complete MLLP frame arrived,
     /// the connection closed, or `timeout` passed. `closeAfterWrite` ends the connection right away.
     static func exchange(
-        port: Int, _ bytes: [UInt8], closeAfterWrite: Bool = false, timeout: TimeAmount = .seconds(5)
+        port: Int, _ bytes: [UInt8], closeAfterWrite: Bool = false, timeout: TimeAmount = .seconds(30)
     ) async throws -> [UInt8] {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in

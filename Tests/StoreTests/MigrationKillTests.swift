@@ -60,13 +60,18 @@ struct MigrationKillTests {
         }
     }
 
-    static func migrate(_ file: URL, into target: String) throws -> Process {
+    static func migrate(_ file: URL, into target: String, extra: [String] = [], output: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = try ferry
-        process.arguments = [
-            "migrate", "--source", "hl7:\(file.path)", "--target", target, "--run", "kill-test", "--batch", "5",
-        ]
-        process.standardOutput = FileHandle.nullDevice
+        process.arguments =
+            ["migrate", "--source", "hl7:\(file.path)", "--target", target, "--run", "kill-test", "--batch", "5"]
+            + extra
+        if let output {
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: output)
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+        }
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
@@ -89,17 +94,18 @@ struct MigrationKillTests {
 
         // Killed once some batches are in, then run again to the end.
         let resumed = try Self.target(kind, folder, "resumed")
-        let first = try Self.migrate(file, into: resumed)
+        // Held to 60 messages/s, so that it is surely still running when the watcher sees its first batch.
+        let first = try Self.migrate(file, into: resumed, extra: ["--maximum-rate", "60"])
         let watcher = try await StoreTarget.open(resumed, definitions: Support.definitions)
         let deadline = ContinuousClock.now + .seconds(120)
-        var committed = 0
-        while committed < 3, ContinuousClock.now < deadline, first.isRunning {
-            committed = 0
-            for partition in 0..<8
-            where try await watcher.checkpoint(run: "kill-test", partition: "hl7-\(partition)") != nil {
-                committed += 1
+        // As soon as the first batch is in: the first two partitions are claimed first.
+        var committed = false
+        while !committed, ContinuousClock.now < deadline, first.isRunning {
+            for partition in ["hl7-0", "hl7-1"]
+            where try await watcher.checkpoint(run: "kill-test", partition: partition) != nil {
+                committed = true
             }
-            try await Task.sleep(for: .milliseconds(20))
+            if !committed { try await Task.sleep(for: .milliseconds(5)) }
         }
         #expect(first.isRunning, "the migration ended before it could be killed; make the feed longer")
         kill(first.processIdentifier, SIGKILL)
@@ -117,6 +123,31 @@ struct MigrationKillTests {
         #expect(resumedContents == wholeContents)
         #expect(try await watcher.deadLetters(run: "kill-test") == expected.deadLetters(run: "kill-test"))
         #expect(try await watcher.deadLetters(run: "kill-test").count == 3)
+    }
+
+    /// Two `ferry migrate` processes sharing one run through PostgreSQL (claims that skip locked rows)
+    /// make the same store as one process alone.
+    @Test func twoWorkerProcessesMakeTheSameStoreAsOne() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-workers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("feed.hl7")
+        try Data(Self.feed().utf8).write(to: file)
+        let alone = try Self.target(.postgres, folder, "alone")
+        let single = try Self.migrate(file, into: alone, extra: ["--workers", "1"])
+        single.waitUntilExit()
+        let shared = try Self.target(.postgres, folder, "shared")
+        let workers = try ["a", "b"].map {
+            try Self.migrate(file, into: shared, extra: ["--workers", "1", "--worker", $0])
+        }
+        for worker in workers { worker.waitUntilExit() }
+        #expect(workers.map(\.terminationStatus).contains(1), "the dead letters were met by one of them")
+        let one = try await StoreTarget.open(alone, definitions: Support.definitions)
+        let two = try await StoreTarget.open(shared, definitions: Support.definitions)
+        let expected = try await Self.contents(of: one)
+        #expect(expected.count > 500)
+        #expect(try await Self.contents(of: two) == expected)
+        #expect(try await two.deadLetters(run: "kill-test") == one.deadLetters(run: "kill-test"))
     }
 
     /// Every resource: `Type/id` → version → content hash.

@@ -101,6 +101,27 @@ public final class PostgresStore: FHIRStore {
         try await transact { try await $0.commit(batch) }
     }
 
+    public func claimPartition(run: String, partitions: [String], worker: String) async throws(StoreError) -> String? {
+        try await transact { transaction in
+            try await PartitionClaims.register(run, partitions, in: transaction)
+            // Rows another worker's claim has locked are skipped, not waited for.
+            let rows = try await transaction.connection.query(
+                Transaction.query(
+                    "SELECT partition FROM migration_partition WHERE \(PartitionClaims.claimable) "
+                        + "ORDER BY partition LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    [.text(run), .text(worker), .real(transaction.time.timeIntervalSince1970)]),
+                logger: transaction.logger)
+            var found: String?
+            for try await partition in rows.decode(String.self) { found = partition }
+            if let found { try await PartitionClaims.take(run, found, worker: worker, in: transaction) }
+            return found
+        }
+    }
+
+    public func finishPartition(run: String, partition: String) async throws(StoreError) {
+        try await transact { try await PartitionClaims.finish(run, partition, in: $0) }
+    }
+
     public func checkpoint(run: String, partition: String) async throws(StoreError) -> Int? {
         try await reading { transaction in
             let rows = try await transaction.connection.query(

@@ -86,6 +86,26 @@ public final class SQLiteStore: FHIRStore {
         try await transact { try await $0.commit(batch) }
     }
 
+    public func claimPartition(run: String, partitions: [String], worker: String) async throws(StoreError) -> String? {
+        try await transact { transaction in
+            try await PartitionClaims.register(run, partitions, in: transaction)
+            // One writer at a time: the open transaction is the claim's lock.
+            let time = transaction.time.timeIntervalSince1970
+            let found = try await transaction.pool.writeWithoutTransaction { db in
+                try String.fetchOne(
+                    db,
+                    sql: "SELECT partition FROM migration_partition WHERE \(PartitionClaims.claimable) "
+                        + "ORDER BY partition LIMIT 1", arguments: [run, worker, time])
+            }
+            if let found { try await PartitionClaims.take(run, found, worker: worker, in: transaction) }
+            return found
+        }
+    }
+
+    public func finishPartition(run: String, partition: String) async throws(StoreError) {
+        try await transact { try await PartitionClaims.finish(run, partition, in: $0) }
+    }
+
     public func checkpoint(run: String, partition: String) async throws(StoreError) -> Int? {
         try await reading { db in
             try Int.fetchOne(
