@@ -39,6 +39,18 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "migrate-load",
+            dependencies: [
+                "BenchmarkCorpus",
+                .product(name: "FHIR", package: "Ferry"),
+                .product(name: "HL7v2", package: "Ferry"),
+                .product(name: "Mapping", package: "Ferry"),
+                .product(name: "Migration", package: "Ferry"),
+                .product(name: "Store", package: "Ferry"),
+            ],
+            path: "Sources/migrate-load"
+        ),
+        .executableTarget(
             name: "mllp-load",
             dependencies: [
                 "BenchmarkCorpus",

@@ -12,8 +12,8 @@ protocol StoreTransaction {
     func current(type: String, id: String) async throws -> StoredResource?
     /// Stores a version as current and in history.
     func save(_ stored: StoredResource) async throws
-    /// Replaces a resource's search index rows (`nil`: removes them).
-    func replaceIndex(type: String, id: String, with rows: SearchIndexRows?) async throws
+    /// Replaces a resource's search index rows (`nil`: removes them); `clearing: false` when it has none yet.
+    func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws
     func search(_ query: SearchQuery) async throws -> SearchResult
     /// Runs a statement written with `?` placeholders.
     func execute(_ sql: String, _ arguments: [SQLArgument?]) async throws
@@ -50,7 +50,7 @@ extension StoreTransaction {
             type: type, id: id, version: version, lastUpdated: time, resource: stamped, contentHash: hash)
         let rows = try SearchIndexRows(stamped, extractor: indexing.extractor)
         try await save(stored)
-        try await replaceIndex(type: type, id: id, with: rows)
+        try await replaceIndex(type: type, id: id, with: rows, clearing: current != nil)
         return WriteResult(outcome: current?.resource == nil ? .created : .updated, stored: stored)
     }
 
@@ -60,7 +60,7 @@ extension StoreTransaction {
             type: type, id: id, version: current.version + 1, lastUpdated: time, resource: nil,
             contentHash: current.contentHash)
         try await save(stored)
-        try await replaceIndex(type: type, id: id, with: nil)
+        try await replaceIndex(type: type, id: id, with: nil, clearing: true)
         return WriteResult(outcome: .deleted, stored: stored)
     }
 

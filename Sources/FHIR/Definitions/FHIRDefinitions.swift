@@ -20,6 +20,8 @@ public final class FHIRDefinitions: Sendable {
     let nodeList: [ObjectNode]
     /// Index into `nodeList` by node key (a type name or a backbone element path).
     let nodeIndex: [String: Int]
+    /// The search parameters of each resource type, worked out once (a store asks for every write).
+    let searchParametersByType: [String: [SearchParameterDefinition]]
 
     /// The node of a type or backbone element path.
     func node(_ key: String) -> ObjectNode? {
@@ -111,6 +113,15 @@ public final class FHIRDefinitions: Sendable {
         }
 
         (nodeList, nodeIndex) = Self.buildNodes(types, valueSets: valueSets)
+        var byType: [String: [SearchParameterDefinition]] = [:]
+        for (name, type) in types where type.kind == .resource {
+            byType[name] = searchParameters.filter { parameter in
+                parameter.base.contains(name) || parameter.base.contains("Resource")
+                    || (parameter.base.contains("DomainResource") && name != "Bundle" && name != "Binary"
+                        && name != "Parameters")
+            }
+        }
+        searchParametersByType = byType
     }
 
     /// The definition of a resource type, or `nil` when the name is not a resource.
@@ -121,11 +132,7 @@ public final class FHIRDefinitions: Sendable {
 
     /// The search parameters that apply to a resource type (its own and those of `Resource` and `DomainResource`).
     public func searchParameters(for resourceType: String) -> [SearchParameterDefinition] {
-        searchParameters.filter { parameter in
-            parameter.base.contains(resourceType) || parameter.base.contains("Resource")
-                || (parameter.base.contains("DomainResource") && resourceType != "Bundle"
-                    && resourceType != "Binary" && resourceType != "Parameters")
-        }
+        searchParametersByType[resourceType] ?? []
     }
 
     private static func element(from entry: JSON, constraints: [Constraint]) -> ElementDefinition {

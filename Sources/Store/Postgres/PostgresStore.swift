@@ -237,8 +237,8 @@ public final class PostgresStore: FHIRStore {
                 "INSERT INTO resource_history VALUES (\(marks))", values, bytes: stored.resource.map(\.canonicalBytes))
         }
 
-        func replaceIndex(type: String, id: String, with rows: SearchIndexRows?) async throws {
-            for table in SearchIndexRows.tables {
+        func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws {
+            for table in SearchIndexRows.tables where clearing {
                 try await execute("DELETE FROM \(table) WHERE type = ? AND id = ?", [.text(type), .text(id)])
             }
             for (table, values) in rows?.rows ?? [] {

@@ -26,7 +26,10 @@ public final class SQLiteStore: FHIRStore {
             configuration.allowsUnsafeTransactions = true
             // Another process may hold the write lock (a second ferry on the same file): wait for it.
             configuration.busyMode = .timeout(30)
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            configuration.prepareDatabase { db in
+                // 64 MB of page cache a connection: index tables outgrow SQLite's 2 MB default at once.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in try db.execute(sql: StoreSchema.sql(for: .sqlite)) }
         } catch {
@@ -233,9 +236,9 @@ public final class SQLiteStore: FHIRStore {
             }
         }
 
-        func replaceIndex(type: String, id: String, with rows: SearchIndexRows?) async throws {
+        func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
-                for table in SearchIndexRows.tables {
+                for table in SearchIndexRows.tables where clearing {
                     try db.execute(sql: "DELETE FROM \(table) WHERE type = ? AND id = ?", arguments: [type, id])
                 }
                 for (table, values) in rows?.rows ?? [] {
