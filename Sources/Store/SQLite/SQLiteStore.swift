@@ -31,7 +31,9 @@ public final class SQLiteStore: FHIRStore {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
-            try pool.write { db in try db.execute(sql: StoreSchema.sql(for: .sqlite)) }
+            // Only a new file needs the write lock (another process may be busy writing to this one).
+            let complete = try pool.read { db in try db.tableExists("migration_partition") }
+            if !complete { try pool.write { db in try db.execute(sql: StoreSchema.sql(for: .sqlite)) } }
         } catch {
             throw StoreError(.database, "opening \(path): \(error)")
         }
