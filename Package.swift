@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "HL7v2", targets: ["HL7v2"]),
         .library(name: "Interop", targets: ["Interop"]),
         .library(name: "Mapping", targets: ["Mapping"]),
+        .library(name: "Legacy", targets: ["Legacy"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Migration", targets: ["Migration"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .target(
@@ -57,8 +59,24 @@ let package = Package(
         ),
         .target(
             name: "Mapping",
-            dependencies: ["FHIR", "HL7v2", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "FHIR", "HL7v2", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             resources: [.copy("Resources/v2-to-fhir-maps.json"), .copy("Resources/ferry-v2-maps.json")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Legacy",
+            dependencies: [
+                "FHIR",
+                "HL7v2",
+                "Mapping",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -74,7 +92,7 @@ let package = Package(
         ),
         .target(
             name: "Migration",
-            dependencies: ["FHIR", "HL7v2", "Mapping", "Store"],
+            dependencies: ["FHIR", "HL7v2", "Legacy", "Mapping", "Store"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -88,6 +106,7 @@ let package = Package(
                 "FHIR",
                 "HL7v2",
                 "Interop",
+                "Legacy",
                 "Mapping",
                 "Migration",
                 "Store",
@@ -130,13 +149,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LegacyTests",
+            dependencies: ["Legacy", "Mapping", "FHIR", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MappingTests",
             dependencies: ["Mapping", "FHIR", "HL7v2"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["Migration", "Store", "Mapping", "FHIR", "HL7v2"],
+            dependencies: ["Migration", "Store", "Legacy", "Mapping", "FHIR", "HL7v2"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,6 +6,9 @@ struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
         abstract: "Migrates legacy health records into a FHIR R4 store and proves that nothing was lost.",
-        subcommands: [Validate.self, FHIRPath.self, HL7.self, StoreCommand.self, Migrate.self]
+        subcommands: [
+            Synth.self, Discover.self, Map.self, Validate.self, FHIRPath.self, HL7.self, StoreCommand.self,
+            Migrate.self,
+        ]
     )
 }

@@ -29,7 +29,7 @@ extension V2ConversionRun {
                 continue
             }
             _ = write(
-                .string("\(to.type)/\(to.id)"), at: steps + [V2TargetStep(name: "reference")], in: from.node,
+                .string("\(to.type)/\(to.id)"), at: steps + [TargetStep(name: "reference")], in: from.node,
                 suffix: suffix, location: from.label)
         }
         for pending in pendingSegmentReferences {
@@ -42,7 +42,7 @@ extension V2ConversionRun {
             var steps = pending.steps
             steps[steps.count - 1].referenceType = nil
             _ = write(
-                .string("\(target.type)/\(target.id)"), at: steps + [V2TargetStep(name: "reference")], in: pending.node,
+                .string("\(target.type)/\(target.id)"), at: steps + [TargetStep(name: "reference")], in: pending.node,
                 suffix: pending.suffix, location: target.label)
         }
         var made: [MadeResource] = []
@@ -103,11 +103,7 @@ extension V2ConversionRun {
     }
 
     static func entry(_ resource: JSON, type: String, id: String) -> JSON {
-        .object(
-            JSONObject([
-                ("fullUrl", .string("urn:uuid:\(id)")), ("resource", resource),
-                ("request", .object(JSONObject([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))),
-            ]))
+        ResourceID.putEntry(resource, type: type, id: id)
     }
 
     /// Message text for a FHIR string: control characters (which FHIR strings may not hold) as spaces.
@@ -134,12 +130,7 @@ extension V2ConversionRun {
         return id(type: instance.type, content: "\(sender)|\(control)|\(instance.label)|\(instance.scope)")
     }
 
-    /// A UUID-shaped id from a SHA-256 (name-based, deterministic).
-    static func id(type: String, content: String) -> String {
-        var hex = Array(sha256Hex("\(type)|\(content)".utf8).utf8.prefix(32))
-        for dash in [20, 16, 12, 8] { hex.insert(UInt8(ascii: "-"), at: dash) }
-        return String(decoding: hex, as: UTF8.self)
-    }
+    static func id(type: String, content: String) -> String { ResourceID.make(type: type, content: content) }
 
     /// Segments whose field 1 is a Set ID, a counter within the message that carries no data.
     static let setIDSegments: Set<String> = [

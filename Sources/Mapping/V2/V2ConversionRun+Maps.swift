@@ -72,7 +72,7 @@ extension V2ConversionRun {
     /// Writes one row's value at its target under `node`; returns whether something was written.
     @discardableResult
     func assign(
-        _ row: V2Maps.Row, piece: V2Piece, segment: Int, in node: V2Node, suffix: String, location: String
+        _ row: V2Maps.Row, piece: V2Piece, segment: Int, in node: ResourceNode, suffix: String, location: String
     ) -> Bool {
         guard let steps = row.steps else {
             issues.append("\(location): cannot follow the target \(row.target)")
@@ -97,7 +97,7 @@ extension V2ConversionRun {
                 let objectType = converter.definitions.objectType(named: type),
                 converter.definitions.resourceType(named: type) != nil
             else { return false }
-            let made = V2Node(type: objectType)
+            let made = ResourceNode(type: objectType)
             mapDataType(map, name: mapName, piece: piece, segment: segment, into: made, suffix: "1", location: location)
             guard let json = made.json() else { return false }
             let id = Self.id(type: type, content: JSONWriter().string(json))
@@ -107,10 +107,10 @@ extension V2ConversionRun {
                 extras[id] = extra
             }
             return write(
-                .string("\(type)/\(id)"), at: Array(steps) + [V2TargetStep(name: "reference")], in: node,
+                .string("\(type)/\(id)"), at: Array(steps) + [TargetStep(name: "reference")], in: node,
                 suffix: suffix, location: location)
         }
-        let place: V2PathWalker.Place
+        let place: TargetPathWalker.Place
         do {
             place = try walker.place(steps[...], from: node, suffix: suffix)
         } catch {
@@ -125,7 +125,7 @@ extension V2ConversionRun {
                     converter.definitions.member("value", of: object.type) != nil
                 {
                     return write(
-                        .string(text), at: [V2TargetStep(name: "value")], in: object, suffix: suffix, location: location
+                        .string(text), at: [TargetStep(name: "value")], in: object, suffix: suffix, location: location
                     )
                 }
                 return false
@@ -191,7 +191,7 @@ extension V2ConversionRun {
 
     /// Writes a primitive at a path.
     func write(
-        _ value: JSON, at steps: [V2TargetStep], in node: V2Node, suffix: String, location: String
+        _ value: JSON, at steps: [TargetStep], in node: ResourceNode, suffix: String, location: String
     ) -> Bool {
         guard
             case .primitive(let holder, let member, let slot)? = try? walker.place(
@@ -208,7 +208,7 @@ extension V2ConversionRun {
     /// beside the first in the parent's array (a name's nickname).
     @discardableResult
     func mapDataType(
-        _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: V2Node, suffix: String,
+        _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: String,
         location: String
     ) -> Bool {
         let owner = String(name.prefix { $0 != "[" })
@@ -254,7 +254,7 @@ extension V2ConversionRun {
 
     /// Adds the standard coding a vocabulary map gives for a CodeableConcept's first code, or turns a
     /// Coding's v2 code into the standard one.
-    func addTranslation(_ vocabulary: String, piece: V2Piece, to node: V2Node) {
+    func addTranslation(_ vocabulary: String, piece: V2Piece, to node: ResourceNode) {
         guard let concepts = maps.vocabulary(key: vocabulary.lowercased()),
             let code = piece.part(1, message.separators)?.text(message.separators)
         else { return }
@@ -262,42 +262,42 @@ extension V2ConversionRun {
             issues.append("\(vocabulary): code '\(code)' has no mapping")
             return
         }
-        var steps: [V2TargetStep] = []
+        var steps: [TargetStep] = []
         if node.type != codingType {
             guard converter.definitions.member("coding", of: node.type) != nil else { return }
-            steps = [V2TargetStep(name: "coding", index: 0, referenceType: nil)]
+            steps = [TargetStep(name: "coding", index: 0, referenceType: nil)]
         }
         _ = write(
-            .string(mapped), at: steps + [V2TargetStep(name: "code")], in: node, suffix: "vocabulary",
+            .string(mapped), at: steps + [TargetStep(name: "code")], in: node, suffix: "vocabulary",
             location: vocabulary)
         if let system = concept.system {
             _ = write(
-                .string(system), at: steps + [V2TargetStep(name: "system")], in: node, suffix: "vocabulary",
+                .string(system), at: steps + [TargetStep(name: "system")], in: node, suffix: "vocabulary",
                 location: vocabulary)
         }
         if let display = concept.display {
             _ = write(
-                .string(display), at: steps + [V2TargetStep(name: "display")], in: node, suffix: "vocabulary",
+                .string(display), at: steps + [TargetStep(name: "display")], in: node, suffix: "vocabulary",
                 location: vocabulary)
         }
     }
 
     /// Keeps a timestamp as sent, beside the UTC value Ferry wrote.
-    func keepOriginal(_ original: String, of name: String, in holder: V2Node) {
+    func keepOriginal(_ original: String, of name: String, in holder: ResourceNode) {
         guard let elementType = walker.elementType else { return }
-        let sibling: V2Node
+        let sibling: ResourceNode
         if case .object(let existing) = holder.member("_" + name) {
             sibling = existing
         } else {
-            sibling = V2Node(type: elementType)
+            sibling = ResourceNode(type: elementType)
             holder.set("_" + name, .object(sibling))
         }
-        let steps = [V2TargetStep(name: "extension", index: 99, referenceType: nil)]
+        let steps = [TargetStep(name: "extension", index: 99, referenceType: nil)]
         _ = write(
-            .string(V2Primitives.originalTimestampURL), at: steps + [V2TargetStep(name: "url")], in: sibling,
+            .string(V2Primitives.originalTimestampURL), at: steps + [TargetStep(name: "url")], in: sibling,
             suffix: "original", location: name)
         _ = write(
-            .string(original), at: steps + [V2TargetStep(name: "valueString")], in: sibling, suffix: "original",
+            .string(original), at: steps + [TargetStep(name: "valueString")], in: sibling, suffix: "original",
             location: name)
     }
 

@@ -10,12 +10,12 @@ final class V2ConversionRun {
         let type: String
         let label: String
         let scope: String
-        let node: V2Node
+        let node: ResourceNode
         var id = ""
         /// The segment (index) that made it.
         var segment = -1
 
-        init(type: String, label: String, scope: String, node: V2Node) {
+        init(type: String, label: String, scope: String, node: ResourceNode) {
             self.type = type
             self.label = label
             self.scope = scope
@@ -26,7 +26,7 @@ final class V2ConversionRun {
     let converter: V2Converter
     let grouped: HL7GroupedMessage
     let map: V2Maps.MessageMap
-    let walker: V2PathWalker
+    let walker: TargetPathWalker
     let primitives: V2Primitives
     var instances: [Instance] = []
     var issues: [String] = []
@@ -40,10 +40,11 @@ final class V2ConversionRun {
     /// Resources made from data types (`assigner(Organization)`), by id.
     var extras: [String: Instance] = [:]
     /// `A.path.reference=B.id` from the message map, with the scope of the segment that named them.
-    var pendingReferences: [(from: String, steps: [V2TargetStep], to: String, scope: String)] = []
+    var pendingReferences: [(from: String, steps: [TargetStep], to: String, scope: String)] = []
     /// References to the resource of a type a segment makes, resolved once every segment is done.
-    var pendingSegmentReferences: [(node: V2Node, steps: [V2TargetStep], segment: Int, type: String, suffix: String)] =
-        []
+    var pendingSegmentReferences:
+        [(node: ResourceNode, steps: [TargetStep], segment: Int, type: String, suffix: String)] =
+            []
 
     var message: HL7Message { grouped.message }
     var maps: V2Maps { converter.maps }
@@ -52,7 +53,7 @@ final class V2ConversionRun {
         self.converter = converter
         self.grouped = grouped
         self.map = map
-        walker = V2PathWalker(definitions: converter.definitions)
+        walker = TargetPathWalker(definitions: converter.definitions)
         primitives = V2Primitives(senderZone: converter.options.senderZone)
         codingType = converter.definitions.objectType(named: "Coding")
         quantityType = converter.definitions.objectType(named: "Quantity")
@@ -137,7 +138,7 @@ final class V2ConversionRun {
         }) {
             return existing
         }
-        let node = V2Node(type: converter.definitions.objectType(named: type)!)
+        let node = ResourceNode(type: converter.definitions.objectType(named: type)!)
         let made = Instance(type: type, label: label, scope: scope, node: node)
         made.segment = currentSegment
         instances.append(made)

@@ -28,7 +28,7 @@ public final class V2Maps: Sendable {
         // Read once when the maps load, so that converting a message parses nothing again.
         /// The target as steps from the object the map fills: `$value`/`$this` and a leading type name
         /// dropped, a data type map's `[1].` prefix taken off; `nil` when Ferry cannot follow it.
-        let steps: [V2TargetStep]?
+        let steps: [TargetStep]?
         /// A data type map's target for a further instance (`[2].given`), which one value cannot fill.
         let isFurtherInstance: Bool
         /// `valueQuantity[1].value` → `value`: the choice element the row writes, if it is one.
@@ -62,7 +62,7 @@ public final class V2Maps: Sendable {
                 if element.hasPrefix(".") { element.removeFirst() }
                 if element.isEmpty { element = "$this" }
             }
-            var steps = V2TargetStep.parse(element)
+            var steps = TargetStep.parse(element)
             if steps?.last?.name == "$value" || steps?.last?.name == "$this" { steps?.removeLast() }
             if let first = steps?.first?.name.first, first.isUppercase { steps?.removeFirst() }
             self.steps = steps
@@ -102,7 +102,7 @@ public final class V2Maps: Sendable {
         let addsTo: String?
         let segmentMapKey: String
         /// The reference assignments: (from label, path as steps, to label).
-        let links: [(from: String, steps: [V2TargetStep], to: String)]
+        let links: [(from: String, steps: [TargetStep], to: String)]
 
         init(
             identifier: String, segment: String, condition: V2Condition?, target: String, segmentMap: String,
@@ -133,7 +133,7 @@ public final class V2Maps: Sendable {
 
         /// The reference assignments of a message row, `A.path.reference=B.id`, `A.path=B.id` or
         /// `A.path=Type[SEG]` (the resource made from that segment): (from label, path, to label).
-        static func links(_ text: String?) -> [(from: String, steps: [V2TargetStep], to: String)] {
+        static func links(_ text: String?) -> [(from: String, steps: [TargetStep], to: String)] {
             guard let text else { return [] }
             return text.split(whereSeparator: { $0 == ";" || $0 == " " || $0 == "\n" }).compactMap { assignment in
                 let sides = assignment.split(separator: "=", maxSplits: 1).map(String.init)
@@ -151,7 +151,7 @@ public final class V2Maps: Sendable {
                 var left = Substring(sides[0])
                 if left.hasSuffix(".reference") { left = left.dropLast(".reference".count) }
                 guard let dot = left.firstIndex(of: "."), !to.contains("."),
-                    let steps = V2TargetStep.parse(String(left[left.index(after: dot)...]))
+                    let steps = TargetStep.parse(String(left[left.index(after: dot)...]))
                 else { return nil }
                 return (String(left[..<dot]), steps, to)
             }

@@ -2,17 +2,17 @@ import FHIR
 
 /// A resource under construction: JSON members set by target paths, with array elements told apart
 /// by slot keys so that rows naming the same `identifier[2]` for the same repetition fill one element.
-final class V2Node {
+final class ResourceNode {
     enum Member {
         case primitive(JSON)
-        case object(V2Node)
+        case object(ResourceNode)
         case array([Slot])
     }
 
     final class Slot {
         let key: String
         var primitive: JSON?
-        var node: V2Node?
+        var node: ResourceNode?
 
         init(key: String) { self.key = key }
     }
@@ -61,14 +61,14 @@ final class V2Node {
 }
 
 /// One step of an IG target path: `identifier[2]`, `assigner(Organization)`, `[1]`.
-struct V2TargetStep {
+struct TargetStep {
     var name: String
     var index: Int?
     var referenceType: String?
 
     /// `identifier[1].assigner(Organization)` → steps; `nil` for paths Ferry cannot follow.
-    static func parse(_ path: String) -> [V2TargetStep]? {
-        var steps: [V2TargetStep] = []
+    static func parse(_ path: String) -> [TargetStep]? {
+        var steps: [TargetStep] = []
         // Split at dots outside parentheses (`diagnosis.condition(Condition.code)`).
         var parts: [Substring] = []
         var depth = 0
@@ -86,7 +86,7 @@ struct V2TargetStep {
         parts.append(path[start...])
         for part in parts {
             var text = Substring(part)
-            var step = V2TargetStep(name: "", index: nil, referenceType: nil)
+            var step = TargetStep(name: "", index: nil, referenceType: nil)
             if let open = text.firstIndex(of: "("), text.last == ")" {
                 step.referenceType = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
                 text = text[..<open]
@@ -107,7 +107,7 @@ struct V2TargetStep {
 }
 
 /// Walks target paths through the FHIR definitions, creating what is missing.
-struct V2PathWalker {
+struct TargetPathWalker {
     let definitions: FHIRDefinitions
     let elementType: FHIRObjectType?
 
@@ -118,71 +118,73 @@ struct V2PathWalker {
 
     enum Place {
         /// An object (a data type, backbone element or the resource itself).
-        case object(V2Node)
+        case object(ResourceNode)
         /// A primitive member: the node that holds it, its name, the array slot when it repeats.
-        case primitive(V2Node, FHIRMember, Slot?)
+        case primitive(ResourceNode, FHIRMember, Slot?)
 
-        typealias Slot = V2Node.Slot
+        typealias Slot = ResourceNode.Slot
     }
 
     /// The place a path leads to from `node`, created on the way; `suffix` tells apart the elements
     /// that repetitions of the source create. Throws a sentence when the path leaves the definitions.
-    func place(_ steps: ArraySlice<V2TargetStep>, from node: V2Node, suffix: String) throws(V2PathError) -> Place {
+    func place(
+        _ steps: ArraySlice<TargetStep>, from node: ResourceNode, suffix: String
+    ) throws(TargetPathError) -> Place {
         guard let step = steps.first else { return .object(node) }
         guard let member = definitions.member(step.name, of: node.type) else {
-            throw V2PathError("\(step.name) is not an element here")
+            throw TargetPathError("\(step.name) is not an element here")
         }
         let rest = steps.dropFirst()
         let slotKey = "\(step.index ?? 1)|\(suffix)"
         if member.isPrimitive {
-            var slot: V2Node.Slot?
+            var slot: ResourceNode.Slot?
             if member.isArray {
                 slot = Self.slot(in: node, member.name, key: slotKey)
             }
             guard !rest.isEmpty else { return .primitive(node, member, slot) }
             // `birthDate.extension[1].url`: the primitive's own extensions, in `_birthDate`.
-            guard slot == nil, let elementType else { throw V2PathError("extensions on repeating \(step.name)") }
+            guard slot == nil, let elementType else { throw TargetPathError("extensions on repeating \(step.name)") }
             let holderName = "_" + member.name
-            let holder: V2Node
+            let holder: ResourceNode
             if case .object(let existing) = node.member(holderName) {
                 holder = existing
             } else {
-                holder = V2Node(type: elementType)
+                holder = ResourceNode(type: elementType)
                 node.set(holderName, .object(holder))
             }
             return try place(rest, from: holder, suffix: suffix)
         }
-        guard let objectType = member.objectType else { throw V2PathError("\(step.name) holds a resource") }
-        let child: V2Node
+        guard let objectType = member.objectType else { throw TargetPathError("\(step.name) holds a resource") }
+        let child: ResourceNode
         if member.isArray {
             let slot = Self.slot(in: node, member.name, key: slotKey)
             if let existing = slot.node {
                 child = existing
             } else {
-                child = V2Node(type: objectType)
+                child = ResourceNode(type: objectType)
                 slot.node = child
             }
         } else if case .object(let existing) = node.member(member.name) {
             child = existing
         } else {
-            child = V2Node(type: objectType)
+            child = ResourceNode(type: objectType)
             node.set(member.name, .object(child))
         }
         return try place(rest, from: child, suffix: suffix)
     }
 
-    static func slot(in node: V2Node, _ name: String, key: String) -> V2Node.Slot {
-        var slots: [V2Node.Slot] = []
+    static func slot(in node: ResourceNode, _ name: String, key: String) -> ResourceNode.Slot {
+        var slots: [ResourceNode.Slot] = []
         if case .array(let existing) = node.member(name) { slots = existing }
         if let found = slots.first(where: { $0.key == key }) { return found }
-        let slot = V2Node.Slot(key: key)
+        let slot = ResourceNode.Slot(key: key)
         slots.append(slot)
         node.set(name, .array(slots))
         return slot
     }
 }
 
-struct V2PathError: Error, CustomStringConvertible {
+struct TargetPathError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
