@@ -148,9 +148,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "TestPostgres", path: "Tests/TestPostgres", swiftSettings: swiftSettings),
         .testTarget(
             name: "LegacyTests",
-            dependencies: ["Legacy", "Mapping", "FHIR", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Legacy", "Mapping", "FHIR", "TestPostgres", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -165,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "FHIR", "Migration", "Mapping"],
+            dependencies: ["Store", "FHIR", "Migration", "Mapping", "TestPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

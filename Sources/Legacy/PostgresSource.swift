@@ -82,8 +82,12 @@ public final class PostgresSource: LegacySource {
             throw LegacySourceError("\(system): no table \(table)")
         }
         let columns = SourceColumns(info.columns.map(\.name))
-        let select = info.columns.map { "\(Self.quoted($0.name))::text" }.joined(separator: ", ")
-        let order = info.primaryKey.isEmpty ? "ctid" : info.primaryKey.map(Self.quoted).joined(separator: ", ")
+        // Columns are read as text under other names (`c0`, `c1`…), and rows ordered by the table's
+        // own columns (`t.pid`): ordering by an output column named like the key would sort its text.
+        let select = info.columns.enumerated().map { "t.\(Self.quoted($1.name))::text AS c\($0)" }.joined(
+            separator: ", ")
+        let order =
+            info.primaryKey.isEmpty ? "t.ctid" : info.primaryKey.map { "t." + Self.quoted($0) }.joined(separator: ", ")
         let keyPositions = info.primaryKey.compactMap { columns.position(of: $0) }
         let integers = info.columns.map { ["integer", "bigint", "smallint"].contains($0.declaredType) }
         let size = max(1, batchSize)
@@ -93,11 +97,11 @@ public final class PostgresSource: LegacySource {
         while true {
             let sql: String
             if keyset {
-                let key = Self.quoted(info.primaryKey[0])
                 sql =
-                    "SELECT \(select) FROM \(Self.quoted(table)) \(after.map { "WHERE \(key) > \($0)" } ?? "") ORDER BY \(key) LIMIT \(size)"
+                    "SELECT \(select) FROM \(Self.quoted(table)) AS t \(after.map { "WHERE \(order) > \($0)" } ?? "") ORDER BY \(order) LIMIT \(size)"
             } else {
-                sql = "SELECT \(select) FROM \(Self.quoted(table)) ORDER BY \(order) LIMIT \(size) OFFSET \(offset)"
+                sql =
+                    "SELECT \(select) FROM \(Self.quoted(table)) AS t ORDER BY \(order) LIMIT \(size) OFFSET \(offset)"
             }
             let rows = try await texts(PostgresQuery(unsafeSQL: sql))
             guard !rows.isEmpty else { return }

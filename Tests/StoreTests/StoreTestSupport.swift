@@ -1,3 +1,4 @@
+import TestPostgres
 import FHIR
 import Foundation
 import Store

@@ -109,8 +109,9 @@ public enum DraftSpec {
             }
             lines += [
                 "  - name: \(table.name)", "    table: \(table.name)", "    resource: \(resource)  # review",
-                "    key: \(table.primaryKey.first ?? table.columns.first?.name ?? "id")", "    elements:",
+                "    key: \(table.primaryKey.first ?? table.columns.first?.name ?? "id")",
             ]
+            var elements: [String] = []
             var phones = 0
             var given = 0
             for column in table.columns {
@@ -143,12 +144,15 @@ public enum DraftSpec {
                     if resource == "Patient", let suggested = suggestions[column.phi]?.first { path = suggested }
                 }
                 if let path {
-                    lines.append("      \(path): \(value)  # \(column.phi.rawValue), review")
+                    elements.append("      \(path): \(value)  # \(column.phi.rawValue), review")
                 } else {
-                    lines.append(
+                    elements.append(
                         "      # \(column.name): \(column.inferredType), \(column.phi.rawValue) — map or leave out")
                 }
             }
+            // YAML needs a mapping under `elements`, even an empty one.
+            lines.append(elements.contains { !$0.hasPrefix("      #") } ? "    elements:" : "    elements: {}")
+            lines += elements
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -9,6 +9,13 @@ public struct MappingSpecError: Error, Sendable, CustomStringConvertible {
     public var column: Int?
     public var message: String
 
+    public init(file: String, line: Int?, column: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
     public var description: String {
         [file, line.map(String.init), column.map(String.init)].compactMap { $0 }.joined(separator: ":") + ": "
             + message

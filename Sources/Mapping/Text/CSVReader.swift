@@ -70,9 +70,8 @@ public struct CSVReader: Sendable {
             guard position < bytes.count else { break }
             let byte = bytes[position]
             if byte == separator {
+                // A separator at the very end makes one more, empty, field (read next time round).
                 position += 1
-                // A separator at the very end makes one more, empty, field.
-                if position == bytes.count { fields.append("") }
                 continue
             }
             consumeLineEnd()
@@ -166,6 +165,13 @@ public struct CSVError: Error, Sendable, Hashable, CustomStringConvertible {
     public var line: Int
     public var column: Int
     public var message: String
+
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
 
     public var description: String { "\(file):\(line):\(column): \(message)" }
 }

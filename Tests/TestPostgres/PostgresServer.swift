@@ -8,12 +8,12 @@ import Glibc
 /// a free loopback port once per test process, stopped when the process exits. Each test gets a
 /// database of its own. Needs PostgreSQL's programs (Debian: `apt-get install postgresql`); as root,
 /// the server runs as the `postgres` user, since PostgreSQL refuses to run as root.
-final class PostgresServer: Sendable {
-    let port: Int
+public final class PostgresServer: Sendable {
+    public let port: Int
     let folder: URL
     let binaries: URL
 
-    static let shared: Result<PostgresServer, any Error> = Result { try PostgresServer() }
+    public static let shared: Result<PostgresServer, any Error> = Result { try PostgresServer() }
 
     private init() throws {
         binaries = try Self.findBinaries()
@@ -45,7 +45,7 @@ final class PostgresServer: Sendable {
     nonisolated(unsafe) static var stopAtExit: (String, String, String, Bool)?
 
     /// A new, empty database on the server, as a `postgres://` URL.
-    func newDatabase() throws -> String {
+    public func newDatabase() throws -> String {
         let name = "ferry_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
         try Self.run(
             binaries.appendingPathComponent("psql"),
@@ -54,6 +54,17 @@ final class PostgresServer: Sendable {
                 "CREATE DATABASE \(name)",
             ])
         return "postgres://postgres@127.0.0.1:\(port)/\(name)"
+    }
+
+    /// Runs SQL (or a psql command such as `\copy`) in a database given by its URL.
+    public func psql(_ url: String, _ command: String) throws {
+        let name = String(url.split(separator: "/").last ?? "postgres")
+        try Self.run(
+            binaries.appendingPathComponent("psql"),
+            [
+                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", name, "-q", "-v", "ON_ERROR_STOP=1",
+                "-c", command,
+            ])
     }
 
     private func run(_ program: String, _ arguments: [String]) throws {

@@ -1,0 +1,259 @@
+import FHIR
+import Foundation
+import Mapping
+import Testing
+
+@Suite struct MappingSpecTests {
+    static let definitions = try! FHIRDefinitions.r4()
+    static let conceptMap = try! ConceptMapTable.load(
+        path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/openemr/conceptmaps/lab-loinc.csv").path,
+        name: "lab")
+
+    static let header = """
+        ferry-mapping: 1
+        name: test
+        version: 1.0.0
+        system: urn:test
+        zone: America/Denver
+        conceptMaps:
+          lab: lab.csv
+        valueMaps:
+          sex: { M: male, F: female }
+
+        """
+
+    static let patients = """
+          - name: patients
+            table: people
+            resource: Patient
+            key: id
+            filters:
+              - { name: test patients, when: { column: last, equals: TEST } }
+            elements:
+              identifier[0].system: =urn:mrn
+              identifier[0].value: { column: mrn, required: true }
+              name[0].family: last
+              gender: { column: sex, map: sex }
+              birthDate: { column: dob, date: [MM/dd/yyyy] }
+
+        """
+
+    func parse(_ yaml: String) throws -> MappingSpec {
+        try MappingSpec.parse(yaml: yaml, file: "spec.yaml", definitions: Self.definitions) { name, _ in
+            var map = Self.conceptMap
+            map.name = name
+            return map
+        }
+    }
+
+    func error(_ yaml: String) -> MappingSpecError? {
+        do {
+            _ = try parse(yaml)
+            return nil
+        } catch let error as MappingSpecError {
+            return error
+        } catch {
+            Issue.record("not a MappingSpecError: \(error)")
+            return nil
+        }
+    }
+
+    func row(_ table: String, _ values: [(String, SourceValue)], key: String = "1") -> SourceRow {
+        SourceRow(
+            system: "test", table: table, key: key, columns: SourceColumns(values.map(\.0)), values: values.map(\.1))
+    }
+
+    @Test func theExampleSpecLoads() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/openemr/mapping.yaml").path
+        let spec = try MappingSpec.load(path: path, definitions: Self.definitions)
+        #expect(spec.mappings.count == 14)
+        #expect(spec.conceptMaps["allergens"]?.count == 8)
+        #expect(spec.changelog.last?.approver.isEmpty == false)
+    }
+
+    @Test func mistakesNameTheLineAndColumn() throws {
+        let broken = Self.header + "mappings:\n  - name: x\n    table: t\n      resource: Patient\n"
+        let yaml = error(broken)
+        #expect(yaml?.line == 13)
+        #expect(yaml?.description.hasPrefix("spec.yaml:13:") == true)
+
+        let path = error(
+            Self.header + "mappings:\n"
+                + Self.patients.replacingOccurrences(of: "name[0].family", with: "name[0].surname"))
+        #expect(path?.line == 20)
+        #expect(path?.column == 7)
+        #expect(path?.message.contains("surname is not an element") == true)
+
+        let key = error(
+            Self.header + "mappings:\n" + Self.patients.replacingOccurrences(of: "key: id", with: "kye: id"))
+        #expect(key?.message.contains("unknown key 'kye'") == true)
+        #expect(key?.line == 14)
+
+        let map = error(
+            Self.header + "mappings:\n" + Self.patients.replacingOccurrences(of: "map: sex", with: "map: gender"))
+        #expect(map?.message.contains("no value map named 'gender'") == true)
+        #expect(map?.line == 21)
+
+        let version = error(Self.header.replacingOccurrences(of: "1.0.0", with: "one") + "mappings: []\n")
+        #expect(version?.message.contains("not a semantic version") == true)
+        #expect(version?.line == 3)
+
+        let type = error(
+            Self.header + "mappings:\n"
+                + Self.patients.replacingOccurrences(of: "resource: Patient", with: "resource: Patients"))
+        #expect(type?.message == "Patients is not a FHIR R4 resource type")
+    }
+
+    @Test func aReferenceToATypeTwoMappingsMakeMustNameOne() throws {
+        let yaml =
+            Self.header + "mappings:\n" + Self.patients
+            + Self.patients.replacingOccurrences(of: "name: patients", with: "name: others")
+                + """
+                  - name: visits
+                    table: visits
+                    resource: Encounter
+                    key: id
+                    elements:
+                      status: =finished
+                      class.code: =AMB
+                      subject: Patient/{person}
+
+                """
+        let ambiguous = error(yaml)
+        #expect(ambiguous?.message.contains("several mappings make Patient (patients, others)") == true)
+    }
+
+    @Test func rowsMapToValidResourcesWithReferencesAndProvenance() throws {
+        let yaml =
+            Self.header + "mappings:\n" + Self.patients + """
+                  - name: results
+                    table: results
+                    resource: Observation
+                    key: id
+                    elements:
+                      status: =final
+                      code: { column: code, concept: lab, display: name }
+                      subject: Patient/{person}
+                      effectiveDateTime: { column: at, date: [yyyy-MM-dd HH:mm] }
+                      valueQuantity: { column: value, unit: unit }
+
+                """
+        let spec = try parse(yaml)
+        let mapper = SpecMapper(
+            spec: spec, definitions: Self.definitions, recorded: Date(timeIntervalSince1970: 1_700_000_000))
+        let person = mapper.map(
+            row(
+                "people",
+                [
+                    ("id", .integer(7)), ("mrn", .text("A-7")), ("last", .text("Okafor")), ("sex", .text("F")),
+                    ("dob", .text("03/07/1984")),
+                ],
+                key: "id=7"))
+        guard case .mapped(let made) = person.outcome else { Issue.record("not mapped: \(person.outcome)"); return }
+        #expect(made.map(\.type) == ["Patient", "Provenance"])
+        let patient = made[0].resource
+        #expect(patient["gender"]?.stringValue == "female")
+        #expect(patient["birthDate"]?.stringValue == "1984-03-07")
+        #expect(made[1].resource["target"]?[0]?["reference"]?.stringValue == "Patient/\(made[0].id)")
+        #expect(made[1].resource["recorded"]?.stringValue == "2023-11-14T22:13:20Z")
+
+        let result = mapper.map(
+            row(
+                "results",
+                [
+                    ("id", .integer(1)), ("person", .integer(7)), ("code", .text("GLU")), ("name", .text("Glucose")),
+                    ("at", .text("2024-03-10 09:30")), ("value", .text("105")), ("unit", .text("mg/dL")),
+                ]))
+        guard case .mapped(let observations) = result.outcome else {
+            Issue.record("not mapped: \(result.outcome)"); return
+        }
+        let observation = observations[0].resource
+        #expect(observation["subject"]?["reference"]?.stringValue == "Patient/\(made[0].id)")
+        // 09:30 in Denver on the day clocks went forward (MDT, UTC−6).
+        #expect(observation["effectiveDateTime"]?.stringValue == "2024-03-10T15:30:00Z")
+        #expect(observation["_effectiveDateTime"]?["extension"]?[0]?["valueCode"]?.stringValue == "America/Denver")
+        #expect(observation["code"]?["coding"]?[0]?["code"]?.stringValue == "2345-7")
+        #expect(observation["code"]?["coding"]?[1]?["code"]?.stringValue == "GLU")
+        #expect(observation["valueQuantity"]?["code"]?.stringValue == "mg/dL")
+
+        // The same row maps to the same bytes again.
+        let again = mapper.map(
+            row(
+                "people",
+                [
+                    ("id", .integer(7)), ("mrn", .text("A-7")), ("last", .text("Okafor")), ("sex", .text("F")),
+                    ("dob", .text("03/07/1984")),
+                ],
+                key: "id=7"))
+        guard case .mapped(let second) = again.outcome else { return }
+        #expect(second.map(\.resource) == made.map(\.resource))
+    }
+
+    @Test func rowsThatCannotBeMappedSayWhyAndFiltersSayWhich() throws {
+        let spec = try parse(Self.header + "mappings:\n" + Self.patients)
+        let mapper = SpecMapper(spec: spec, definitions: Self.definitions, recorded: Date())
+        func outcome(_ values: [(String, SourceValue)]) -> SpecMapper.RowResult {
+            mapper.map(row("people", [("id", .integer(1))] + values))
+        }
+        let noMRN = outcome([("mrn", .text("  ")), ("last", .text("A")), ("sex", .null), ("dob", .null)])
+        guard case .deadLettered(let reason) = noMRN.outcome else { Issue.record("\(noMRN.outcome)"); return }
+        #expect(
+            reason.contains("identifier[0].value (spec line 19): column mrn has no value, and the element is required"))
+
+        let badDate = outcome([("mrn", .text("1")), ("last", .text("A")), ("sex", .null), ("dob", .text("31/02/1990"))])
+        guard case .deadLettered(let dateReason) = badDate.outcome else { Issue.record("\(badDate.outcome)"); return }
+        #expect(dateReason.contains("'31/02/1990' matches none of the formats MM/dd/yyyy"))
+
+        let test = outcome([("mrn", .text("1")), ("last", .text("TEST")), ("sex", .null), ("dob", .null)])
+        guard case .filtered(let rule) = test.outcome else { Issue.record("\(test.outcome)"); return }
+        #expect(rule == "test patients")
+
+        let unknownSex = outcome([("mrn", .text("1")), ("last", .text("A")), ("sex", .text("X")), ("dob", .null)])
+        guard case .mapped(let made) = unknownSex.outcome else { Issue.record("\(unknownSex.outcome)"); return }
+        #expect(made[0].resource["gender"] == nil)
+        #expect(unknownSex.unmapped == ["sex|X": 1])
+
+        let otherTable = mapper.map(row("elsewhere", [("id", .integer(1))]))
+        guard case .filtered(let none) = otherTable.outcome else { return }
+        #expect(none == "no mapping for table elsewhere")
+    }
+
+    @Test func localTimeFormats() throws {
+        let us = LocalTimeFormat("MM/dd/yyyy hh:mm a")
+        #expect(us.parse("03/07/2024 12:05 AM")?.hour == 0)
+        #expect(us.parse("03/07/2024 12:05 PM")?.hour == 12)
+        #expect(us.parse("03/07/2024 13:05 PM") == nil)
+        #expect(LocalTimeFormat("yyyy-MM-dd").parse("2023-02-29") == nil)
+        #expect(LocalTimeFormat("yyyy-MM-dd").parse("2024-02-29")?.dateText == "2024-02-29")
+        #expect(LocalTimeFormat("dd-MMM-yyyy").parse("07-mar-1984")?.dateText == "1984-03-07")
+        #expect(LocalTimeFormat("yyyyMMdd").parse("1984030") == nil)
+        let value = try #require(LocalTimeFormat("yyyy-MM-dd HH:mm:ss.SSS").parse("2024-11-03 01:30:00.25"))
+        #expect(value.milliseconds == 250)
+        // 01:30 happens twice in New York that night; the first (EDT) is taken, as Foundation does.
+        #expect(value.utcText(zone: TimeZone(identifier: "America/New_York")!) == "2024-11-03T05:30:00.250Z")
+    }
+
+    @Test func documentAndDiffDescribeTheSpec() throws {
+        let old = try parse(Self.header + "mappings:\n" + Self.patients)
+        let newer = try parse(
+            Self.header.replacingOccurrences(of: "version: 1.0.0", with: "version: 1.1.0")
+                .replacingOccurrences(of: "F: female }", with: "F: female, U: unknown }")
+                + "mappings:\n"
+                + Self.patients.replacingOccurrences(
+                    of: "name[0].family: last", with: "name[0].family: { column: last, upper: true }"))
+        let document = SpecDocument.markdown(old)
+        #expect(document.contains("| last | `Patient.name[0].family` |"))
+        #expect(document.contains("| test patients | last = TEST |") == false)
+        #expect(document.contains("Leaves out the rows where last = TEST (rule \"test patients\")"))
+        #expect(SpecDocument.html(old).contains("<td><code>Patient.birthDate</code></td>"))
+        let diff = SpecDiff.lines(old: old, new: newer)
+        #expect(
+            diff == [
+                "version: 1.0.0 → 1.1.0", "~ patients.name[0].family: last → last via upper case",
+                "+ value map sex: U: unknown",
+            ])
+        #expect(SpecDiff.lines(old: old, new: old).isEmpty)
+    }
+}
