@@ -77,6 +77,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
+            resources: [.copy("Resources/openemr")],
             swiftSettings: swiftSettings
         ),
         .target(

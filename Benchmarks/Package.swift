@@ -51,6 +51,15 @@ let package = Package(
             path: "Sources/migrate-load"
         ),
         .executableTarget(
+            name: "legacy-load",
+            dependencies: [
+                .product(name: "FHIR", package: "Ferry"),
+                .product(name: "Legacy", package: "Ferry"),
+                .product(name: "Mapping", package: "Ferry"),
+            ],
+            path: "Sources/legacy-load"
+        ),
+        .executableTarget(
             name: "mllp-load",
             dependencies: [
                 "BenchmarkCorpus",

@@ -14,6 +14,7 @@ let package = Package(
             name: "FuzzFHIRPath", dependencies: ["FuzzSupport", .product(name: "FHIR", package: "Ferry")]),
         .executableTarget(
             name: "FuzzHL7v2", dependencies: ["FuzzSupport", .product(name: "HL7v2", package: "Ferry")]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "Mapping", package: "Ferry")]),
         .executableTarget(
             name: "FuzzV2ToFHIR",
             dependencies: [

@@ -32,6 +32,13 @@ public struct MigrationBatch: Sendable {
     }
 }
 
+extension MigrationBatch {
+    /// The batch's writes worked out ahead, outside any lock, at the time the commit will stamp.
+    func prepared(indexing: StoreIndexing, time: Date) -> [[Int: PreparedWrite]] {
+        bundles.map { TransactionBundle.prepare($0, indexing: indexing, time: time) }
+    }
+}
+
 /// A unit of the source that could not be migrated, kept with why and where it came from.
 public struct DeadLetter: Sendable, Hashable {
     /// Where in the source: `feed.hl7#12 (line 340)`, `sqlite:legacy.db patient_data pid=17`.
@@ -52,9 +59,18 @@ public struct DeadLetter: Sendable, Hashable {
 
 extension StoreTransaction {
     /// Runs a batch's Bundles, keeps its dead letters, and moves its partition's checkpoint.
-    func commit(_ batch: MigrationBatch) async throws -> [JSON] {
+    func commit(_ batch: MigrationBatch, prepared: [[Int: PreparedWrite]] = []) async throws -> [JSON] {
         var responses: [JSON] = []
-        for bundle in batch.bundles { responses.append(try await TransactionBundle.run(bundle, in: self)) }
+        if prepared.count == batch.bundles.count,
+            let written = try await TransactionBundle.runPrepared(batch.bundles, prepared: prepared, in: self)
+        {
+            responses = written
+        } else {
+            for (index, bundle) in batch.bundles.enumerated() {
+                let writes = index < prepared.count ? prepared[index] : [:]
+                responses.append(try await TransactionBundle.run(bundle, in: self, prepared: writes))
+            }
+        }
         for letter in batch.deadLetters {
             try await execute(
                 "INSERT INTO migration_dead_letter VALUES (?, ?, ?, ?, ?) ON CONFLICT (run, locator) DO UPDATE SET "

@@ -14,6 +14,12 @@ protocol StoreTransaction {
     func save(_ stored: StoredResource) async throws
     /// Replaces a resource's search index rows (`nil`: removes them); `clearing: false` when it has none yet.
     func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws
+    /// Stores a version and replaces its index rows in one go (a backend may do both in one round trip).
+    func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws
+    /// The current rows of many resources at once, by `Type/id`.
+    func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource]
+    /// Many versions with their index rows, in order.
+    func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws
     func search(_ query: SearchQuery) async throws -> SearchResult
     /// Runs a statement written with `?` placeholders.
     func execute(_ sql: String, _ arguments: [SQLArgument?]) async throws
@@ -32,14 +38,49 @@ struct StoreIndexing: Sendable {
     }
 }
 
+/// What a write can work out before it takes the store's write lock: the content hash and the index
+/// rows of the resource stamped with the transaction's time (index rows do not depend on the
+/// version). Workers prepare their batches in parallel; only the writes themselves take turns.
+struct PreparedWrite: Sendable {
+    let resource: JSON
+    let contentHash: String
+    let rows: SearchIndexRows
+
+    init(_ resource: JSON, indexing: StoreIndexing, time: Date) throws {
+        self.resource = resource
+        contentHash = ResourceVersion.contentHash(resource)
+        rows = try SearchIndexRows(
+            ResourceVersion.stamped(resource, version: 1, lastUpdated: time), extractor: indexing.extractor)
+    }
+}
+
 extension StoreTransaction {
-    /// Writes a resource under its id: a new version unless the content is unchanged.
-    func put(_ resource: JSON) async throws -> WriteResult {
+    func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource] {
+        var found: [String: StoredResource] = [:]
+        for key in keys {
+            if let stored = try await current(type: key.type, id: key.id) { found["\(key.type)/\(key.id)"] = stored }
+        }
+        return found
+    }
+
+    func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws {
+        for write in writes { try await saveIndexed(write.stored, rows: write.rows, clearing: write.clearing) }
+    }
+
+    func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
+        try await save(stored)
+        try await replaceIndex(type: stored.type, id: stored.id, with: rows, clearing: clearing)
+    }
+
+    /// Writes a resource under its id: a new version unless the content is unchanged. `prepared`,
+    /// when it was made from this same resource at this transaction's time, saves the work again.
+    func put(_ resource: JSON, prepared: PreparedWrite? = nil) async throws -> WriteResult {
         let (type, id) = try ResourceVersion.key(resource)
         guard indexing.definitions.resourceType(named: type) != nil else {
             throw StoreError(.invalid, "unknown resource type \(type)")
         }
-        let hash = ResourceVersion.contentHash(resource)
+        let usable = prepared.flatMap { $0.resource == resource ? $0 : nil }
+        let hash = usable?.contentHash ?? ResourceVersion.contentHash(resource)
         let current = try await current(type: type, id: id)
         if let current, current.resource != nil, current.contentHash == hash {
             return WriteResult(outcome: .unchanged, stored: current)
@@ -48,9 +89,8 @@ extension StoreTransaction {
         let stamped = ResourceVersion.stamped(resource, version: version, lastUpdated: time)
         let stored = StoredResource(
             type: type, id: id, version: version, lastUpdated: time, resource: stamped, contentHash: hash)
-        let rows = try SearchIndexRows(stamped, extractor: indexing.extractor)
-        try await save(stored)
-        try await replaceIndex(type: type, id: id, with: rows, clearing: current != nil)
+        let rows = try usable?.rows ?? SearchIndexRows(stamped, extractor: indexing.extractor)
+        try await saveIndexed(stored, rows: rows, clearing: current != nil)
         return WriteResult(outcome: current?.resource == nil ? .created : .updated, stored: stored)
     }
 
@@ -59,8 +99,7 @@ extension StoreTransaction {
         let stored = StoredResource(
             type: type, id: id, version: current.version + 1, lastUpdated: time, resource: nil,
             contentHash: current.contentHash)
-        try await save(stored)
-        try await replaceIndex(type: type, id: id, with: nil, clearing: true)
+        try await saveIndexed(stored, rows: nil, clearing: true)
         return WriteResult(outcome: .deleted, stored: stored)
     }
 

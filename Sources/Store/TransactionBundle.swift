@@ -6,7 +6,89 @@ import Foundation
 /// references (`Patient?identifier=…`) are replaced by the ids they resolve to. Any failing entry
 /// throws, and the caller's database transaction rolls everything back.
 enum TransactionBundle {
-    static func run(_ bundle: JSON, in store: some StoreTransaction) async throws -> JSON {
+    /// The writes of a Bundle worked out ahead, by entry: only for Bundles of plain `PUT Type/id`
+    /// entries (a migration's), whose references resolve without the store. Others get none.
+    static func prepare(_ bundle: JSON, indexing: StoreIndexing, time: Date) -> [Int: PreparedWrite] {
+        guard bundle["type"]?.stringValue == "transaction", let entries = bundle["entry"]?.arrayValue else {
+            return [:]
+        }
+        var resolved: [String: String] = [:]
+        for entry in entries {
+            guard entry["request"]?["method"]?.stringValue == "PUT", let url = entry["request"]?["url"]?.stringValue,
+                !url.contains("?"), url.split(separator: "/").count == 2
+            else { return [:] }
+            if let fullURL = entry["fullUrl"]?.stringValue { resolved[fullURL] = url }
+        }
+        var prepared: [Int: PreparedWrite] = [:]
+        for (index, entry) in entries.enumerated() {
+            guard let url = entry["request"]?["url"]?.stringValue,
+                case .object(var object)? = entry["resource"].map({ rewritingReferences($0, resolved) })
+            else { continue }
+            object["id"] = .string(String(url.split(separator: "/")[1]))
+            prepared[index] = try? PreparedWrite(.object(object), indexing: indexing, time: time)
+        }
+        return prepared
+    }
+
+    /// Bundles of plain PUTs, every entry prepared, written together: the current versions read at
+    /// once, the new versions and their index rows saved at once. The same outcome, version by
+    /// version, as running each Bundle in turn; `nil` when a Bundle does not qualify.
+    static func runPrepared(
+        _ bundles: [JSON], prepared: [[Int: PreparedWrite]], in store: some StoreTransaction
+    ) async throws -> [JSON]? {
+        var plan: [[PreparedWrite]] = []
+        for (index, bundle) in bundles.enumerated() {
+            let entries = bundle["entry"]?.arrayValue ?? []
+            let writes = prepared[index]
+            guard !entries.isEmpty, writes.count == entries.count else { return nil }
+            var ordered: [PreparedWrite] = []
+            for entry in 0..<entries.count {
+                guard let write = writes[entry], let type = write.resource["resourceType"]?.stringValue,
+                    store.indexing.definitions.resourceType(named: type) != nil
+                else { return nil }
+                ordered.append(write)
+            }
+            plan.append(ordered)
+        }
+        func key(_ write: PreparedWrite) -> (type: String, id: String) {
+            (write.resource["resourceType"]?.stringValue ?? "", write.resource["id"]?.stringValue ?? "")
+        }
+        var latest = try await store.currents(plan.flatMap { $0.map(key) })
+        var saves: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)] = []
+        var responses: [JSON] = []
+        for writes in plan {
+            var entries: [JSON] = []
+            for write in writes {
+                let (type, id) = key(write)
+                let current = latest["\(type)/\(id)"]
+                if let current, current.resource != nil, current.contentHash == write.contentHash {
+                    entries.append(
+                        response("200 OK", current, note: "unchanged: version \(current.version) stays current"))
+                    continue
+                }
+                let version = (current?.version ?? 0) + 1
+                let stamped = ResourceVersion.stamped(write.resource, version: version, lastUpdated: store.time)
+                let stored = StoredResource(
+                    type: type, id: id, version: version, lastUpdated: store.time, resource: stamped,
+                    contentHash: write.contentHash)
+                saves.append((stored, write.rows, current != nil))
+                latest["\(type)/\(id)"] = stored
+                entries.append(response(current?.resource == nil ? "201 Created" : "200 OK", stored))
+            }
+            responses.append(
+                .object(
+                    JSONObject([
+                        ("resourceType", .string("Bundle")), ("type", .string("transaction-response")),
+                        ("entry", .array(entries)),
+                    ])))
+        }
+        try await store.saveAll(saves)
+        return responses
+    }
+
+    static func run(
+        _ bundle: JSON, in store: some StoreTransaction, prepared: [Int: PreparedWrite] = [:]
+    ) async throws -> JSON {
         guard bundle["resourceType"]?.stringValue == "Bundle" else {
             throw StoreError(.transactionFailed, "not a Bundle")
         }
@@ -95,7 +177,9 @@ enum TransactionBundle {
                 }
                 object["id"] = .string(assignedIDs[request.index]!)
                 let written: WriteResult
-                do { written = try await store.put(.object(object)) } catch let error as StoreError {
+                do {
+                    written = try await store.put(.object(object), prepared: prepared[request.index])
+                } catch let error as StoreError {
                     throw StoreError(
                         error.kind == .invalid ? .transactionFailed : error.kind, "\(place): \(error.message)")
                 }
@@ -113,7 +197,7 @@ enum TransactionBundle {
             ]))
     }
 
-    private static func response(
+    static func response(
         _ status: String, _ stored: StoredResource?, total: Int? = nil, note: String? = nil
     )
         -> JSON

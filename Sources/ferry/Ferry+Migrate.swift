@@ -1,6 +1,7 @@
 import ArgumentParser
 import FHIR
 import Foundation
+import Legacy
 import Mapping
 import Migration
 import Store
@@ -11,8 +12,11 @@ extension Ferry {
             abstract: "Migrates legacy sources into a FHIR store, in checkpointed batches that resume after a crash.",
             discussion: """
                 Sources: hl7:PATH (an HL7 v2 file or a folder of them; every message converted by the \
-                v2-to-FHIR maps and validated). --retry-dead-letters converts the run's dead letters again \
-                (after a fix to --maps) and loads those that now make valid Bundles. Each batch's Bundles, dead letters and checkpoint are \
+                v2-to-FHIR maps and validated), and sqlite:PATH, postgres://…, csv:FOLDER mapped by --mapping \
+                (every row mapped, validated, with its Provenance). --types, --only and --window take a \
+                subset (a phase by module, site or time); the rest is counted as filtered under a named rule. \
+                --retry-dead-letters maps or converts the run's dead letters again (after a fix to the spec \
+                or --maps) and loads those that now make valid Bundles. Each batch's Bundles, dead letters and checkpoint are \
                 committed together, so running the same --run again after a kill resumes where it stopped \
                 and ends with the same store. Progress: a bar on a terminal, JSON lines otherwise. Prints \
                 the accounting (read = loaded + dead-lettered + filtered + done before) and exits 1 when \
@@ -20,8 +24,26 @@ extension Ferry {
                 """
         )
 
-        @Option(name: .customLong("source"), help: "A source: hl7:PATH (repeatable).")
+        @Option(
+            name: .customLong("source"),
+            help: "A source: hl7:PATH, sqlite:PATH, postgres://…, csv:FOLDER (repeatable).")
         var sources: [String] = []
+
+        @Option(help: "The mapping spec (YAML) for relational and CSV sources.")
+        var mapping: String?
+
+        @Option(help: "Only rows mapped to these resource types (comma-separated): a phase by module.")
+        var types: String?
+
+        @Option(help: "Only rows whose COLUMN is one of the values, as COLUMN=V1,V2 (a phase by site: facility_id=1).")
+        var only: String?
+
+        @Option(help: "Only rows whose COLUMN falls in a date range, as COLUMN:FROM..TO (YYYY-MM-DD, either end open).")
+        var window: String?
+
+        @Option(
+            help: "The time Provenance records for mapped rows (ISO 8601); fixed per run so a rerun writes the same.")
+        var recorded: String?
 
         @Flag(help: "Convert the run's dead letters again (after a fix to the maps) instead of reading sources.")
         var retryDeadLetters = false
@@ -56,20 +78,44 @@ extension Ferry {
         func run() async throws {
             guard retryDeadLetters || !sources.isEmpty else { throw ValidationError("give at least one --source") }
             var files: [String] = []
+            var relational: [any LegacySource] = []
             for source in sources {
-                guard source.hasPrefix("hl7:") else {
-                    throw ValidationError("'\(source)': only hl7:PATH sources can be migrated so far")
+                if source.hasPrefix("hl7:") {
+                    files += try Self.hl7Files(String(source.dropFirst(4)))
+                } else {
+                    do { relational.append(try LegacySources.open(source)) } catch { throw ValidationError("\(error)") }
                 }
-                files += try Self.hl7Files(String(source.dropFirst(4)))
             }
             let definitions = try FHIRDefinitions.r4()
             let store = try await StoreTarget.open(target, definitions: definitions)
-            let converter = try conversion.converter(definitions: definitions)
-            let migration = HL7Migration(
-                files: files, store: store, converter: converter,
-                options: .init(run: run, batchSize: batch, workers: workers, worker: worker, maximumRate: maximumRate))
+            let options = MigrationOptions(
+                run: run, batchSize: batch, workers: workers, worker: worker, maximumRate: maximumRate)
+            var migrations: [Migration] = []
+            if !files.isEmpty {
+                let migration = HL7Migration(
+                    files: files, store: store, converter: try conversion.converter(definitions: definitions),
+                    options: options)
+                migrations.append(Migration(run: migration.run, retry: migration.retryDeadLetters))
+            }
+            if !relational.isEmpty {
+                guard let mapping else { throw ValidationError("relational and CSV sources need --mapping SPEC") }
+                let spec = try Ferry.Map.load(mapping, definitions: definitions)
+                let mapper = SpecMapper(spec: spec, definitions: definitions, recorded: try recordedTime())
+                let subset = try self.subset()
+                for source in relational {
+                    let migration = RelationalMigration(
+                        source: source, mapper: mapper, store: store, options: options, subset: subset)
+                    migrations.append(Migration(run: migration.run, retry: migration.retryDeadLetters))
+                }
+            }
             if retryDeadLetters {
-                let retry = try await migration.retryDeadLetters()
+                var retry = RetryReport()
+                for migration in migrations {
+                    let one = try await migration.retry()
+                    retry = RetryReport(
+                        retried: retry.retried + one.retried, loaded: retry.loaded + one.loaded,
+                        stillDead: retry.stillDead + one.stillDead, filtered: retry.filtered + one.filtered)
+                }
                 print(
                     "retried \(retry.retried): loaded \(retry.loaded), filtered \(retry.filtered), "
                         + "still dead \(retry.stillDead)")
@@ -78,7 +124,7 @@ extension Ferry {
             }
             let started = Date()
             let onTerminal = isatty(STDOUT_FILENO) != 0
-            let report = try await migration.run { progress in
+            let progress: @Sendable (MigrationProgress) -> Void = { progress in
                 let seconds = max(Date().timeIntervalSince(started), 0.001)
                 let rate = Double(progress.done) / seconds
                 if onTerminal {
@@ -92,7 +138,11 @@ extension Ferry {
                     print(#"{"done":\#(progress.done),"total":\#(progress.total),"rate":\#(Int(rate))}"#)
                 }
             }
-            if onTerminal { print("") }
+            var report = MigrationReport()
+            for migration in migrations {
+                report.add(try await migration.run(progress))
+                if onTerminal { print("") }
+            }
             let seconds = Date().timeIntervalSince(started)
             let counts = try await store.counts()
             let letters = try await store.deadLetters(run: run)
@@ -107,6 +157,12 @@ extension Ferry {
                 "written: "
                     + report.resources.keys.sorted().map { "\($0) \(report.resources[$0]!)" }
                     .joined(separator: ", ") + "; unchanged \(report.unchanged)")
+            if !report.unmapped.isEmpty {
+                print(
+                    "codes no map had: "
+                        + report.unmapped.keys.sorted().map { "\($0) ×\(report.unmapped[$0]!)" }.joined(separator: ", ")
+                )
+            }
             print("the store holds " + Ferry.StoreCommand.describe(counts))
             for letter in letters.prefix(20) { print("  dead letter \(letter.locator): \(letter.reason.prefix(200))") }
             if letters.count > 20 { print("  … \(letters.count - 20) more dead letters in the store") }
@@ -115,6 +171,41 @@ extension Ferry {
                 try Self.writeManifest(manifest, run: run, report: report, counts: counts, seconds: seconds)
             }
             if !report.addsUp || report.deadLettered > 0 { throw ExitCode(1) }
+        }
+
+        /// One source's migration, as the command drives it.
+        struct Migration {
+            var run: (@escaping @Sendable (MigrationProgress) -> Void) async throws -> MigrationReport
+            var retry: () async throws -> RetryReport
+        }
+
+        func recordedTime() throws -> Date {
+            guard let recorded else { return Date() }
+            guard let date = ISO8601DateFormatter().date(from: recorded) else {
+                throw ValidationError("--recorded \(recorded) is not an ISO 8601 time (2026-11-25T10:00:00Z)")
+            }
+            return date
+        }
+
+        func subset() throws -> RelationalMigration.Subset? {
+            guard types != nil || only != nil || window != nil else { return nil }
+            var subset = RelationalMigration.Subset()
+            if let types { subset.resourceTypes = Set(types.split(separator: ",").map(String.init)) }
+            if let only {
+                let parts = only.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--only is COLUMN=V1,V2") }
+                subset.column = parts[0]
+                subset.values = Set(parts[1].split(separator: ",").map(String.init))
+            }
+            if let window {
+                let parts = window.split(separator: ":", maxSplits: 1).map(String.init)
+                let range = parts.count == 2 ? parts[1].components(separatedBy: "..") : []
+                guard range.count == 2 else { throw ValidationError("--window is COLUMN:FROM..TO") }
+                subset.timeColumn = parts[0]
+                subset.from = range[0].isEmpty ? nil : range[0]
+                subset.to = range[1].isEmpty ? nil : range[1]
+            }
+            return subset
         }
 
         static func hl7Files(_ path: String) throws -> [String] {
@@ -129,7 +220,7 @@ extension Ferry {
         }
 
         static func writeManifest(
-            _ path: String, run: String, report: HL7Migration.Report, counts: [String: Int], seconds: Double
+            _ path: String, run: String, report: MigrationReport, counts: [String: Int], seconds: Double
         ) throws {
             func numbers(_ values: [String: Int]) -> JSON {
                 .object(JSONObject(values.keys.sorted().map { ($0, .number(String(values[$0]!))) }))

@@ -7,7 +7,7 @@ struct Ferry: AsyncParsableCommand {
         commandName: "ferry",
         abstract: "Migrates legacy health records into a FHIR R4 store and proves that nothing was lost.",
         subcommands: [
-            Synth.self, Discover.self, Map.self, Validate.self, FHIRPath.self, HL7.self, StoreCommand.self,
+            Demo.self, Synth.self, Discover.self, Map.self, Validate.self, FHIRPath.self, HL7.self, StoreCommand.self,
             Migrate.self,
         ]
     )

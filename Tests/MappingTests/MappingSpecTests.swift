@@ -1,7 +1,8 @@
 import FHIR
 import Foundation
-import Mapping
 import Testing
+
+@testable import Mapping
 
 @Suite struct MappingSpecTests {
     static let definitions = try! FHIRDefinitions.r4()
@@ -255,5 +256,63 @@ import Testing
                 "+ value map sex: U: unknown",
             ])
         #expect(SpecDiff.lines(old: old, new: old).isEmpty)
+    }
+
+    @Test func theJSONSchemaNamesTheKeysTheLoaderReads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let schema = try JSON(parsing: Data(contentsOf: root.appendingPathComponent("docs/mapping-spec.schema.json")))
+        func properties(_ json: JSON?) -> Set<String> { Set(json?["properties"]?.objectValue?.map(\.key) ?? []) }
+        let definitions = schema["$defs"]
+        #expect(properties(schema) == SpecReader.keys["spec"])
+        #expect(properties(schema["properties"]?["changelog"]?["items"]) == SpecReader.keys["change"])
+        #expect(properties(schema["properties"]?["filters"]?["items"]) == SpecReader.keys["filter"])
+        #expect(properties(schema["properties"]?["lookups"]?["additionalProperties"]) == SpecReader.keys["lookup"])
+        #expect(properties(definitions?["rule"]) == SpecReader.keys["rule"])
+        #expect(properties(definitions?["condition"]) == SpecReader.keys["condition"])
+        #expect(properties(definitions?["mapping"]) == SpecReader.keys["mapping"])
+        #expect(properties(definitions?["value"]) == SpecReader.keys["value"])
+    }
+
+    @Test func namesAndAddressesInOneTextAreSplit() throws {
+        let yaml =
+            Self.header + """
+                mappings:
+                  - table: people
+                    resource: Patient
+                    key: id
+                    elements:
+                      name[0]: { column: name, humanName: true }
+                      address[0]: { column: address, address: true }
+                      telecom[0].system: =phone
+                      telecom[0].value: { column: phone, digits: true }
+
+                """
+        let mapper = SpecMapper(spec: try parse(yaml), definitions: Self.definitions, recorded: Date())
+        func patient(_ name: String, _ address: String) throws -> JSON {
+            let result = mapper.map(
+                row(
+                    "people",
+                    [
+                        ("id", .integer(1)), ("name", .text(name)), ("address", .text(address)),
+                        ("phone", .text("(303) 555-0142")),
+                    ]))
+            guard case .mapped(let made) = result.outcome else {
+                throw MappingSpecError(file: "", line: nil, column: nil, message: "\(result.outcome)")
+            }
+            return made[0].resource
+        }
+        let a = try patient("Okafor, Ada Nkem", "12 Main St, Apt 4, Denver, CO 80202")
+        #expect(a["name"]?[0]?["family"]?.stringValue == "Okafor")
+        #expect(a["name"]?[0]?["given"] == ["Ada", "Nkem"])
+        #expect(a["address"]?[0]?["line"] == ["12 Main St", "Apt 4"])
+        #expect(a["address"]?[0]?["city"]?.stringValue == "Denver")
+        #expect(a["address"]?[0]?["postalCode"]?.stringValue == "80202")
+        #expect(a["telecom"]?[0]?["value"]?.stringValue == "3035550142")
+        let b = try patient("José María García", "somewhere unknown")
+        #expect(b["name"]?[0]?["family"]?.stringValue == "García")
+        #expect(b["name"]?[0]?["given"] == ["José", "María"])
+        #expect(b["address"]?[0]?["text"]?.stringValue == "somewhere unknown")
+        #expect(b["address"]?[0]?["city"] == nil)
     }
 }

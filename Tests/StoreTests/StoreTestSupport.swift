@@ -1,7 +1,7 @@
-import TestPostgres
 import FHIR
 import Foundation
 import Store
+import TestPostgres
 
 /// Stores under test: every conformance test runs against each.
 enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {

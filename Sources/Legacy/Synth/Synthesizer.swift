@@ -261,3 +261,12 @@ final class BufferedFile {
         try handle.close()
     }
 }
+
+extension Synthesizer {
+    /// The mapping spec shipped for the synthetic clinic (also at `Examples/openemr` in the repository).
+    public static var exampleSpecPath: String? {
+        Bundle.module.path(forResource: "openemr", ofType: nil).map {
+            ($0 as NSString).appendingPathComponent("mapping.yaml")
+        }
+    }
+}

@@ -84,6 +84,24 @@ struct SpecReader {
         return MappingSpecError(file: file, line: nil, column: nil, message: "YAML: \(error)")
     }
 
+    /// The keys each part of a spec may have (the JSON Schema in docs/mapping-spec.schema.json lists the same).
+    static let keys: [String: Set<String>] = [
+        "spec": [
+            "ferry-mapping", "name", "version", "system", "zone", "changelog", "conceptMaps", "valueMaps", "lookups",
+            "mappings", "filters", "description",
+        ],
+        "change": ["version", "date", "author", "approver", "summary"],
+        "lookup": ["table", "key"],
+        "filter": ["table", "name", "when"],
+        "rule": ["name", "when"],
+        "condition": ["column", "in", "equals", "present", "not", "all", "any"],
+        "mapping": ["name", "table", "resource", "key", "id", "partition", "where", "filters", "zone", "elements"],
+        "value": [
+            "column", "template", "const", "lookup", "key", "reference", "date", "map", "concept", "display",
+            "humanName", "address", "unit", "upper", "digits", "base64", "when", "required",
+        ],
+    ]
+
     func fail(_ node: Node?, _ message: String) -> MappingSpecError {
         MappingSpecError(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message)
     }
@@ -114,12 +132,7 @@ struct SpecReader {
     }
 
     func spec(_ root: Node, conceptMap: (String, String) throws -> ConceptMapTable) throws -> MappingSpec {
-        let fields = try members(
-            root, "the spec",
-            allowed: [
-                "ferry-mapping", "name", "version", "system", "zone", "changelog", "conceptMaps", "valueMaps",
-                "lookups", "mappings", "filters", "description",
-            ])
+        let fields = try members(root, "the spec", allowed: Self.keys["spec"]!)
         var byName: [String: (Node, Node)] = [:]
         for (name, key, value) in fields { byName[name] = (key, value) }
         func required(_ name: String) throws -> Node {
@@ -156,7 +169,7 @@ struct SpecReader {
         }
         if let node = byName["lookups"]?.1 {
             for (name, _, value) in try members(node, "lookups", allowed: []) {
-                let parts = try members(value, "lookups.\(name)", allowed: ["table", "key"])
+                let parts = try members(value, "lookups.\(name)", allowed: Self.keys["lookup"]!)
                 let table = try parts.first { $0.0 == "table" }.map { try text($0.2, "table") }
                 let key = try parts.first { $0.0 == "key" }.map { try text($0.2, "key") }
                 guard let table, let key else { throw fail(value, "lookups.\(name) needs 'table' and 'key'") }
@@ -166,7 +179,7 @@ struct SpecReader {
         if let node = byName["filters"]?.1 {
             guard case .sequence(let items) = node else { throw fail(node, "filters must be a list of rules") }
             for item in items {
-                let table = try members(item, "a filter", allowed: ["table", "name", "when"]).first { $0.0 == "table" }
+                let table = try members(item, "a filter", allowed: Self.keys["filter"]!).first { $0.0 == "table" }
                 guard let table else { throw fail(item, "a filter needs 'table'") }
                 var copy = item
                 if case .mapping(var mapping) = item {
@@ -200,7 +213,7 @@ struct SpecReader {
         return try entries.map { entry in
             var values: [String: String] = [:]
             for (name, _, value) in try members(
-                entry, "a changelog entry", allowed: ["version", "date", "author", "approver", "summary"])
+                entry, "a changelog entry", allowed: Self.keys["change"]!)
             {
                 values[name] = try text(value, "changelog.\(name)")
             }
@@ -229,7 +242,7 @@ struct SpecReader {
     }
 
     func rule(_ node: Node, _ what: String) throws -> MappingSpec.Rule {
-        let parts = try members(node, what, allowed: ["name", "when"])
+        let parts = try members(node, what, allowed: Self.keys["rule"]!)
         guard let name = try parts.first(where: { $0.0 == "name" }).map({ try text($0.2, "name") }),
             let when = parts.first(where: { $0.0 == "when" })?.2
         else { throw fail(node, "\(what) needs a 'name' (rows it leaves out are counted under it) and 'when'") }
@@ -237,8 +250,7 @@ struct SpecReader {
     }
 
     func condition(_ node: Node) throws -> MappingSpec.Condition {
-        let parts = try members(
-            node, "a condition", allowed: ["column", "in", "equals", "present", "not", "all", "any"])
+        let parts = try members(node, "a condition", allowed: Self.keys["condition"]!)
         var values: [String: Node] = [:]
         for (name, _, value) in parts { values[name] = value }
         if let column = values["column"] {
@@ -258,9 +270,7 @@ struct SpecReader {
     }
 
     func mapping(_ node: Node) throws -> MappingSpec.TableMapping {
-        let parts = try members(
-            node, "a mapping",
-            allowed: ["name", "table", "resource", "key", "id", "partition", "where", "filters", "zone", "elements"])
+        let parts = try members(node, "a mapping", allowed: Self.keys["mapping"]!)
         var values: [String: Node] = [:]
         for (name, _, value) in parts { values[name] = value }
         func need(_ name: String) throws -> String {
@@ -327,12 +337,7 @@ struct SpecReader {
             return MappingSpec.ValueRule(
                 source: try source(scalar.string, node), transform: nil, condition: nil, required: false)
         }
-        let parts = try members(
-            node, path,
-            allowed: [
-                "column", "template", "const", "lookup", "key", "reference", "date", "map", "concept", "display",
-                "humanName", "address", "unit", "upper", "digits", "base64", "when", "required",
-            ])
+        let parts = try members(node, path, allowed: Self.keys["value"]!)
         var values: [String: Node] = [:]
         for (name, _, value) in parts { values[name] = value }
         let source: MappingSpec.ValueSource

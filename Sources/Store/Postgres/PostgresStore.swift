@@ -51,11 +51,11 @@ public final class PostgresStore: FHIRStore {
 
     /// Runs `body` in one PostgreSQL transaction: committed when it returns, rolled back when it throws.
     func transact<T: Sendable>(
-        _ body: @Sendable @escaping (Transaction) async throws -> T
+        time: Date? = nil, _ body: @Sendable @escaping (Transaction) async throws -> T
     ) async throws(StoreError)
         -> T
     {
-        let time = now()
+        let time = time ?? now()
         let indexing = indexing
         let logger = logger
         return try await storeErrors {
@@ -98,7 +98,9 @@ public final class PostgresStore: FHIRStore {
     }
 
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
-        try await transact { try await $0.commit(batch) }
+        let time = now()
+        let prepared = batch.prepared(indexing: indexing, time: time)
+        return try await transact(time: time) { try await $0.commit(batch, prepared: prepared) }
     }
 
     public func claimPartition(run: String, partitions: [String], worker: String) async throws(StoreError) -> String? {

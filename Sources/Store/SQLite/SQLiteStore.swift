@@ -41,11 +41,11 @@ public final class SQLiteStore: FHIRStore {
 
     /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
     func transact<T: Sendable>(
-        _ body: @Sendable @escaping (Transaction) async throws -> T
+        time: Date? = nil, _ body: @Sendable @escaping (Transaction) async throws -> T
     ) async throws(StoreError)
         -> T
     {
-        let transaction = Transaction(pool: pool, indexing: indexing, time: now())
+        let transaction = Transaction(pool: pool, indexing: indexing, time: time ?? now())
         return try await storeErrors {
             try await writes.run {
                 try await self.pool.writeWithoutTransaction { db in try db.beginTransaction(.immediate) }
@@ -88,7 +88,9 @@ public final class SQLiteStore: FHIRStore {
     }
 
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
-        try await transact { try await $0.commit(batch) }
+        let time = now()
+        let prepared = batch.prepared(indexing: indexing, time: time)
+        return try await transact(time: time) { try await $0.commit(batch, prepared: prepared) }
     }
 
     public func claimPartition(run: String, partitions: [String], worker: String) async throws(StoreError) -> String? {
@@ -228,26 +230,69 @@ public final class SQLiteStore: FHIRStore {
         }
 
         func save(_ stored: StoredResource) async throws {
-            try await pool.writeWithoutTransaction { db in
-                let values: StatementArguments = [
-                    stored.type, stored.id, stored.version, stored.lastUpdated.timeIntervalSince1970,
-                    stored.resource == nil ? 1 : 0, stored.contentHash, stored.resource.map { Data($0.canonicalBytes) },
-                ]
-                try db.execute(sql: "INSERT OR REPLACE INTO resource VALUES (?, ?, ?, ?, ?, ?, ?)", arguments: values)
-                try db.execute(sql: "INSERT INTO resource_history VALUES (?, ?, ?, ?, ?, ?, ?)", arguments: values)
-            }
+            try await pool.writeWithoutTransaction { db in try Self.save(db, stored) }
         }
 
         func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
-                for table in SearchIndexRows.tables where clearing {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE type = ? AND id = ?", arguments: [type, id])
+                try Self.replaceIndex(db, type: type, id: id, with: rows, clearing: clearing)
+            }
+        }
+
+        func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource] {
+            try await pool.writeWithoutTransaction { db in
+                var found: [String: StoredResource] = [:]
+                let statement = try db.cachedStatement(sql: "SELECT * FROM resource WHERE type = ? AND id = ?")
+                for key in keys where found["\(key.type)/\(key.id)"] == nil {
+                    if let row = try Row.fetchOne(statement, arguments: [key.type, key.id]) {
+                        found["\(key.type)/\(key.id)"] = try SQLiteStore.stored(row)
+                    }
                 }
-                for (table, values) in rows?.rows ?? [] {
-                    let marks = Array(repeating: "?", count: values.count + 2).joined(separator: ", ")
-                    try db.cachedStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
-                        .execute(arguments: StatementArguments([type, id] + values.map(SQLiteStore.databaseValue)))
+                return found
+            }
+        }
+
+        func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws {
+            try await pool.writeWithoutTransaction { db in
+                for write in writes {
+                    try Self.save(db, write.stored)
+                    try Self.replaceIndex(
+                        db, type: write.stored.type, id: write.stored.id, with: write.rows, clearing: write.clearing)
                 }
+            }
+        }
+
+        /// The version and its index rows in one round trip to the writer connection.
+        func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
+            try await pool.writeWithoutTransaction { db in
+                try Self.save(db, stored)
+                try Self.replaceIndex(db, type: stored.type, id: stored.id, with: rows, clearing: clearing)
+            }
+        }
+
+        static func save(_ db: Database, _ stored: StoredResource) throws {
+            let values: StatementArguments = [
+                stored.type, stored.id, stored.version, stored.lastUpdated.timeIntervalSince1970,
+                stored.resource == nil ? 1 : 0, stored.contentHash, stored.resource.map { Data($0.canonicalBytes) },
+            ]
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO resource VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
+                arguments: values)
+            try db.cachedStatement(sql: "INSERT INTO resource_history VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
+                arguments: values)
+        }
+
+        static func replaceIndex(
+            _ db: Database, type: String, id: String, with rows: SearchIndexRows?, clearing: Bool
+        ) throws {
+            for table in SearchIndexRows.tables where clearing {
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE type = ? AND id = ?").execute(arguments: [
+                    type, id,
+                ])
+            }
+            for (table, values) in rows?.rows ?? [] {
+                let marks = Array(repeating: "?", count: values.count + 2).joined(separator: ", ")
+                try db.cachedStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
+                    .execute(arguments: StatementArguments([type, id] + values.map(SQLiteStore.databaseValue)))
             }
         }
 
