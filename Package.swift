@@ -84,6 +84,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "FHIR",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -31,6 +31,11 @@ public protocol FHIRStore: Sendable {
     func transaction(_ bundle: JSON) async throws(StoreError) -> JSON
     /// Current (not deleted) resources per type.
     func counts() async throws(StoreError) -> [String: Int]
+    /// Current resources of a type in id order (byte order), after `after`, at most `limit`: keyset
+    /// pages, for digests and reconciliation.
+    func currentResources(type: String, after: String?, limit: Int) async throws(StoreError) -> [StoredResource]
+    /// Every current resource, type by type and id by id, as of one moment (one read transaction).
+    func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError)
     /// Commits a migration batch in one database transaction: its transaction Bundles, its dead
     /// letters and its partition's checkpoint; all of it lands or none. Returns each Bundle's response.
     func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON]

@@ -66,5 +66,6 @@ print(
         format: "read: %d rows in %.2f s (%.0f rows/s)", read, readTime, Double(read) / readTime))
 print(
     String(
-        format: "map + validate: %d rows → %d resources (Provenance included) in %.2f s on one core: %.0f resources/s, %.0f rows/s; peak %d MB",
+        format:
+            "map + validate: %d rows → %d resources (Provenance included) in %.2f s on one core: %.0f resources/s, %.0f rows/s; peak %d MB",
         read, resources, mapTime, Double(resources) / mapTime, Double(read) / mapTime, peakMegabytes()))

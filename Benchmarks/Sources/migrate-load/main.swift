@@ -58,14 +58,17 @@ for piece in messages {
     bundles.append(conversion.bundle)
 }
 let floorStore = try SQLiteStore(path: folder.appendingPathComponent("floor.sqlite").path, definitions: definitions)
-let batches = stride(from: 0, to: bundles.count, by: batchSize).map { Array(bundles[$0..<min($0 + batchSize, bundles.count)]) }
+let batches = stride(from: 0, to: bundles.count, by: batchSize).map {
+    Array(bundles[$0..<min($0 + batchSize, bundles.count)])
+}
 let floorStarted = ContinuousClock.now
 try await withThrowingTaskGroup(of: Void.self) { group in
     for lane in 0..<workers {
         group.addTask {
             for (number, batch) in batches.enumerated() where number % workers == lane {
                 _ = try await floorStore.commit(
-                    MigrationBatch(run: "floor", partition: "p\(lane)", position: number, bundles: batch, deadLetters: []))
+                    MigrationBatch(
+                        run: "floor", partition: "p\(lane)", position: number, bundles: batch, deadLetters: []))
             }
         }
     }
@@ -76,8 +79,16 @@ let floorSeconds = Double(floorTime.components.seconds) + Double(floorTime.compo
 let floorWritten = bundles.reduce(0) { $0 + ($1["entry"]?.arrayValue?.count ?? 0) }
 
 print("messages: \(report.read) read, \(report.loaded) loaded, \(report.deadLettered) dead-lettered")
-print(String(format: "migration: %d resources in %.1f s = %.0f resources/s (%.0f messages/s), peak %d MB",
-    written, migrationSeconds, Double(written) / migrationSeconds, Double(report.read) / migrationSeconds, migrationPeak))
-print(String(format: "floor (prepared Bundles, same store and batches): %d resources in %.1f s = %.0f resources/s",
-    floorWritten, floorSeconds, Double(floorWritten) / floorSeconds))
-print(String(format: "migration / floor: %.0f%%", 100 * (Double(written) / migrationSeconds) / (Double(floorWritten) / floorSeconds)))
+print(
+    String(
+        format: "migration: %d resources in %.1f s = %.0f resources/s (%.0f messages/s), peak %d MB",
+        written, migrationSeconds, Double(written) / migrationSeconds, Double(report.read) / migrationSeconds,
+        migrationPeak))
+print(
+    String(
+        format: "floor (prepared Bundles, same store and batches): %d resources in %.1f s = %.0f resources/s",
+        floorWritten, floorSeconds, Double(floorWritten) / floorSeconds))
+print(
+    String(
+        format: "migration / floor: %.0f%%",
+        100 * (Double(written) / migrationSeconds) / (Double(floorWritten) / floorSeconds)))

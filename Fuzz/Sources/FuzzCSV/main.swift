@@ -11,7 +11,7 @@ runFuzzer { data, count in
     var lastLine = 0
     let lines = bytes.count(where: { $0 == 0x0A || $0 == 0x0D }) + 1
     for _ in 0...(bytes.count + 1) {
-        do {
+        do throws(CSVError) {
             guard let record = try reader.next() else { break }
             precondition(record.line > lastLine || records.isEmpty && record.line >= 1, "a record went backwards")
             precondition(record.line <= lines, "a record beyond the last line")
@@ -25,8 +25,10 @@ runFuzzer { data, count in
     precondition((try? reader.next()) == nil, "the reader did not reach the end")
     // Written back with every field quoted, the records read the same.
     guard reader.encoding == .utf8 else { return 0 }
-    let text = records.map { $0.fields.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",") }
-        .joined(separator: "\n")
+    let text = records.map {
+        $0.fields.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",")
+    }
+    .joined(separator: "\n")
     var again = CSVReader(bytes: Array(text.utf8), file: "again.csv")
     let reread = (try? again.readAll())?.map(\.fields)
     precondition(reread == records.map(\.fields), "written back, the records read differently")

@@ -196,6 +196,38 @@ public final class PostgresStore: FHIRStore {
         }
     }
 
+    public func currentResources(
+        type: String, after: String?, limit: Int
+    ) async throws(StoreError)
+        -> [StoredResource]
+    {
+        try await reading {
+            try await $0.rows(
+                "SELECT * FROM resource WHERE type = ? AND deleted = 0 AND id COLLATE \"C\" > ? ORDER BY id COLLATE \"C\" LIMIT ?",
+                [.text(type), .text(after ?? ""), .integer(limit)])
+        }
+    }
+
+    public func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError) {
+        // One repeatable-read transaction: every page sees the database as of its first statement.
+        let types = try await counts().keys.sorted()
+        _ = try await transact { transaction in
+            try await transaction.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", [])
+            for type in types {
+                var after = ""
+                while true {
+                    let page = try await transaction.rows(
+                        "SELECT * FROM resource WHERE type = ? AND deleted = 0 AND id COLLATE \"C\" > ? "
+                            + "ORDER BY id COLLATE \"C\" LIMIT 1000", [.text(type), .text(after)])
+                    for stored in page { try body(stored) }
+                    guard let last = page.last, page.count == 1000 else { break }
+                    after = last.id
+                }
+            }
+            return 0
+        }
+    }
+
     private func reading<T: Sendable>(
         _ body: @Sendable @escaping (Transaction) async throws -> T
     ) async throws(StoreError)

@@ -175,6 +175,27 @@ public final class SQLiteStore: FHIRStore {
         }
     }
 
+    public func currentResources(
+        type: String, after: String?, limit: Int
+    ) async throws(StoreError)
+        -> [StoredResource]
+    {
+        try await reading { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM resource WHERE type = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?",
+                arguments: [type, after ?? "", limit]
+            ).map(SQLiteStore.stored)
+        }
+    }
+
+    public func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError) {
+        // One read transaction: in WAL mode it sees the database as of its start, whatever is written meanwhile.
+        try await reading { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM resource WHERE deleted = 0 ORDER BY type, id")
+            while let row = try rows.next() { try body(try SQLiteStore.stored(row)) }
+        }
+    }
+
     private func reading<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T
     {
         try await storeErrors { try await pool.read(body) }

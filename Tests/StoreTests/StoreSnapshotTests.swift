@@ -1,0 +1,68 @@
+import FHIR
+import Foundation
+import Store
+import Testing
+
+@Suite struct StoreSnapshotTests {
+    typealias Support = StoreTestSupport
+
+    static func fill(_ store: any FHIRStore, patients: Int) async throws {
+        for number in 0..<patients {
+            _ = try await store.update(Support.patient(String(format: "p%04d", number), family: "Family\(number)"))
+        }
+        _ = try await store.update(
+            Support.json(#"{"resourceType":"Organization","id":"org-1","name":"Northside"}"#))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func digestsNameTheRangesThatDiffer(kind: StoreKind) async throws {
+        try await Support.withStore(kind) { store in
+            try await Self.fill(store, patients: 25)
+            let before = try await StoreDigest.of(store, rangeSize: 10)
+            #expect(before.counts == ["Patient": 25, "Organization": 1])
+            #expect(before.ranges["Patient"]?.map(\.count) == [10, 10, 5])
+            #expect(before.ranges["Patient"]?[1].first == "p0010" && before.ranges["Patient"]?[1].last == "p0019")
+            // The same content again: the same digest.
+            _ = try await store.update(Support.patient("p0013", family: "Family13"))
+            #expect(try await StoreDigest.of(store, rangeSize: 10) == before)
+            // One change in the second range: only that range differs.
+            _ = try await store.update(Support.patient("p0013", family: "Changed"))
+            let after = try await StoreDigest.of(store, rangeSize: 10)
+            #expect(after.types["Patient"] != before.types["Patient"])
+            #expect(after.types["Organization"] == before.types["Organization"])
+            #expect(after.differingRanges(of: "Patient", from: before).map(\.first) == ["p0010"])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aSnapshotRestoresTheStoreAsItWas(kind: StoreKind) async throws {
+        try await Support.withStore(kind) { store in
+            try await Self.fill(store, patients: 30)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "ferry-snap-\(UUID().uuidString)"
+            ).path
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let manifest = try await StoreSnapshot.write(store, to: folder, rangeSize: 8)
+            #expect(manifest.resources == 31)
+            #expect(try StoreSnapshot.manifest(in: folder) == manifest)
+            let lines = try String(contentsOfFile: folder + "/resources.ndjson", encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 31)
+
+            // After the snapshot: one changed, one deleted, one added.
+            _ = try await store.update(Support.patient("p0003", family: "Changed"))
+            _ = try await store.delete(type: "Patient", id: "p0004")
+            _ = try await store.update(Support.patient("p9999"))
+            #expect(try await StoreDigest.of(store, rangeSize: 8) != manifest.digest)
+
+            let report = try await StoreSnapshot.restore(from: folder, into: store)
+            #expect(report.verified)
+            #expect(report.deleted == 1)
+            #expect(report.written == 2 && report.unchanged == 29)
+            #expect(try await StoreDigest.of(store, rangeSize: 8) == manifest.digest)
+            // History is kept: p0003 went forward to a third version equal to its first.
+            let history = try await store.history(type: "Patient", id: "p0003")
+            #expect(history.map(\.version) == [3, 2, 1])
+            #expect(history[0].contentHash == history[2].contentHash)
+        }
+    }
+}
