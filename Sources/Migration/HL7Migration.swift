@@ -117,9 +117,18 @@ public final class HL7Migration: Sendable {
     public static let acknowledgmentRule = "acknowledgments (MSH-9 ACK) carry no clinical data"
 
     func prepare(_ unit: Unit, partition: String) -> Prepared {
+        let parsed = Result { () throws(HL7Error) -> HL7Message in try HL7Message(parsing: unit.bytes) }
+        var prepared = prepare(unit, parsed: parsed, partition: partition)
+        let message = try? parsed.get()
+        let type = [message?.messageType, message?.triggerEvent].compactMap { $0 }.joined(separator: "^")
+        prepared.group = "HL7 v2 " + (type.isEmpty ? "(unreadable)" : type)
+        return prepared
+    }
+
+    private func prepare(_ unit: Unit, parsed: Result<HL7Message, HL7Error>, partition: String) -> Prepared {
         func dead(_ reason: String) -> Prepared { .dead(unit.locator, unit.bytes, partition: partition, reason) }
         let message: HL7Message
-        do { message = try HL7Message(parsing: unit.bytes) } catch { return dead("unreadable: \(error)") }
+        do { message = try parsed.get() } catch { return dead("unreadable: \(error)") }
         if message.messageType == "ACK" {
             return Prepared(
                 locator: unit.locator, content: unit.bytes, bundle: nil, deadLetter: nil,

@@ -44,8 +44,19 @@ public struct MigrationReport: Sendable, Hashable {
     public var unchanged = 0
     /// Codes no value map or ConceptMap had (`map|code` → times), for mapped sources.
     public var unmapped: [String: Int] = [:]
+    /// The same accounts per kind of unit: per table for rows, per message type for HL7 v2 (units an
+    /// interrupted attempt already did are not split up).
+    public var groups: [String: GroupAccounts] = [:]
 
     public init() {}
+
+    /// One kind of unit's accounts: `read == loaded + deadLettered + filtered`.
+    public struct GroupAccounts: Sendable, Hashable, Codable {
+        public var read = 0
+        public var loaded = 0
+        public var deadLettered = 0
+        public var filtered = 0
+    }
 
     /// Whether every unit read is accounted for.
     public var addsUp: Bool { read == loaded + deadLettered + filtered.values.reduce(0, +) + alreadyDone }
@@ -60,6 +71,11 @@ public struct MigrationReport: Sendable, Hashable {
         filtered.merge(other.filtered, uniquingKeysWith: +)
         resources.merge(other.resources, uniquingKeysWith: +)
         unmapped.merge(other.unmapped, uniquingKeysWith: +)
+        groups.merge(other.groups) { a, b in
+            GroupAccounts(
+                read: a.read + b.read, loaded: a.loaded + b.loaded, deadLettered: a.deadLettered + b.deadLettered,
+                filtered: a.filtered + b.filtered)
+        }
     }
 }
 
@@ -95,6 +111,8 @@ struct Prepared: Sendable {
     var deadLetter: DeadLetter?
     var filteredBy: String?
     var unmapped: [String: Int] = [:]
+    /// The kind of unit, for the accounts per kind (a table, a message type).
+    var group = ""
 
     static func dead(_ locator: String, _ content: [UInt8], partition: String, _ reason: String) -> Prepared {
         Prepared(
@@ -185,8 +203,9 @@ struct MigrationEngine: Sendable {
         do {
             await tally.add([item], responses: try await store.commit(batch))
         } catch {
-            let refused = Prepared.dead(
+            var refused = Prepared.dead(
                 item.locator, item.content, partition: partition, "the store refused the Bundle: \(error)")
+            refused.group = item.group
             _ = try await store.commit(
                 MigrationBatch(
                     run: options.run, partition: partition, position: position, bundles: [],
@@ -280,12 +299,16 @@ actor Tally {
     func add(_ items: [Prepared], responses: [JSON]) {
         for item in items {
             report.read += 1
+            report.groups[item.group, default: .init()].read += 1
             if item.deadLetter != nil {
                 report.deadLettered += 1
+                report.groups[item.group]!.deadLettered += 1
             } else if let rule = item.filteredBy {
                 report.filtered[rule, default: 0] += 1
+                report.groups[item.group]!.filtered += 1
             } else {
                 report.loaded += 1
+                report.groups[item.group]!.loaded += 1
             }
             report.unmapped.merge(item.unmapped, uniquingKeysWith: +)
         }

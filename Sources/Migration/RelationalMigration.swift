@@ -140,6 +140,15 @@ public final class RelationalMigration: Sendable {
         }
 
         func prepare(_ record: LegacyRecord, partition: String) -> Prepared {
+            var prepared = prepareUngrouped(record, partition: partition)
+            switch record {
+            case .row(let row): prepared.group = row.table
+            case .unreadable(let bad): prepared.group = bad.table
+            }
+            return prepared
+        }
+
+        private func prepareUngrouped(_ record: LegacyRecord, partition: String) -> Prepared {
             switch record {
             case .unreadable(let bad):
                 let content = JSON.object(

@@ -91,6 +91,7 @@ extension Ferry {
             let options = MigrationOptions(
                 run: run, batchSize: batch, workers: workers, worker: worker, maximumRate: maximumRate)
             var migrations: [Migration] = []
+            var specVersion: String?
             if !files.isEmpty {
                 let migration = HL7Migration(
                     files: files, store: store, converter: try conversion.converter(definitions: definitions),
@@ -100,6 +101,7 @@ extension Ferry {
             if !relational.isEmpty {
                 guard let mapping else { throw ValidationError("relational and CSV sources need --mapping SPEC") }
                 let spec = try Ferry.Map.load(mapping, definitions: definitions)
+                specVersion = "\(spec.name) \(spec.version)"
                 let mapper = SpecMapper(spec: spec, definitions: definitions, recorded: try recordedTime())
                 let subset = try self.subset()
                 for source in relational {
@@ -153,6 +155,11 @@ extension Ferry {
             for (rule, count) in report.filtered.sorted(by: { $0.key < $1.key }) {
                 print("  filtered \(count): \(rule)")
             }
+            for (group, accounts) in report.groups.sorted(by: { $0.key < $1.key }) {
+                print(
+                    "  \(group): read \(accounts.read) = loaded \(accounts.loaded) + dead-lettered "
+                        + "\(accounts.deadLettered) + filtered \(accounts.filtered)")
+            }
             print(
                 "written: "
                     + report.resources.keys.sorted().map { "\($0) \(report.resources[$0]!)" }
@@ -168,7 +175,10 @@ extension Ferry {
             if letters.count > 20 { print("  … \(letters.count - 20) more dead letters in the store") }
             print(String(format: "%.1f s", seconds))
             if let manifest {
-                try Self.writeManifest(manifest, run: run, report: report, counts: counts, seconds: seconds)
+                let digest = try await StoreDigest.of(store, rangeSize: 1_000_000)
+                try Self.writeManifest(
+                    manifest, run: run, report: report, counts: counts, seconds: seconds, mapping: specVersion,
+                    digest: digest)
             }
             if !report.addsUp || report.deadLettered > 0 { throw ExitCode(1) }
         }
@@ -220,7 +230,8 @@ extension Ferry {
         }
 
         static func writeManifest(
-            _ path: String, run: String, report: MigrationReport, counts: [String: Int], seconds: Double
+            _ path: String, run: String, report: MigrationReport, counts: [String: Int], seconds: Double,
+            mapping: String?, digest: StoreDigest
         ) throws {
             func numbers(_ values: [String: Int]) -> JSON {
                 .object(JSONObject(values.keys.sorted().map { ($0, .number(String(values[$0]!))) }))
@@ -232,7 +243,28 @@ extension Ferry {
                     ("filtered", numbers(report.filtered)), ("doneBefore", .number(String(report.alreadyDone))),
                     ("written", numbers(report.resources)), ("unchanged", .number(String(report.unchanged))),
                     ("storeCounts", numbers(counts)), ("seconds", .number(String(format: "%.3f", seconds))),
-                    ("addsUp", .bool(report.addsUp)),
+                    ("addsUp", .bool(report.addsUp)), ("mapping", mapping.map { .string($0) } ?? .null),
+                    (
+                        "perKind",
+                        .object(
+                            JSONObject(
+                                report.groups.keys.sorted().map { group in
+                                    let a = report.groups[group]!
+                                    return (
+                                        group,
+                                        numbers([
+                                            "read": a.read, "loaded": a.loaded, "deadLettered": a.deadLettered,
+                                            "filtered": a.filtered,
+                                        ])
+                                    )
+                                }))
+                    ),
+                    (
+                        "storeDigests",
+                        .object(
+                            JSONObject(digest.types.keys.sorted().map { ($0, .string(digest.types[$0]!.sha256)) }))
+                    ),
+                    ("unmappedCodes", numbers(report.unmapped)),
                 ]))
             try Data(JSONWriter(layout: .pretty).bytes(manifest)).write(to: URL(fileURLWithPath: path))
         }

@@ -27,6 +27,8 @@ struct HL7MigrationTests {
         #expect(report.read == feed.good + feed.broken + feed.acknowledgments)
         #expect(report.loaded == feed.good && report.deadLettered == feed.broken)
         #expect(report.filtered == [HL7Migration.acknowledgmentRule: feed.acknowledgments])
+        #expect(report.groups["HL7 v2 ACK^A01"]?.filtered == 1 && report.groups["HL7 v2 ACK^R01"]?.filtered == 1)
+        #expect(report.groups.values.reduce(0) { $0 + $1.read } == report.read)
         let counts = try await store.counts()
         #expect(counts["Patient"] == 12 && counts["Observation"] == 36 && counts["Provenance"] == feed.good)
         // The dead letters keep the bytes and say where and why.

@@ -47,6 +47,14 @@ import Testing
                 "medication list entries repeat prescriptions": mapped.tables["lists"]!.filtered.values.reduce(0, +)
             ])
         #expect(try await store.counts() == mapped.resources)
+        // The same accounts per table.
+        for (table, accounts) in mapped.tables {
+            let group = report.groups[table]
+            #expect(group?.read == accounts.read && group?.loaded == accounts.mapped, "\(table)")
+            #expect(
+                group?.deadLettered == accounts.deadLettered && group?.filtered == accounts.filtered.values.reduce(0, +)
+            )
+        }
         #expect(try await store.deadLetters(run: "r").count == report.deadLettered)
         // A second run of the same data writes nothing new.
         let again = try await RelationalMigration(
