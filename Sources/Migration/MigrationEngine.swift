@@ -15,6 +15,9 @@ public struct MigrationOptions: Sendable {
     public var worker: String
     /// At most this many units a second from this process (to spare a busy system), if set.
     public var maximumRate: Double?
+    /// Bulk mode: load without search-index rows; `FHIRStore.rebuildIndex()` makes them once the run
+    /// is done (searches miss what was loaded until then).
+    public var deferIndex = false
 
     public init(
         run: String = "migration", batchSize: Int = 100, workers: Int = 2, partitions: Int = 8,
@@ -181,10 +184,11 @@ struct MigrationEngine: Sendable {
             try await throttle.admit(prepared.count)
             let end = position + prepared.count
             do {
-                let responses = try await store.commit(
-                    MigrationBatch(
-                        run: options.run, partition: name, position: end, bundles: prepared.compactMap(\.bundle),
-                        deadLetters: prepared.compactMap(\.deadLetter), worker: worker))
+                var batch = MigrationBatch(
+                    run: options.run, partition: name, position: end, bundles: prepared.compactMap(\.bundle),
+                    deadLetters: prepared.compactMap(\.deadLetter), worker: worker)
+                batch.deferIndex = options.deferIndex
+                let responses = try await store.commit(batch)
                 await tally.add(prepared, responses: responses)
             } catch {
                 // The store refused a Bundle: one unit at a time, the refused ones dead-lettered.

@@ -34,6 +34,9 @@ public protocol FHIRStore: Sendable {
     /// Current resources of a type in id order (byte order), after `after`, at most `limit`: keyset
     /// pages, for digests and reconciliation.
     func currentResources(type: String, after: String?, limit: Int) async throws(StoreError) -> [StoredResource]
+    /// Rebuilds the search index of every current resource (after a bulk load that deferred it);
+    /// returns how many resources were indexed.
+    func rebuildIndex() async throws(StoreError) -> Int
     /// Every current resource, type by type and id by id, as of one moment (one read transaction).
     func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError)
     /// Commits a migration batch in one database transaction: its transaction Bundles, its dead

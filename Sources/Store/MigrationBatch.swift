@@ -17,6 +17,8 @@ public struct MigrationBatch: Sendable {
     public var resolved: [String]
     /// The worker that claimed the partition: its lease is renewed with the batch.
     public var worker: String?
+    /// Bulk mode: write no search-index rows now (`FHIRStore.rebuildIndex()` makes them afterwards).
+    public var deferIndex = false
 
     public init(
         run: String, partition: String, position: Int?, bundles: [JSON], deadLetters: [DeadLetter],
@@ -35,7 +37,7 @@ public struct MigrationBatch: Sendable {
 extension MigrationBatch {
     /// The batch's writes worked out ahead, outside any lock, at the time the commit will stamp.
     func prepared(indexing: StoreIndexing, time: Date) -> [[Int: PreparedWrite]] {
-        bundles.map { TransactionBundle.prepare($0, indexing: indexing, time: time) }
+        bundles.map { TransactionBundle.prepare($0, indexing: indexing, time: time, indexed: !deferIndex) }
     }
 }
 

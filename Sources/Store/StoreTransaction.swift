@@ -20,6 +20,8 @@ protocol StoreTransaction {
     func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource]
     /// Many versions with their index rows, in order.
     func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws
+    /// Index rows of many resources that have none (an index rebuild), at once.
+    func insertIndex(_ entries: [(type: String, id: String, rows: SearchIndexRows)]) async throws
     func search(_ query: SearchQuery) async throws -> SearchResult
     /// Runs a statement written with `?` placeholders.
     func execute(_ sql: String, _ arguments: [SQLArgument?]) async throws
@@ -44,13 +46,16 @@ struct StoreIndexing: Sendable {
 struct PreparedWrite: Sendable {
     let resource: JSON
     let contentHash: String
-    let rows: SearchIndexRows
+    /// `nil` when the index is deferred (a bulk load rebuilds it afterwards).
+    let rows: SearchIndexRows?
 
-    init(_ resource: JSON, indexing: StoreIndexing, time: Date) throws {
+    init(_ resource: JSON, indexing: StoreIndexing, time: Date, index: Bool = true) throws {
         self.resource = resource
         contentHash = ResourceVersion.contentHash(resource)
-        rows = try SearchIndexRows(
-            ResourceVersion.stamped(resource, version: 1, lastUpdated: time), extractor: indexing.extractor)
+        rows =
+            index
+            ? try SearchIndexRows(
+                ResourceVersion.stamped(resource, version: 1, lastUpdated: time), extractor: indexing.extractor) : nil
     }
 }
 
@@ -65,6 +70,10 @@ extension StoreTransaction {
 
     func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws {
         for write in writes { try await saveIndexed(write.stored, rows: write.rows, clearing: write.clearing) }
+    }
+
+    func insertIndex(_ entries: [(type: String, id: String, rows: SearchIndexRows)]) async throws {
+        for entry in entries { try await replaceIndex(type: entry.type, id: entry.id, with: entry.rows, clearing: false) }
     }
 
     func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
@@ -89,7 +98,7 @@ extension StoreTransaction {
         let stamped = ResourceVersion.stamped(resource, version: version, lastUpdated: time)
         let stored = StoredResource(
             type: type, id: id, version: version, lastUpdated: time, resource: stamped, contentHash: hash)
-        let rows = try usable?.rows ?? SearchIndexRows(stamped, extractor: indexing.extractor)
+        let rows = try usable.map { $0.rows } ?? SearchIndexRows(stamped, extractor: indexing.extractor)
         try await saveIndexed(stored, rows: rows, clearing: current != nil)
         return WriteResult(outcome: current?.resource == nil ? .created : .updated, stored: stored)
     }

@@ -8,7 +8,7 @@ import Foundation
 enum TransactionBundle {
     /// The writes of a Bundle worked out ahead, by entry: only for Bundles of plain `PUT Type/id`
     /// entries (a migration's), whose references resolve without the store. Others get none.
-    static func prepare(_ bundle: JSON, indexing: StoreIndexing, time: Date) -> [Int: PreparedWrite] {
+    static func prepare(_ bundle: JSON, indexing: StoreIndexing, time: Date, indexed: Bool = true) -> [Int: PreparedWrite] {
         guard bundle["type"]?.stringValue == "transaction", let entries = bundle["entry"]?.arrayValue else {
             return [:]
         }
@@ -25,7 +25,7 @@ enum TransactionBundle {
                 case .object(var object)? = entry["resource"].map({ rewritingReferences($0, resolved) })
             else { continue }
             object["id"] = .string(String(url.split(separator: "/")[1]))
-            prepared[index] = try? PreparedWrite(.object(object), indexing: indexing, time: time)
+            prepared[index] = try? PreparedWrite(.object(object), indexing: indexing, time: time, index: indexed)
         }
         return prepared
     }

@@ -72,6 +72,14 @@ extension Ferry {
         @Option(help: "At most this many messages a second (to spare a busy legacy system or store).")
         var maximumRate: Double?
 
+        @Flag(
+            help: """
+                Bulk mode: load without the search index, then rebuild it once at the end (searches miss \
+                what is loaded until then; with several worker processes, run `ferry store reindex` after \
+                the last one instead).
+                """)
+        var deferIndex = false
+
         @Option(help: "Write the run's manifest (JSON) to this file.")
         var manifest: String?
 
@@ -88,8 +96,9 @@ extension Ferry {
             }
             let definitions = try FHIRDefinitions.r4()
             let store = try await StoreTarget.open(target, definitions: definitions)
-            let options = MigrationOptions(
+            var options = MigrationOptions(
                 run: run, batchSize: batch, workers: workers, worker: worker, maximumRate: maximumRate)
+            options.deferIndex = deferIndex
             var migrations: [Migration] = []
             var specVersion: String?
             if !files.isEmpty {
@@ -144,6 +153,10 @@ extension Ferry {
             for migration in migrations {
                 report.add(try await migration.run(progress))
                 if onTerminal { print("") }
+            }
+            if deferIndex {
+                let indexed = try await store.rebuildIndex()
+                print("search index rebuilt for \(indexed) resources")
             }
             let seconds = Date().timeIntervalSince(started)
             let counts = try await store.counts()

@@ -8,7 +8,7 @@ extension Ferry {
         static let configuration = CommandConfiguration(
             commandName: "store",
             abstract: "Loads, searches and reads a FHIR store (sqlite:PATH or postgres://…).",
-            subcommands: [Load.self, Search.self, Read.self, Hashes.self, Snapshot.self, Restore.self]
+            subcommands: [Load.self, Search.self, Read.self, Hashes.self, Snapshot.self, Restore.self, Reindex.self]
         )
     }
 }

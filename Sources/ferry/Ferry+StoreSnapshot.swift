@@ -28,6 +28,21 @@ extension Ferry.StoreCommand {
         }
     }
 
+    struct Reindex: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuilds the search index of every current resource (after a bulk load with --defer-index).")
+
+        @Option(help: "The store: sqlite:PATH or postgres://user@host:port/database.")
+        var target: String
+
+        func run() async throws {
+            let store = try await StoreTarget.open(target, definitions: try FHIRDefinitions.r4())
+            let started = ContinuousClock.now
+            let count = try await store.rebuildIndex()
+            print("indexed \(count) resources in \(ContinuousClock.now - started)")
+        }
+    }
+
     struct Snapshot: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Writes a consistent point-in-time copy of the store: resources.ndjson and manifest.json.")

@@ -66,3 +66,55 @@ import Testing
         }
     }
 }
+
+@Suite struct BulkLoadTests {
+    typealias Support = StoreTestSupport
+
+    static func bundle(_ resources: [JSON]) -> JSON {
+        .object(
+            JSONObject([
+                ("resourceType", "Bundle"), ("type", "transaction"),
+                (
+                    "entry",
+                    .array(
+                        resources.map { resource in
+                            let type = resource["resourceType"]!.stringValue!
+                            let id = resource["id"]!.stringValue!
+                            return ["resource": resource, "request": ["method": "PUT", "url": .string("\(type)/\(id)")]]
+                        })
+                ),
+            ]))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aBulkLoadWithTheIndexDeferredSearchesLikeAnIndexedOneAfterTheRebuild(kind: StoreKind) async throws {
+        let patients = (0..<40).map { Support.patient("b\($0)", family: $0 % 2 == 0 ? "Even" : "Odd") }
+        let queries = ["Patient?family=even", "Patient?identifier=urn:oid:1.2.3|MRN-b7", "Patient?birthdate=1970-05-12"]
+        func results(_ store: any FHIRStore) async throws -> [[String]] {
+            var all: [[String]] = []
+            for query in queries {
+                all.append(try await store.search(try SearchQuery(query + "&_count=100")).resources.map(\.id).sorted())
+            }
+            return all
+        }
+        let indexed = try await Support.withStore(kind) { store in
+            _ = try await store.commit(
+                MigrationBatch(run: "i", partition: "p", position: 1, bundles: [Self.bundle(patients)], deadLetters: []))
+            return try await results(store)
+        }
+        #expect(indexed[0].count == 20 && indexed[1] == ["b7"] && indexed[2].count == 40)
+        try await Support.withStore(kind) { store in
+            var batch = MigrationBatch(
+                run: "b", partition: "p", position: 1, bundles: [Self.bundle(patients)], deadLetters: [])
+            batch.deferIndex = true
+            _ = try await store.commit(batch)
+            #expect(try await store.counts() == ["Patient": 40])
+            #expect(try await results(store) == [[], [], []])
+            #expect(try await store.rebuildIndex() == 40)
+            #expect(try await results(store) == indexed)
+            // Rebuilding again changes nothing.
+            _ = try await store.rebuildIndex()
+            #expect(try await results(store) == indexed)
+        }
+    }
+}

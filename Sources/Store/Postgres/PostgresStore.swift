@@ -97,6 +97,12 @@ public final class PostgresStore: FHIRStore {
         try await transact { try await TransactionBundle.run(bundle, in: $0) }
     }
 
+    public func rebuildIndex() async throws(StoreError) -> Int {
+        try await storeErrors {
+            try await IndexRebuild.run(self, indexing: indexing) { body in try await self.transact(body) }
+        }
+    }
+
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
         let time = now()
         let prepared = batch.prepared(indexing: indexing, time: time)

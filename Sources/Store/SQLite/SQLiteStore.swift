@@ -87,6 +87,12 @@ public final class SQLiteStore: FHIRStore {
         try await transact { try await TransactionBundle.run(bundle, in: $0) }
     }
 
+    public func rebuildIndex() async throws(StoreError) -> Int {
+        try await storeErrors {
+            try await IndexRebuild.run(self, indexing: indexing) { body in try await self.transact(body) }
+        }
+    }
+
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
         let time = now()
         let prepared = batch.prepared(indexing: indexing, time: time)
@@ -279,6 +285,14 @@ public final class SQLiteStore: FHIRStore {
                     try Self.save(db, write.stored)
                     try Self.replaceIndex(
                         db, type: write.stored.type, id: write.stored.id, with: write.rows, clearing: write.clearing)
+                }
+            }
+        }
+
+        func insertIndex(_ entries: [(type: String, id: String, rows: SearchIndexRows)]) async throws {
+            try await pool.writeWithoutTransaction { db in
+                for entry in entries {
+                    try Self.replaceIndex(db, type: entry.type, id: entry.id, with: entry.rows, clearing: false)
                 }
             }
         }
