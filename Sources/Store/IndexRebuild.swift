@@ -25,7 +25,9 @@ enum IndexRebuild {
                         group.addTask {
                             try half.compactMap { stored in
                                 guard let resource = stored.resource else { return nil }
-                                return (stored.type, stored.id, try SearchIndexRows(resource, extractor: indexing.extractor))
+                                return (
+                                    stored.type, stored.id, try SearchIndexRows(resource, extractor: indexing.extractor)
+                                )
                             }
                         }
                     }

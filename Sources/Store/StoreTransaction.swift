@@ -73,7 +73,9 @@ extension StoreTransaction {
     }
 
     func insertIndex(_ entries: [(type: String, id: String, rows: SearchIndexRows)]) async throws {
-        for entry in entries { try await replaceIndex(type: entry.type, id: entry.id, with: entry.rows, clearing: false) }
+        for entry in entries {
+            try await replaceIndex(type: entry.type, id: entry.id, with: entry.rows, clearing: false)
+        }
     }
 
     func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {

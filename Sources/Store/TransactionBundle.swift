@@ -8,7 +8,9 @@ import Foundation
 enum TransactionBundle {
     /// The writes of a Bundle worked out ahead, by entry: only for Bundles of plain `PUT Type/id`
     /// entries (a migration's), whose references resolve without the store. Others get none.
-    static func prepare(_ bundle: JSON, indexing: StoreIndexing, time: Date, indexed: Bool = true) -> [Int: PreparedWrite] {
+    static func prepare(
+        _ bundle: JSON, indexing: StoreIndexing, time: Date, indexed: Bool = true
+    ) -> [Int: PreparedWrite] {
         guard bundle["type"]?.stringValue == "transaction", let entries = bundle["entry"]?.arrayValue else {
             return [:]
         }

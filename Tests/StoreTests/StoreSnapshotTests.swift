@@ -80,7 +80,9 @@ import Testing
                         resources.map { resource in
                             let type = resource["resourceType"]!.stringValue!
                             let id = resource["id"]!.stringValue!
-                            return ["resource": resource, "request": ["method": "PUT", "url": .string("\(type)/\(id)")]]
+                            return [
+                                "resource": resource, "request": ["method": "PUT", "url": .string("\(type)/\(id)")],
+                            ]
                         })
                 ),
             ]))
@@ -89,7 +91,9 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func aBulkLoadWithTheIndexDeferredSearchesLikeAnIndexedOneAfterTheRebuild(kind: StoreKind) async throws {
         let patients = (0..<40).map { Support.patient("b\($0)", family: $0 % 2 == 0 ? "Even" : "Odd") }
-        let queries = ["Patient?family=even", "Patient?identifier=urn:oid:1.2.3|MRN-b7", "Patient?birthdate=1970-05-12"]
+        let queries = [
+            "Patient?family=even", "Patient?identifier=urn:oid:1.2.3|MRN-b7", "Patient?birthdate=1970-05-12",
+        ]
         func results(_ store: any FHIRStore) async throws -> [[String]] {
             var all: [[String]] = []
             for query in queries {
@@ -99,7 +103,8 @@ import Testing
         }
         let indexed = try await Support.withStore(kind) { store in
             _ = try await store.commit(
-                MigrationBatch(run: "i", partition: "p", position: 1, bundles: [Self.bundle(patients)], deadLetters: []))
+                MigrationBatch(run: "i", partition: "p", position: 1, bundles: [Self.bundle(patients)], deadLetters: [])
+            )
             return try await results(store)
         }
         #expect(indexed[0].count == 20 && indexed[1] == ["b7"] && indexed[2].count == 40)
