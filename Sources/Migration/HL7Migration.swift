@@ -39,9 +39,16 @@ public final class HL7Migration: Sendable {
         let bytes: [UInt8]
     }
 
+    /// Where a message stands: its file, its bytes' range, and its place for the locator.
+    struct Place: Sendable {
+        let file: Int
+        let range: Range<Int>
+        let locator: String
+    }
+
     /// Runs (or resumes) the migration.
     public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
-        let units = Units(migration: self, partitions: try partition(try readUnits()))
+        let units = try Units(migration: self, files: files, partitions: options.partitions)
         return try await MigrationEngine(store: store, options: options).run(units, progress: progress)
     }
 
@@ -49,15 +56,39 @@ public final class HL7Migration: Sendable {
     /// valid Bundle is loaded and its dead letter removed in one transaction; the others stay, with
     /// the reason they fail for now. The checkpoints do not move.
     public func retryDeadLetters() async throws -> RetryReport {
-        let units = Units(migration: self, partitions: Array(repeating: [], count: options.partitions))
+        let units = try Units(migration: self, files: [], partitions: options.partitions)
         return try await MigrationEngine(store: store, options: options).retryDeadLetters(
             units, partitions: Set(try await units.partitionNames()))
     }
 
-    /// The messages by partition, for the engine.
+    /// The messages by partition, for the engine. The files are mapped into memory, not read into it:
+    /// what the process holds is an index of places (a few dozen bytes a message), and each batch's
+    /// messages are copied out as the batch is prepared.
     struct Units: MigrationUnits {
         let migration: HL7Migration
-        let partitions: [[Unit]]
+        let contents: [Data]
+        let partitions: [[Place]]
+
+        init(migration: HL7Migration, files: [String], partitions count: Int) throws {
+            self.migration = migration
+            var contents: [Data] = []
+            var partitions = Array(repeating: [Place](), count: count)
+            for (index, file) in files.enumerated() {
+                let data: Data
+                do { data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) } catch {
+                    throw MigrationError(description: "\(file): cannot be read")
+                }
+                contents.append(data)
+                let bytes = [UInt8](data)
+                for (number, piece) in HL7Batch.messageRanges(bytes).enumerated() {
+                    let place = Place(
+                        file: index, range: piece.range, locator: "\(file)#\(number + 1) (line \(piece.line))")
+                    partitions[HL7Migration.partition(of: Array(bytes[piece.range]), count: count)].append(place)
+                }
+            }
+            self.contents = contents
+            self.partitions = partitions
+        }
 
         func partitionNames() async throws -> [String] { partitions.indices.map { "hl7-\($0)" } }
 
@@ -66,11 +97,15 @@ public final class HL7Migration: Sendable {
         func batches(
             partition: Int, name: String, from start: Int, size: Int, _ body: ([Prepared]) async throws -> Void
         ) async throws {
-            let units = partitions[partition]
-            var position = min(start, units.count)
-            while position < units.count {
-                let slice = units[position..<min(position + size, units.count)]
-                try await body(slice.map { migration.prepare($0, partition: name) })
+            let places = partitions[partition]
+            var position = min(start, places.count)
+            while position < places.count {
+                let slice = places[position..<min(position + size, places.count)]
+                try await body(
+                    slice.map { place in
+                        let bytes = [UInt8](contents[place.file][place.range])
+                        return migration.prepare(Unit(locator: place.locator, bytes: bytes), partition: name)
+                    })
                 position += slice.count
             }
         }
@@ -80,37 +115,18 @@ public final class HL7Migration: Sendable {
         }
     }
 
-    /// Every message of every file, as bytes with its place.
-    func readUnits() throws -> [Unit] {
-        var units: [Unit] = []
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw MigrationError(description: "\(file): cannot be read")
-            }
-            let bytes = Array(data)
-            for (number, piece) in HL7Batch.messageRanges(bytes).enumerated() {
-                units.append(
-                    Unit(locator: "\(file)#\(number + 1) (line \(piece.line))", bytes: Array(bytes[piece.range])))
-            }
+    /// A message's partition: its patient's (PID-3's first identifier and its authority), so that a
+    /// patient's messages are loaded in the order they were sent; a message without a readable PID
+    /// by its own bytes.
+    static func partition(of bytes: [UInt8], count: Int) -> Int {
+        let message = try? HL7Message(parsing: bytes)
+        let patient = message.flatMap { message -> String? in
+            guard case .text(let id)? = try? message.value(at: "PID-3.1") else { return nil }
+            let authority = (try? message.value(at: "PID-3.4").text) ?? nil
+            return "\(authority ?? "")|\(id)"
         }
-        return units
-    }
-
-    /// Units by partition: a patient's messages (PID-3's first identifier and its authority) in one,
-    /// in source order; a message without a readable PID by its own bytes.
-    func partition(_ units: [Unit]) throws -> [[Unit]] {
-        var partitions = Array(repeating: [Unit](), count: options.partitions)
-        for unit in units {
-            let message = try? HL7Message(parsing: unit.bytes)
-            let patient = message.flatMap { message -> String? in
-                guard case .text(let id)? = try? message.value(at: "PID-3.1") else { return nil }
-                let authority = (try? message.value(at: "PID-3.4").text) ?? nil
-                return "\(authority ?? "")|\(id)"
-            }
-            let key = patient.map { Array($0.utf8) } ?? unit.bytes
-            partitions[Int(fnv1a(key) % UInt64(options.partitions))].append(unit)
-        }
-        return partitions
+        let key = patient.map { Array($0.utf8) } ?? bytes
+        return Int(fnv1a(key) % UInt64(count))
     }
 
     /// The rule for messages that carry no data to migrate.
