@@ -37,6 +37,7 @@ if arguments[1] == "synth" {
         String(
             format: "synth: %d patients, %d rows, %d messages in %.1f s: %.0f patients/s, peak %d MB", patients, rows,
             summary.messages.values.reduce(0, +), synthTime, Double(patients) / synthTime, synthPeak))
+    try? FileManager.default.removeItem(at: folder)
     exit(0)
 }
 
