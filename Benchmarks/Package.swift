@@ -60,6 +60,17 @@ let package = Package(
             path: "Sources/legacy-load"
         ),
         .executableTarget(
+            name: "rows-load",
+            dependencies: [
+                .product(name: "FHIR", package: "Ferry"),
+                .product(name: "Legacy", package: "Ferry"),
+                .product(name: "Mapping", package: "Ferry"),
+                .product(name: "Migration", package: "Ferry"),
+                .product(name: "Store", package: "Ferry"),
+            ],
+            path: "Sources/rows-load"
+        ),
+        .executableTarget(
             name: "mllp-load",
             dependencies: [
                 "BenchmarkCorpus",

@@ -1,0 +1,97 @@
+// Migration of the synthetic database end to end, as issue 5 measures it: `ferry synth` writes a clinic,
+// `RelationalMigration` maps, validates and loads it into a new store (resources/s, peak memory); then,
+// in the same run, the physical floor: the same Bundles, mapped beforehand, committed to another new
+// store in the same batches by as many tasks, with no reading, mapping or validation.
+//   swift run -c release rows-load PATIENTS sqlite
+//   swift run -c release rows-load PATIENTS postgres://user@host:port/ DATABASE_A DATABASE_B
+// (for PostgreSQL, two empty databases on one server: the migration's and the floor's).
+import FHIR
+import Foundation
+import Legacy
+import Mapping
+import Migration
+import Store
+
+func peakMegabytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let patients = Int(arguments[1]) else {
+    print("usage: rows-load PATIENTS sqlite | rows-load PATIENTS postgres://user@host:port/ DB_A DB_B")
+    exit(2)
+}
+let workers = 2
+let batchSize = 200
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-rows-load-\(UUID().uuidString)")
+defer { try? FileManager.default.removeItem(at: folder) }
+_ = try Synthesizer.run(Synthesizer.Options(patients: patients, seed: 1, folder: folder.path))
+let definitions = try FHIRDefinitions.r4()
+
+func store(_ name: String) async throws -> any FHIRStore {
+    if arguments[2] == "sqlite" {
+        return try SQLiteStore(path: folder.appendingPathComponent("\(name).sqlite").path, definitions: definitions)
+    }
+    return try await PostgresStore(url: arguments[2] + arguments[name == "migrated" ? 3 : 4], definitions: definitions)
+}
+
+let spec = try MappingSpec.load(path: Synthesizer.exampleSpecPath!, definitions: definitions)
+let mapper = SpecMapper(spec: spec, definitions: definitions, recorded: Date(timeIntervalSince1970: 0))
+let source = try SQLiteSource(path: folder.appendingPathComponent("legacy.db").path)
+
+// 1. The migration.
+let migrated = try await store("migrated")
+let started = ContinuousClock.now
+let report = try await RelationalMigration(
+    source: source, mapper: mapper, store: migrated,
+    options: MigrationOptions(run: "bench", batchSize: batchSize, workers: workers)
+).run()
+let migrationSeconds = seconds(ContinuousClock.now - started)
+let migrationPeak = peakMegabytes()
+let written = report.resources.values.reduce(0, +) + report.unchanged
+precondition(report.addsUp)
+
+// 2. The floor: the same Bundles, mapped beforehand, committed in the same batches by as many tasks.
+var bundles: [JSON] = []
+_ = try await MappingRun(source: source, mapper: mapper).run { items in
+    for item in items { if case .mapped(let made) = item.result.outcome { bundles.append(mapper.bundle(made)) } }
+}
+let floor = try await store("floor")
+let batches = stride(from: 0, to: bundles.count, by: batchSize).map {
+    Array(bundles[$0..<min($0 + batchSize, bundles.count)])
+}
+let floorStarted = ContinuousClock.now
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for lane in 0..<workers {
+        group.addTask {
+            for (number, batch) in batches.enumerated() where number % workers == lane {
+                _ = try await floor.commit(
+                    MigrationBatch(
+                        run: "floor", partition: "p\(lane)", position: number, bundles: batch, deadLetters: []))
+            }
+        }
+    }
+    try await group.waitForAll()
+}
+let floorSeconds = seconds(ContinuousClock.now - floorStarted)
+let floorWritten = bundles.reduce(0) { $0 + ($1["entry"]?.arrayValue?.count ?? 0) }
+
+print("store: \(arguments[2] == "sqlite" ? "SQLite" : "PostgreSQL"); \(patients) patients, \(report.read) rows")
+print(
+    String(
+        format: "migration: %d resources in %.1f s = %.0f resources/s (%.0f rows/s), peak %d MB", written,
+        migrationSeconds, Double(written) / migrationSeconds, Double(report.read) / migrationSeconds, migrationPeak))
+print(
+    String(
+        format: "floor (prepared Bundles, same store and batches): %d resources in %.1f s = %.0f resources/s",
+        floorWritten, floorSeconds, Double(floorWritten) / floorSeconds))
+print(
+    String(
+        format: "migration / floor: %.0f%%",
+        100 * (Double(written) / migrationSeconds) / (Double(floorWritten) / floorSeconds)))
