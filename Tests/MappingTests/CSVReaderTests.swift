@@ -1,3 +1,4 @@
+import Foundation
 import Mapping
 import Testing
 
@@ -71,5 +72,46 @@ import Testing
         #expect(errors.map(\.line) == [2, 4])
         #expect(errors[0].column == 4)
         #expect(errors[0].description.hasPrefix("t.csv:2:4: a quote inside an unquoted field"))
+    }
+
+    /// An input FuzzCSV found (CI, 2026-11-25): a quote followed by a combining mark (one Swift
+    /// Character) was not doubled when written back, so the output did not read the same.
+    @Test(.timeLimit(.minutes(1))) func aQuoteBeforeACombiningMarkIsWrittenBackDoubled() throws {
+        let bytes = Array(
+            Data(
+                base64Encoded:
+                    "aWQsbmFtZUludHRlIExlZSIsImxpbmUgb25lCixubwEAdGUgTGVlIiwibGllIHR3JCINCiINCjIiIiBMZWVubiAiIkEiIiBMZWUiLCJsIHR3byINCiINCjIiIiBMZWVubiAiIkEiIiBMZWUiLGVuIm4gb2xpZW5lIHR3byINCjIsQm9iLGxpbmUgdHdvIg0KIg0KMiIiIExlZW5uICIiQWllIHR3JCINCiINCjIiIiBMZWVubiAiIkEiIiAkIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImwgdHdvIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImxpbmUgb25lbmUgdHdvIg0KMixCb2IsbGluZSB0d28iDQoiDQoyIiIgTGVlbm4gIiJBaWUgdHckIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImwgdHdvIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImxpbmUgb25lbmUgdHdvIg0KMSxCbxliLGxpbmUgdHdvIg0KIg0KMiIiIHR3byINCiINCjIiIiBlZSIsImxMZWUiLCJsIHR3byINCmVlIiwibGluZSIiQSIiIExlZSIsImwgdHdvIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImxpbmUgb25lbmUgdHdvIg0KMixCb2IsbGluZSB0d28iDQoiDQoyImUiLCJsIHR3byINCiINCjIiIiBMZWVubiAiIkEiIiBMZWUiLCJsaW5lIG9uZW5lIHR3byINCjEsQm8ZYixsaW5lIHR3byINCiINCjIiIiB0d28iDQoiDQoyIiLWmmUiLCJsIHR3byINCiINCjAiIiBMZWVuIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImxpbmUgb25lbmUgdHdvIg0KMixCbxlibiAiIkEiIiBMZWUiLCJsaW5lIG9uZW5lIHR3byINCjIsQm9iLGxpbmUgdHdvIg0KIg0KMiIiIExlZW5uICIiQWllIHR3JCINCiINCjIiIiBMZWVubiAiIkEiIiBMZWUiLCJsIHR3byINCmVlIiwibGluZSBvbmUKLG5vATg4ODg4ODg4ODg4OAB0ZSBMZWUiLCJsaWUgdHckIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImwgdHdvIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImxpbmUgb25lbmUgdHdvIg0KMixCb2IsbGluZSB0d28iDQoiDQoyIiIgTGVlbm4gIiJBaWUgdHckIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImwgdHdvIg0KIg0KMiIiIExlZW5uICIiQSIiIExlZSIsImxpbmUgb25lbmUgdHdvIg0KMSxCbxliLGxpbmUgdHdvIg0KIg0KMiIiIHR3byINCiINCjIiIiBlZSIsImwgdHdvIg0KIg0KMSIiIExlZW4iDQoyIiIgTGVlbm4gIiJBIiIgTGVlIiwibGluZSBvbmVuZSB0d28iDQoyLEJvGWIsbGluZSB0d28iDQoiDQoyIiIgdHdvIg0KIg0KMiIiIGVlIiwibCB0d28iDQoiDQoxIiIgTGVlbm4gIiJBIiIgTGVlIiwibCIiIExlZSIsLGxpbmUgdHdvIg0KIg0KMiIiIHR3byINCiINCjIiIiBlZSIsImwgdHdvIg0KIg0KMSIiIExlZW5uICIiQSIiIExlZSIsImwiIiBMZWUiLCJsIHR3byINCiINCjIiIiBMZWVubiAiIkEiIiBMZWUiLCJsaW5lIG9uZW5lIHR3byINCjIsQm9iLA0a"
+            )!)
+        var reader = CSVReader(bytes: bytes, file: "fuzz.csv")
+        var calls = 0
+        while calls <= bytes.count + 1 {
+            calls += 1
+            do {
+                guard try reader.next() != nil else { break }
+            } catch {}
+        }
+        #expect(calls <= bytes.count + 1)
+        #expect((try? reader.next()) == nil)
+        // Written back with every field quoted, the records read the same.
+        var first = CSVReader(bytes: bytes, file: "fuzz.csv")
+        var records: [[String]] = []
+        while true {
+            do {
+                guard let record = try first.next() else { break }
+                records.append(record.fields)
+            } catch {}
+        }
+        let text = records.map { $0.map { CSVWriter.field($0, quoteAlways: true) }.joined(separator: ",") }
+            .joined(separator: "\n")
+        var again = CSVReader(bytes: Array(text.utf8), file: "again.csv")
+        let reread = try again.readAll().map(\.fields)
+        #expect(reread == records)
+    }
+
+    @Test func fieldsAreQuotedByScalarsNotCharacters() {
+        #expect(CSVWriter.field("plain") == "plain")
+        #expect(CSVWriter.field("a,b") == "\"a,b\"")
+        #expect(CSVWriter.field("\"\u{059A}x") == "\"\"\"\u{059A}x\"")
+        #expect(CSVWriter.field("x", quoteAlways: true) == "\"x\"")
     }
 }

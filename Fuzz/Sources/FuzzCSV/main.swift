@@ -25,10 +25,8 @@ runFuzzer { data, count in
     precondition((try? reader.next()) == nil, "the reader did not reach the end")
     // Written back with every field quoted, the records read the same.
     guard reader.encoding == .utf8 else { return 0 }
-    let text = records.map {
-        $0.fields.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",")
-    }
-    .joined(separator: "\n")
+    let text = records.map { $0.fields.map { CSVWriter.field($0, quoteAlways: true) }.joined(separator: ",") }
+        .joined(separator: "\n")
     var again = CSVReader(bytes: Array(text.utf8), file: "again.csv")
     let reread = (try? again.readAll())?.map(\.fields)
     precondition(reread == records.map(\.fields), "written back, the records read differently")

@@ -200,8 +200,7 @@ struct SynthOutput: SynthSink {
 
     static func csvField(_ value: SourceValue) -> String {
         guard case .text(let text) = value else { return value.text ?? "" }
-        let needsQuotes = text.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
-        return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        return CSVWriter.field(text)
     }
 
     mutating func message(_ kind: String, _ text: String) throws {

@@ -175,3 +175,22 @@ public struct CSVError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(file):\(line):\(column): \(message)" }
 }
+
+/// Writes CSV fields the way ``CSVReader`` reads them back.
+public enum CSVWriter {
+    /// A field, quoted when it holds a separator, a quote or a line break, with quotes doubled. The test
+    /// is on Unicode scalars, not characters: a quote followed by a combining mark is one character
+    /// but still a quote byte to a CSV reader.
+    public static func field(_ text: String, quoteAlways: Bool = false) -> String {
+        let special = text.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+        guard quoteAlways || special else { return text }
+        var scalars = String.UnicodeScalarView()
+        scalars.append("\"")
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { scalars.append("\"") }
+            scalars.append(scalar)
+        }
+        scalars.append("\"")
+        return String(scalars)
+    }
+}
