@@ -11,6 +11,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "BenchmarkCorpus", dependencies: [.product(name: "FHIR", package: "Ferry")]),
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "FHIR", package: "Ferry"), .product(name: "Store", package: "Ferry")]
+        ),
         .executableTarget(
             name: "make-corpus",
             dependencies: ["BenchmarkCorpus", .product(name: "HL7v2", package: "Ferry")],
@@ -41,6 +45,7 @@ let package = Package(
         .executableTarget(
             name: "migrate-load",
             dependencies: [
+                "BenchmarkSupport",
                 "BenchmarkCorpus",
                 .product(name: "FHIR", package: "Ferry"),
                 .product(name: "HL7v2", package: "Ferry"),
@@ -53,6 +58,7 @@ let package = Package(
         .executableTarget(
             name: "legacy-load",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "FHIR", package: "Ferry"),
                 .product(name: "Legacy", package: "Ferry"),
                 .product(name: "Mapping", package: "Ferry"),
@@ -62,6 +68,7 @@ let package = Package(
         .executableTarget(
             name: "rows-load",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "FHIR", package: "Ferry"),
                 .product(name: "Legacy", package: "Ferry"),
                 .product(name: "Mapping", package: "Ferry"),

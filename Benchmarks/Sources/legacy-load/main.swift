@@ -3,21 +3,11 @@
 // without validation, and peak memory).
 //   swift run -c release legacy-load synth PATIENTS
 //   swift run -c release legacy-load map PATIENTS
+import BenchmarkSupport
 import FHIR
 import Foundation
 import Legacy
 import Mapping
-
-/// The process's peak resident memory so far, in MB (VmHWM).
-func peakMegabytes() -> Int {
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let patients = Int(arguments[2]), ["synth", "map"].contains(arguments[1]) else {

@@ -4,6 +4,7 @@
 // committed to another new store in the same batches with no parsing, mapping or validation.
 //   swift run -c release migrate-load [WORKERS] [BATCH]
 import BenchmarkCorpus
+import BenchmarkSupport
 import FHIR
 import Foundation
 import HL7v2
@@ -25,13 +26,6 @@ try FileManager.default.createDirectory(at: folder, withIntermediateDirectories:
 defer { try? FileManager.default.removeItem(at: folder) }
 let definitions = try FHIRDefinitions.r4()
 let converter = V2Converter(maps: try V2Maps.shipped(), definitions: definitions)
-
-/// The process's peak resident memory so far, in MB (VmHWM).
-func peakMegabytes() -> Int {
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
-}
 
 // 1. The migration.
 let store = try SQLiteStore(path: folder.appendingPathComponent("migrated.sqlite").path, definitions: definitions)
@@ -58,25 +52,8 @@ for piece in messages {
     bundles.append(conversion.bundle)
 }
 let floorStore = try SQLiteStore(path: folder.appendingPathComponent("floor.sqlite").path, definitions: definitions)
-let batches = stride(from: 0, to: bundles.count, by: batchSize).map {
-    Array(bundles[$0..<min($0 + batchSize, bundles.count)])
-}
-let floorStarted = ContinuousClock.now
-try await withThrowingTaskGroup(of: Void.self) { group in
-    for lane in 0..<workers {
-        group.addTask {
-            for (number, batch) in batches.enumerated() where number % workers == lane {
-                _ = try await floorStore.commit(
-                    MigrationBatch(
-                        run: "floor", partition: "p\(lane)", position: number, bundles: batch, deadLetters: []))
-            }
-        }
-    }
-    try await group.waitForAll()
-}
-let floorTime = ContinuousClock.now - floorStarted
-let floorSeconds = Double(floorTime.components.seconds) + Double(floorTime.components.attoseconds) / 1e18
-let floorWritten = bundles.reduce(0) { $0 + ($1["entry"]?.arrayValue?.count ?? 0) }
+let (floorSeconds, floorWritten) = try await commitFloor(
+    bundles, to: floorStore, workers: workers, batchSize: batchSize)
 
 print("messages: \(report.read) read, \(report.loaded) loaded, \(report.deadLettered) dead-lettered")
 print(

@@ -5,22 +5,13 @@
 //   swift run -c release rows-load PATIENTS sqlite
 //   swift run -c release rows-load PATIENTS postgres://user@host:port/ DATABASE_A DATABASE_B
 // (for PostgreSQL, two empty databases on one server: the migration's and the floor's).
+import BenchmarkSupport
 import FHIR
 import Foundation
 import Legacy
 import Mapping
 import Migration
 import Store
-
-func peakMegabytes() -> Int {
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let patients = Int(arguments[1]) else {
@@ -63,24 +54,7 @@ _ = try await MappingRun(source: source, mapper: mapper).run { items in
     for item in items { if case .mapped(let made) = item.result.outcome { bundles.append(mapper.bundle(made)) } }
 }
 let floor = try await store("floor")
-let batches = stride(from: 0, to: bundles.count, by: batchSize).map {
-    Array(bundles[$0..<min($0 + batchSize, bundles.count)])
-}
-let floorStarted = ContinuousClock.now
-try await withThrowingTaskGroup(of: Void.self) { group in
-    for lane in 0..<workers {
-        group.addTask {
-            for (number, batch) in batches.enumerated() where number % workers == lane {
-                _ = try await floor.commit(
-                    MigrationBatch(
-                        run: "floor", partition: "p\(lane)", position: number, bundles: batch, deadLetters: []))
-            }
-        }
-    }
-    try await group.waitForAll()
-}
-let floorSeconds = seconds(ContinuousClock.now - floorStarted)
-let floorWritten = bundles.reduce(0) { $0 + ($1["entry"]?.arrayValue?.count ?? 0) }
+let (floorSeconds, floorWritten) = try await commitFloor(bundles, to: floor, workers: workers, batchSize: batchSize)
 
 print("store: \(arguments[2] == "sqlite" ? "SQLite" : "PostgreSQL"); \(patients) patients, \(report.read) rows")
 print(

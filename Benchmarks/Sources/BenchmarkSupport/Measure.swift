@@ -1,0 +1,41 @@
+// What the load benchmarks share: peak memory, durations in seconds, and the store's physical floor.
+import FHIR
+import Foundation
+import Store
+
+/// The process's peak resident memory so far, in MB (VmHWM).
+public func peakMegabytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+}
+
+public func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// The floor: Bundles made beforehand, committed to `store` in batches of `batchSize` by `workers`
+/// tasks, with nothing else to do. Returns the seconds it took and the entries committed.
+public func commitFloor(
+    _ bundles: [JSON], to store: any FHIRStore, workers: Int, batchSize: Int
+) async throws
+    -> (seconds: Double, resources: Int)
+{
+    let batches = stride(from: 0, to: bundles.count, by: batchSize).map {
+        Array(bundles[$0..<min($0 + batchSize, bundles.count)])
+    }
+    let started = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for lane in 0..<workers {
+            group.addTask {
+                for (number, batch) in batches.enumerated() where number % workers == lane {
+                    _ = try await store.commit(
+                        MigrationBatch(
+                            run: "floor", partition: "p\(lane)", position: number, bundles: batch, deadLetters: []))
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    return (seconds(ContinuousClock.now - started), bundles.reduce(0) { $0 + ($1["entry"]?.arrayValue?.count ?? 0) })
+}
