@@ -39,3 +39,15 @@ public func commitFloor(
     }
     return (seconds(ContinuousClock.now - started), bundles.reduce(0) { $0 + ($1["entry"]?.arrayValue?.count ?? 0) })
 }
+
+/// Prints the floor beside the migration and their ratio, the way every load benchmark reports them.
+public func printFloor(migrated: Int, migrationSeconds: Double, floorResources: Int, floorSeconds: Double) {
+    print(
+        String(
+            format: "floor (prepared Bundles, same store and batches): %d resources in %.1f s = %.0f resources/s",
+            floorResources, floorSeconds, Double(floorResources) / floorSeconds))
+    print(
+        String(
+            format: "migration / floor: %.0f%%",
+            100 * (Double(migrated) / migrationSeconds) / (Double(floorResources) / floorSeconds)))
+}

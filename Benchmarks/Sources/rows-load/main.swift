@@ -61,11 +61,5 @@ print(
     String(
         format: "migration: %d resources in %.1f s = %.0f resources/s (%.0f rows/s), peak %d MB", written,
         migrationSeconds, Double(written) / migrationSeconds, Double(report.read) / migrationSeconds, migrationPeak))
-print(
-    String(
-        format: "floor (prepared Bundles, same store and batches): %d resources in %.1f s = %.0f resources/s",
-        floorWritten, floorSeconds, Double(floorWritten) / floorSeconds))
-print(
-    String(
-        format: "migration / floor: %.0f%%",
-        100 * (Double(written) / migrationSeconds) / (Double(floorWritten) / floorSeconds)))
+printFloor(
+    migrated: written, migrationSeconds: migrationSeconds, floorResources: floorWritten, floorSeconds: floorSeconds)
