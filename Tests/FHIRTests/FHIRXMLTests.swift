@@ -126,6 +126,15 @@ import Testing
         #expect(try xml.read(xml.write(resource)) == resource)
     }
 
+    @Test func fuzzerFindingElementsOutOfOrderRoundTripInDefinitionOrder() throws {
+        let resource = try xml.read(regression("xml-elements-out-of-order.xml"))
+        let again = try xml.read(xml.write(resource))
+        #expect(again.canonicalBytes == resource.canonicalBytes)
+        // Read in document order (`id` after `birthDate`), written in the definition's (`id` first).
+        #expect(resource.objectValue?.keys.first == "resourceType" && resource.objectValue?.keys.dropFirst().first == "active")
+        #expect(again.objectValue?.keys.dropFirst().first == "id")
+    }
+
     @Test func fuzzerFindingQualifiedNameWithColonsIsRejectedWithItsLocation() throws {
         let bytes = try regression("xml-qualified-name-colons.xml")
         #expect {
@@ -135,6 +144,15 @@ import Testing
             // The file also holds bytes that are not UTF-8; the reader now refuses those first, as located.
             return (error.message.contains("not a valid qualified name") || error.message.contains("invalid UTF-8"))
                 && error.line != nil
+        }
+    }
+
+    @Test func anEmptyPrimitiveElementIsAnErrorNotADroppedElement() {
+        let text = "<Patient xmlns=\"http://hl7.org/fhir\"><active/><birthDate value=\"1970-01-01\"/></Patient>"
+        #expect {
+            try xml.read(Array(text.utf8))
+        } throws: { error in
+            (error as? FHIRError)?.message.contains("<active> has neither a value attribute nor extensions") == true
         }
     }
 

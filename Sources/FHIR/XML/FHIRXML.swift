@@ -213,6 +213,10 @@ private struct XMLToJSON {
             }
         }
         if !extensions.isEmpty { extensionObject["extension"] = .array(extensions) }
+        // ele-1: an element holds a value or children; an empty one would vanish from the JSON unnoticed.
+        guard value != nil || !extensions.isEmpty else {
+            throw fail("<\(element.name)> has neither a value attribute nor extensions", element, path: path)
+        }
         return (value, extensionObject.isEmpty ? nil : .object(extensionObject))
     }
 
