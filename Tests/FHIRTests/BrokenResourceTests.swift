@@ -346,6 +346,16 @@ import Testing
             json:
                 #"{"resourceType":"MedicationRequest","status":"active","intent":"order","medicationCodeableConcept":{"text":"x"},"subject":{"reference":"Patient/1"},"dispenseRequest":{"quantity":{"value":1,"comparator":"<"}}}"#,
             code: "invariant", expression: "MedicationRequest.dispenseRequest.quantity", key: "sqty-1"),
+        Broken(
+            rule: "transaction POST with an empty url (a fuzzer finding that once crashed the validator)",
+            json:
+                #"{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:0c4f4d8e-3f57-4a8e-9a51-2b9d0f7d4a11","resource":{"resourceType":"Observation","status":"final","code":{"text":"x"}},"request":{"method":"POST","url":""}}]}"#,
+            code: "invalid", expression: "Bundle.entry[0].request"),
+        Broken(
+            rule: "an empty MIME type",
+            json:
+                #"{"resourceType":"DocumentReference","status":"current","content":[{"attachment":{"contentType":""}}]}"#,
+            code: "value", expression: "DocumentReference.content[0].attachment.contentType"),
     ]
 
     @Test func thereAreAtLeastFortyCases() {

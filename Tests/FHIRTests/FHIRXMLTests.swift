@@ -131,7 +131,9 @@ import Testing
         let again = try xml.read(xml.write(resource))
         #expect(again.canonicalBytes == resource.canonicalBytes)
         // Read in document order (`id` after `birthDate`), written in the definition's (`id` first).
-        #expect(resource.objectValue?.keys.first == "resourceType" && resource.objectValue?.keys.dropFirst().first == "active")
+        #expect(
+            resource.objectValue?.keys.first == "resourceType"
+                && resource.objectValue?.keys.dropFirst().first == "active")
         #expect(again.objectValue?.keys.dropFirst().first == "id")
     }
 

@@ -106,7 +106,8 @@ extension ValidationRun {
                 return
             }
             let type = resource["resourceType"]?.stringValue ?? ""
-            let target = url.split(separator: "?", maxSplits: 1)[0]
+            // Fuzzer finding: an empty url (or one that starts with `?`) once crashed here.
+            let target = url.prefix { $0 != "?" }
             let parts = target.split(separator: "/")
             if parts.first.map(String.init) != type {
                 report(.error, "invalid", "request.url '\(url)' does not name the entry's resource type \(type)")

@@ -460,8 +460,7 @@ struct ValidationRun {
         } else if valueSet.url == "http://hl7.org/fhir/ValueSet/mimetypes" {
             // R4 lets CapabilityStatement.format use the shorthands xml, json and ttl.
             if code == "xml" || code == "json" || code == "ttl" { return }
-            let parts = code.split(separator: ";", maxSplits: 1)[0].split(
-                separator: "/", omittingEmptySubsequences: false)
+            let parts = code.prefix { $0 != ";" }.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count != 2 || parts.contains(where: \.isEmpty) {
                 report(
                     .error, "code-invalid",
