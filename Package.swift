@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Legacy", targets: ["Legacy"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Migration", targets: ["Migration"]),
+        .library(name: "Reconciliation", targets: ["Reconciliation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -97,6 +98,11 @@ let package = Package(
             dependencies: ["FHIR", "HL7v2", "Legacy", "Mapping", "Store"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Reconciliation",
+            dependencies: ["FHIR", "Legacy", "Mapping", "Store", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "generate-v2-maps",
             dependencies: ["Mapping"],
@@ -164,6 +170,11 @@ let package = Package(
         .testTarget(
             name: "MigrationTests",
             dependencies: ["Migration", "Store", "Legacy", "Mapping", "FHIR", "HL7v2"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReconciliationTests",
+            dependencies: ["Reconciliation", "Migration", "Store", "Legacy", "Mapping", "FHIR", "TestPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -30,6 +30,8 @@ public struct MappingRun: Sendable {
         public var filtered: [String: Int] = [:]
 
         public var addsUp: Bool { read == mapped + deadLettered + filtered.values.reduce(0, +) }
+
+        public init() {}
     }
 
     public struct Report: Sendable, Codable, Hashable {
@@ -42,6 +44,8 @@ public struct MappingRun: Sendable {
         public var specVersion = ""
 
         public var addsUp: Bool { tables.values.allSatisfy(\.addsUp) }
+
+        public init() {}
 
         mutating func add(_ record: LegacyRecord, _ result: SpecMapper.RowResult) {
             let table: String

@@ -34,6 +34,13 @@ public protocol FHIRStore: Sendable {
     /// Current resources of a type in id order (byte order), after `after`, at most `limit`: keyset
     /// pages, for digests and reconciliation.
     func currentResources(type: String, after: String?, limit: Int) async throws(StoreError) -> [StoredResource]
+    /// How many current resources of `type` have an id in `range`, and the sum of their fingerprints
+    /// (`Fingerprint.of`; of the id alone with `idOnly`), computed by the database: two numbers cross
+    /// the wire, whatever the range holds. Reconciliation compares these before it reads any record.
+    func summary(type: String, in range: IDRange, idOnly: Bool) async throws(StoreError) -> RangeSummary
+    /// The ids and content hashes of the current resources of `type` in `range`, in id order, at most
+    /// `limit` (page on by narrowing the range to after the last id).
+    func contentHashes(type: String, in range: IDRange, limit: Int) async throws(StoreError) -> [IDHash]
     /// Rebuilds the search index of every current resource (after a bulk load that deferred it);
     /// returns how many resources were indexed.
     func rebuildIndex() async throws(StoreError) -> Int

@@ -59,3 +59,9 @@ enum ResourceVersion {
         return .object(object)
     }
 }
+
+/// The content hash the store keeps for a resource: SHA-256 of its canonical content without
+/// `meta.versionId` and `meta.lastUpdated`. Reconciliation projects the legacy side to the same.
+public enum ContentHash {
+    public static func of(_ resource: JSON) -> String { ResourceVersion.contentHash(resource) }
+}

@@ -214,6 +214,35 @@ public final class PostgresStore: FHIRStore {
         }
     }
 
+    public func summary(type: String, in range: IDRange, idOnly: Bool) async throws(StoreError) -> RangeSummary {
+        let (condition, bounds) = range.condition(collate: " COLLATE \"C\"")
+        let sql =
+            "SELECT COUNT(*)::bigint, COALESCE(SUM(\(Fingerprint.postgresExpression(idOnly: idOnly))::numeric), 0)::text "
+            + "FROM resource WHERE type = ? AND deleted = 0\(condition)"
+        let query = Transaction.query(sql, ([type] + bounds).map { .text($0) })
+        return try await storeErrors {
+            var summary = RangeSummary()
+            for try await (count, sum) in try await client.query(query, logger: logger).decode((Int, String).self) {
+                summary = RangeSummary(count: count, sum: Fingerprint.wrapping(decimal: sum))
+            }
+            return summary
+        }
+    }
+
+    public func contentHashes(type: String, in range: IDRange, limit: Int) async throws(StoreError) -> [IDHash] {
+        let (condition, bounds) = range.condition(collate: " COLLATE \"C\"")
+        let sql =
+            "SELECT id, hash FROM resource WHERE type = ? AND deleted = 0\(condition) ORDER BY id COLLATE \"C\" LIMIT ?"
+        let query = Transaction.query(sql, ([type] + bounds).map { .text($0) } + [.integer(limit)])
+        return try await storeErrors {
+            var hashes: [IDHash] = []
+            for try await (id, hash) in try await client.query(query, logger: logger).decode((String, String).self) {
+                hashes.append(IDHash(id: id, hash: hash))
+            }
+            return hashes
+        }
+    }
+
     public func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError) {
         // One repeatable-read transaction: every page sees the database as of its first statement.
         let types = try await counts().keys.sorted()

@@ -29,6 +29,7 @@ public final class SQLiteStore: FHIRStore {
             configuration.prepareDatabase { db in
                 // 64 MB of page cache a connection: index tables outgrow SQLite's 2 MB default at once.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+                db.add(function: FingerprintSum.function)
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             // Only a new file needs the write lock (another process may be busy writing to this one).
@@ -194,6 +195,30 @@ public final class SQLiteStore: FHIRStore {
         }
     }
 
+    public func summary(type: String, in range: IDRange, idOnly: Bool) async throws(StoreError) -> RangeSummary {
+        let (condition, bounds) = range.condition(collate: "")
+        let hash = idOnly ? "''" : "hash"
+        return try await reading { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT COUNT(*), \(FingerprintSum.function.name)(id, \(hash)) FROM resource "
+                    + "WHERE type = ? AND deleted = 0\(condition)", arguments: StatementArguments([type] + bounds))
+            let sum: Int64? = row?[1]
+            return RangeSummary(count: row?[0] ?? 0, sum: UInt64(bitPattern: sum ?? 0))
+        }
+    }
+
+    public func contentHashes(type: String, in range: IDRange, limit: Int) async throws(StoreError) -> [IDHash] {
+        let (condition, bounds) = range.condition(collate: "")
+        return try await reading { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, hash FROM resource WHERE type = ? AND deleted = 0\(condition) ORDER BY id LIMIT ?",
+                arguments: StatementArguments(([type] + bounds).map { $0 as any DatabaseValueConvertible } + [limit])
+            ).map { IDHash(id: $0[0], hash: $0[1]) }
+        }
+    }
+
     public func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError) {
         // One read transaction: in WAL mode it sees the database as of its start, whatever is written meanwhile.
         try await reading { db in
@@ -342,4 +367,21 @@ public final class SQLiteStore: FHIRStore {
             return try await pool.writeWithoutTransaction { db in try SQLiteStore.search(query, sql: sql, in: db) }
         }
     }
+}
+
+/// `ferry_fingerprint_sum(id, hash)`: the wrapping sum of `Fingerprint.of(id:hash:)` over the rows, as
+/// a signed 64-bit integer (SQLite's own `sum` stops at an overflow).
+struct FingerprintSum: DatabaseAggregate {
+    static let function = DatabaseFunction(
+        "ferry_fingerprint_sum", argumentCount: 2, pure: true, aggregate: FingerprintSum.self)
+
+    var sum: UInt64 = 0
+
+    mutating func step(_ values: [DatabaseValue]) throws {
+        let id = String.fromDatabaseValue(values[0]) ?? ""
+        let hash = String.fromDatabaseValue(values[1]) ?? ""
+        sum &+= Fingerprint.of(id: id, hash: hash, idOnly: hash.isEmpty)
+    }
+
+    func finalize() throws -> (any DatabaseValueConvertible)? { Int64(bitPattern: sum) }
 }

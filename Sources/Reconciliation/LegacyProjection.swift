@@ -1,0 +1,142 @@
+import FHIR
+import Legacy
+import Mapping
+import Store
+
+/// The legacy side as the target should hold it: every source row mapped through the same spec the
+/// migration used, each resource reduced to its id and content hash, sorted per type; with where
+/// each came from and the accounts of every row (mapped, dead-lettered, filtered by a named rule).
+public struct LegacyProjection: Sendable {
+    /// The projected records per resource type.
+    public var types: [String: SortedRecords] = [:]
+    /// Where each resource came from, by `Type/id`.
+    public var origins: [String: Origin] = [:]
+    /// Per table: read, mapped, dead-lettered, filtered; codes without a mapping.
+    public var accounts = MappingRun.Report()
+    /// The rows the mapping dead-letters, by locator, with the reason.
+    public var deadLettered: [String: String] = [:]
+    /// Per row locator, the resources it makes (`Type/id`).
+    public var made: [String: [String]] = [:]
+
+    /// Types compared by id alone: a Provenance records when the migration ran, which a projection
+    /// made another day cannot reproduce; that it exists for its row is what is checked.
+    public static let idOnlyTypes: Set<String> = ["Provenance"]
+
+    /// The row a resource was made from.
+    public struct Origin: Sendable, Hashable, Codable {
+        /// The position of the source in the list the projection was made from.
+        public var source: Int
+        public var table: String
+        public var key: String
+        public var locator: String
+    }
+
+    /// Maps every row of `sources` by `mapper` (the same spec and version as the migration).
+    public static func project(sources: [any LegacySource], mapper: SpecMapper) async throws -> LegacyProjection {
+        var projection = LegacyProjection()
+        var records: [String: [IDHash]] = [:]
+        for (index, source) in sources.enumerated() {
+            let run = MappingRun(source: source, mapper: mapper)
+            let report = try await run.run { items in
+                for item in items {
+                    switch (item.record, item.result.outcome) {
+                    case (.row(let row), .mapped(let made)):
+                        let origin = Origin(source: index, table: row.table, key: row.key, locator: row.locator)
+                        var names: [String] = []
+                        for resource in made {
+                            records[resource.type, default: []].append(
+                                IDHash(id: resource.id, hash: ContentHash.of(resource.resource)))
+                            let name = "\(resource.type)/\(resource.id)"
+                            projection.origins[name] = origin
+                            names.append(name)
+                        }
+                        projection.made[row.locator] = names
+                    case (let record, .deadLettered(let reason)):
+                        projection.deadLettered[record.locator] = reason
+                    default: break
+                    }
+                }
+            }
+            projection.accounts.specName = report.specName
+            projection.accounts.specVersion = report.specVersion
+            for (table, accounts) in report.tables {
+                var total = projection.accounts.tables[table] ?? MappingRun.TableReport()
+                total.read += accounts.read
+                total.mapped += accounts.mapped
+                total.deadLettered += accounts.deadLettered
+                total.filtered.merge(accounts.filtered, uniquingKeysWith: +)
+                projection.accounts.tables[table] = total
+            }
+            projection.accounts.resources.merge(report.resources, uniquingKeysWith: +)
+            projection.accounts.unmapped.merge(report.unmapped, uniquingKeysWith: +)
+        }
+        for (type, list) in records {
+            projection.types[type] = SortedRecords(list, idOnly: idOnlyTypes.contains(type))
+        }
+        return projection
+    }
+
+    /// The projected resources named (`Type/id`), mapped again from their rows: only the tables that
+    /// hold them are read. For showing what differs, field by field.
+    public static func resources(
+        named names: Set<String>, origins: [String: Origin], sources: [any LegacySource], mapper: SpecMapper
+    ) async throws -> [String: Remapped] {
+        var wanted: [Int: [String: Set<String>]] = [:]
+        for name in names {
+            guard let origin = origins[name] else { continue }
+            wanted[origin.source, default: [:]][origin.table, default: []].insert(origin.key)
+        }
+        var found: [String: Remapped] = [:]
+        for (index, tables) in wanted {
+            let run = MappingRun(source: sources[index], mapper: mapper)
+            let lookups = try await run.lookups()
+            for (table, keys) in tables {
+                try await run.source.scan(table: table, batchSize: run.batchSize) { records in
+                    for case .row(let row) in records where keys.contains(row.key) {
+                        guard case .mapped(let made) = mapper.map(row, lookups: lookups).outcome else { continue }
+                        for resource in made where names.contains("\(resource.type)/\(resource.id)") {
+                            found["\(resource.type)/\(resource.id)"] = Remapped(resource: resource.resource, row: row)
+                        }
+                    }
+                }
+            }
+        }
+        return found
+    }
+
+    /// A projected resource made again, with the row it was made from.
+    public struct Remapped: Sendable {
+        public var resource: JSON
+        public var row: SourceRow
+    }
+
+    /// The source values of the columns the spec assigns to an element (its first step) of a type,
+    /// from its row: what the legacy system held, beside what the mapping made of it.
+    public static func sourceValues(
+        element: String, type: String, row: SourceRow, spec: MappingSpec
+    ) -> [String: String] {
+        var values: [String: String] = [:]
+        for mapping in spec.mappings where mapping.table == row.table && mapping.resource == type {
+            for rule in mapping.elements where Self.firstStep(rule.path) == element {
+                for column in Self.columns(rule.value.source) {
+                    values[column] = row[column]?.text ?? "(null)"
+                }
+            }
+        }
+        return values
+    }
+
+    static func firstStep(_ path: String) -> String {
+        String(path.prefix { $0 != "." && $0 != "[" })
+    }
+
+    static func columns(_ source: MappingSpec.ValueSource) -> [String] {
+        switch source {
+        case .column(let column): [column]
+        case .template(let template), .reference(_, let template):
+            template.parts.compactMap { if case .column(let column) = $0 { column } else { nil } }
+        case .constant: []
+        case .lookup(_, let key, _): [key]
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// What a reconciliation found: counts per type, accounts per source table, every differing record
+/// named, the rows that are not accounted for, and what the comparison cost.
+public struct ReconciliationReport: Sendable, Codable, Hashable {
+    /// The mapping spec's name and version.
+    public var spec = ""
+    public var types: [TypeCounts] = []
+    public var tables: [TableAccounts] = []
+    public var differences: [Difference] = []
+    public var unaccounted: [Unaccounted] = []
+    /// Codes no value map or ConceptMap had: `map|code` → times.
+    public var unmappedCodes: [String: Int] = [:]
+    public var cost = Cost()
+
+    public init() {}
+
+    /// One resource type on both sides.
+    public struct TypeCounts: Sendable, Codable, Hashable {
+        public var type: String
+        /// Records the legacy side makes.
+        public var legacy: Int
+        /// Records the target holds.
+        public var target: Int
+        public var matched: Int
+        public var altered: Int
+        public var missing: Int
+        public var extra: Int
+
+        /// Differing records per legacy record (per target record when the legacy side has none).
+        public var mismatchRate: Double {
+            let differing = altered + missing + extra
+            return differing == 0 ? 0 : Double(differing) / Double(max(legacy, target, 1))
+        }
+    }
+
+    /// One source table: `read == loaded + deadLettered + filtered + unaccounted`.
+    public struct TableAccounts: Sendable, Codable, Hashable {
+        public var table: String
+        public var read: Int
+        /// Rows whose every resource the target holds.
+        public var loaded: Int
+        public var deadLettered: Int
+        /// Rows left out, by the rule that left them out.
+        public var filtered: [String: Int]
+        /// Rows mapped whose resources the target lacks.
+        public var unaccounted = 0
+
+        public var addsUp: Bool { read == loaded + deadLettered + filtered.values.reduce(0, +) + unaccounted }
+    }
+
+    /// A record that differs, named by its type and id and, when the legacy side made it, its row.
+    public struct Difference: Sendable, Codable, Hashable {
+        public var type: String
+        public var id: String
+        public var kind: RecordDifference.Kind
+        public var locator: String?
+        /// For an altered record: the top-level elements whose values differ.
+        public var changedElements: [String] = []
+        /// For an altered record: the high-risk attributes that differ, both values shown.
+        public var fields: [FieldDifference] = []
+    }
+
+    /// A source row that is neither loaded, dead-lettered nor filtered.
+    public struct Unaccounted: Sendable, Codable, Hashable {
+        public var locator: String
+        public var reason: String
+    }
+
+    /// What the comparison read.
+    public struct Cost: Sendable, Codable, Hashable {
+        /// Range summaries the target computed.
+        public var summaries = 0
+        /// Id-and-hash rows read from the target.
+        public var hashesRead = 0
+        public var projectionSeconds = 0.0
+        public var comparisonSeconds = 0.0
+        public var detailSeconds = 0.0
+    }
+
+    /// Whether nothing differs and every row is accounted for.
+    public var isClean: Bool { differences.isEmpty && unaccounted.isEmpty }
+}

@@ -1,0 +1,148 @@
+import FHIR
+import Foundation
+import Legacy
+import Mapping
+import Migration
+import Reconciliation
+import Store
+import TestPostgres
+import Testing
+
+@Suite struct ReconciliationTests {
+    static let definitions = try! FHIRDefinitions.r4()
+    static let specPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Examples/openemr/mapping.yaml").path
+    static let spec = try! MappingSpec.load(path: specPath, definitions: definitions)
+
+    enum StoreKind: String, CaseIterable {
+        case sqlite, postgres
+    }
+
+    /// A synthetic clinic migrated into a fresh store of `kind`; the Provenance recorded at another
+    /// time than the reconciliation's projection, as in real life.
+    static func migrated(
+        _ kind: StoreKind, folder: URL, patients: Int = 80
+    ) async throws -> (
+        SQLiteSource, any FHIRStore
+    ) {
+        _ = try Synthesizer.run(Synthesizer.Options(patients: patients, seed: 5, folder: folder.path))
+        let source = try SQLiteSource(path: folder.appendingPathComponent("legacy.db").path)
+        let store: any FHIRStore =
+            switch kind {
+            case .sqlite:
+                try SQLiteStore(path: folder.appendingPathComponent("store.sqlite").path, definitions: definitions)
+            case .postgres:
+                try await PostgresStore(url: try PostgresServer.shared.get().newDatabase(), definitions: definitions)
+            }
+        let mapper = SpecMapper(spec: spec, definitions: definitions, recorded: Date(timeIntervalSince1970: 86_400))
+        let report = try await RelationalMigration(
+            source: source, mapper: mapper, store: store, options: MigrationOptions(run: "m", batchSize: 50)
+        ).run()
+        #expect(report.addsUp)
+        return (source, store)
+    }
+
+    static func reconciliation(_ source: SQLiteSource, _ store: any FHIRStore) -> Reconciliation {
+        var reconciliation = Reconciliation(
+            sources: [source], mapper: SpecMapper(spec: spec, definitions: definitions, recorded: Date()),
+            target: store, definitions: definitions, run: "m")
+        // Small segments, so that a clinic of 80 patients already takes several levels of bisection.
+        reconciliation.reconciler = RangeReconciler(leafSize: 16, fanout: 4)
+        return reconciliation
+    }
+
+    static func temporaryFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-reconcile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aCleanMigrationHasNoDifferenceAndEveryRowAddsUp(kind: StoreKind) async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (source, store) = try await Self.migrated(kind, folder: folder)
+        let report = try await Self.reconciliation(source, store).reconcile()
+        #expect(report.differences.isEmpty)
+        #expect(report.unaccounted.isEmpty)
+        #expect(report.tables.allSatisfy { $0.addsUp })
+        #expect(report.tables.reduce(0) { $0 + $1.deadLettered } > 0, "the clinic's mess dead-letters some rows")
+        let counts = try await store.counts()
+        for row in report.types {
+            #expect(
+                row.legacy == counts[row.type] && row.target == row.legacy && row.matched == row.legacy, "\(row.type)")
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func injectedFaultsAreEachFoundAndNamedAndNothingElse(kind: StoreKind) async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (source, store) = try await Self.migrated(kind, folder: folder)
+        var altered: Set<String> = []
+        var deleted: Set<String> = []
+        var added: Set<String> = []
+        // Ten records altered: a language set on five Encounters and five Observations.
+        for type in ["Encounter", "Observation"] {
+            for stored in try await store.currentResources(type: type, after: nil, limit: 5) {
+                guard case .object(var object)? = stored.resource else { continue }
+                object["language"] = .string("fr")
+                _ = try await store.update(.object(object))
+                altered.insert("\(type)/\(stored.id)")
+            }
+        }
+        // Five deleted.
+        for stored in try await store.currentResources(type: "Condition", after: nil, limit: 5) {
+            _ = try await store.delete(type: "Condition", id: stored.id)
+            deleted.insert("Condition/\(stored.id)")
+        }
+        // Five added that no legacy row makes.
+        for number in 0..<5 {
+            let id = "added-\(number)"
+            _ = try await store.update(
+                try JSON(
+                    parsing: Array(
+                        #"{"resourceType":"Patient","id":"\#(id)","name":[{"family":"Nobody"}],"gender":"unknown"}"#
+                            .utf8)))
+            added.insert("Patient/\(id)")
+        }
+        // One allergy's criticality changed.
+        let allergy = try #require(
+            try await store.currentResources(type: "AllergyIntolerance", after: nil, limit: 50).first {
+                $0.resource?["criticality"]?.stringValue == "high"
+            })
+        guard case .object(var object)? = allergy.resource else { Issue.record("no allergy"); return }
+        object["criticality"] = .string("low")
+        _ = try await store.update(.object(object))
+        altered.insert("AllergyIntolerance/\(allergy.id)")
+
+        let report = try await Self.reconciliation(source, store).reconcile()
+        let found = Dictionary(grouping: report.differences, by: \.kind).mapValues {
+            Set($0.map { "\($0.type)/\($0.id)" })
+        }
+        #expect(found[.altered] == altered)
+        #expect(found[.missing] == deleted)
+        #expect(found[.extra] == added)
+        #expect(report.differences.count == 21)
+        // Each is named by its row (the extras have none), and the altered say what changed.
+        for difference in report.differences where difference.kind != .extra {
+            #expect(difference.locator?.contains("legacy") == true || difference.locator?.isEmpty == false)
+        }
+        for difference in report.differences
+        where difference.kind == .altered && difference.type != "AllergyIntolerance" {
+            #expect(difference.changedElements == ["language"])
+        }
+        let changed = try #require(report.differences.first { $0.type == "AllergyIntolerance" })
+        #expect(changed.changedElements == ["criticality"])
+        let criticality = try #require(changed.fields.first { $0.element == "criticality" })
+        #expect(criticality.legacy == [#""high""#] && criticality.target == [#""low""#])
+        #expect(criticality.source.keys.contains("severity_al"))
+        #expect(changed.fields.count == 1)
+        // The rows of the deleted records are not accounted for; the others all are.
+        #expect(report.unaccounted.count == 5)
+        #expect(report.tables.allSatisfy { $0.addsUp })
+        let counts = Dictionary(uniqueKeysWithValues: report.types.map { ($0.type, $0) })
+        #expect(counts["Condition"]?.missing == 5 && counts["Patient"]?.extra == 5 && counts["Encounter"]?.altered == 5)
+    }
+}
