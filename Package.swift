@@ -116,7 +116,7 @@ let package = Package(
                 "Interop",
                 "Legacy",
                 "Mapping",
-                "Migration",
+                "Migration", "Reconciliation",
                 "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -12,6 +12,8 @@ public struct ReconciliationReport: Sendable, Codable, Hashable {
     /// Codes no value map or ConceptMap had: `map|code` → times.
     public var unmappedCodes: [String: Int] = [:]
     public var cost = Cost()
+    /// What changed in the target since a dated snapshot, when one was given.
+    public var drift: Drift?
 
     public init() {}
 
@@ -26,6 +28,16 @@ public struct ReconciliationReport: Sendable, Codable, Hashable {
         public var altered: Int
         public var missing: Int
         public var extra: Int
+
+        public init(type: String, legacy: Int, target: Int, matched: Int, altered: Int, missing: Int, extra: Int) {
+            self.type = type
+            self.legacy = legacy
+            self.target = target
+            self.matched = matched
+            self.altered = altered
+            self.missing = missing
+            self.extra = extra
+        }
 
         /// Differing records per legacy record (per target record when the legacy side has none).
         public var mismatchRate: Double {
@@ -46,6 +58,17 @@ public struct ReconciliationReport: Sendable, Codable, Hashable {
         /// Rows mapped whose resources the target lacks.
         public var unaccounted = 0
 
+        public init(
+            table: String, read: Int, loaded: Int, deadLettered: Int, filtered: [String: Int], unaccounted: Int = 0
+        ) {
+            self.table = table
+            self.read = read
+            self.loaded = loaded
+            self.deadLettered = deadLettered
+            self.filtered = filtered
+            self.unaccounted = unaccounted
+        }
+
         public var addsUp: Bool { read == loaded + deadLettered + filtered.values.reduce(0, +) + unaccounted }
     }
 
@@ -59,12 +82,29 @@ public struct ReconciliationReport: Sendable, Codable, Hashable {
         public var changedElements: [String] = []
         /// For an altered record: the high-risk attributes that differ, both values shown.
         public var fields: [FieldDifference] = []
+
+        public init(
+            type: String, id: String, kind: RecordDifference.Kind, locator: String?, changedElements: [String] = [],
+            fields: [FieldDifference] = []
+        ) {
+            self.type = type
+            self.id = id
+            self.kind = kind
+            self.locator = locator
+            self.changedElements = changedElements
+            self.fields = fields
+        }
     }
 
     /// A source row that is neither loaded, dead-lettered nor filtered.
     public struct Unaccounted: Sendable, Codable, Hashable {
         public var locator: String
         public var reason: String
+
+        public init(locator: String, reason: String) {
+            self.locator = locator
+            self.reason = reason
+        }
     }
 
     /// What the comparison read.

@@ -145,4 +145,28 @@ import Testing
         let counts = Dictionary(uniqueKeysWithValues: report.types.map { ($0.type, $0) })
         #expect(counts["Condition"]?.missing == 5 && counts["Patient"]?.extra == 5 && counts["Encounter"]?.altered == 5)
     }
+
+    @Test func driftSinceASnapshotNamesWhatChangedWasDeletedOrCreated() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (_, store) = try await Self.migrated(.sqlite, folder: folder, patients: 30)
+        let snapshot = folder.appendingPathComponent("snapshot").path
+        _ = try await StoreSnapshot.write(store, to: snapshot)
+        let small = RangeReconciler(leafSize: 8, fanout: 4)
+        #expect(try await Drift.measure(snapshot: snapshot, store: store, reconciler: small).differences.isEmpty)
+        let encounters = try await store.currentResources(type: "Encounter", after: nil, limit: 3)
+        guard case .object(var changed)? = encounters[0].resource else { return }
+        changed["language"] = .string("de")
+        _ = try await store.update(.object(changed))
+        _ = try await store.delete(type: "Encounter", id: encounters[1].id)
+        _ = try await store.update(
+            try JSON(parsing: Array(#"{"resourceType":"Patient","id":"walk-in","gender":"other"}"#.utf8)))
+        let drift = try await Drift.measure(snapshot: snapshot, store: store, reconciler: small)
+        let found = Set(drift.differences.map { "\($0.kind.rawValue) \($0.type)/\($0.id)" })
+        #expect(
+            found == [
+                "altered Encounter/\(encounters[0].id)", "missing Encounter/\(encounters[1].id)",
+                "extra Patient/walk-in",
+            ])
+    }
 }

@@ -174,10 +174,16 @@ public enum HTMLPage {
         return result
     }
 
-    public static func render(markdown: String, title: String) -> String {
+    /// `figures`: raw HTML (an SVG chart) put where a line of the Markdown is exactly its key (an HTML
+    /// comment such as `<!-- figure: counts -->`, which Markdown viewers do not show).
+    public static func render(markdown: String, title: String, figures: [String: String] = [:]) -> String {
         var body: [String] = []
         var inTable = false
         for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if let figure = figures[line] {
+                body.append(figure)
+                continue
+            }
             if line.hasPrefix("|") {
                 let cells = line.dropFirst().dropLast().replacingOccurrences(of: "\\|", with: "\u{1}")
                     .split(separator: "|", omittingEmptySubsequences: false)

@@ -1,0 +1,137 @@
+import ArgumentParser
+import FHIR
+import Foundation
+import Legacy
+import Mapping
+import Reconciliation
+import Store
+
+extension Ferry {
+    struct Reconcile: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Proves a migration: compares the target with the legacy sources, record by record.",
+            discussion: """
+                The sources are mapped again by the same spec (as `ferry migrate` did) and every resource \
+                they make is compared with the target by its content hash, range by range: a range whose \
+                count and fingerprint sum agree is skipped, one that differs is cut down to the records that \
+                differ. Each differing record is named (altered, missing, extra) with its legacy row, and an \
+                altered one's high-risk attributes (identifiers, allergies, medications) are shown side by \
+                side with the source columns. Every source row is accounted for: loaded, dead-lettered (found \
+                among the run's dead letters with --run), filtered by a named rule, or listed as unaccounted. \
+                Provenance is compared by id (its recording time is the migration's). With --snapshot, the \
+                drift of the target since that snapshot is reported too. Writes reconciliation.json, .md and \
+                .html to --out; the thresholds decide the verdict and the exit code: 0 pass, 1 warn, 2 \
+                escalate (escalation.json is written and the thresholds' webhook told).
+                """)
+
+        @Option(
+            name: .customLong("source"),
+            help: "A relational source: sqlite:PATH, postgres://…, csv:FOLDER (repeatable).")
+        var sources: [String] = []
+
+        @Option(help: "The mapping spec (YAML) the migration used.")
+        var mapping: String
+
+        @Option(help: "The store: sqlite:PATH or postgres://user@host:port/database.")
+        var target: String
+
+        @Option(help: "The migration run whose dead letters account for the rows the mapping refuses.")
+        var run: String?
+
+        @Option(help: "Only these resource types (comma-separated); default: every type either side holds.")
+        var types: String?
+
+        @Option(help: "A thresholds file (YAML: mismatchRate, unaccounted, deadLetterRate, unmappedCodes, webhook).")
+        var thresholds: String?
+
+        @Option(help: "A snapshot folder (`ferry store snapshot`) to measure the target's drift since.")
+        var snapshot: String?
+
+        @Option(help: "Where the reports go.")
+        var out = "reconciliation"
+
+        func run() async throws {
+            guard !sources.isEmpty else { throw ValidationError("give at least one --source") }
+            let definitions = try FHIRDefinitions.r4()
+            let spec = try Ferry.Map.load(mapping, definitions: definitions)
+            var limits = Thresholds()
+            if let thresholds {
+                do { limits = try Thresholds.load(path: thresholds) } catch {
+                    Self.printError(error)
+                    throw ExitCode(64)
+                }
+            }
+            var legacy: [any LegacySource] = []
+            for source in sources {
+                do { legacy.append(try LegacySources.open(source)) } catch { throw ValidationError("\(error)") }
+            }
+            let store = try await StoreTarget.open(target, definitions: definitions)
+            var reconciliation = Reconciliation(
+                sources: legacy, mapper: SpecMapper(spec: spec, definitions: definitions, recorded: Date()),
+                target: store, definitions: definitions, run: run)
+            reconciliation.types = types.map { Set($0.split(separator: ",").map(String.init)) }
+            var report = try await reconciliation.reconcile()
+            if let snapshot { report.drift = try await Drift.measure(snapshot: snapshot, store: store) }
+            let verdict = limits.verdict(on: report)
+            let named = sources.map(Self.withoutPassword)
+            let documents = ReportDocuments(
+                report: report, verdict: verdict, sources: named, target: Self.withoutPassword(target),
+                generated: Date())
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let folder = URL(fileURLWithPath: out)
+            try documents.json().write(to: folder.appendingPathComponent("reconciliation.json"))
+            try Data(documents.markdown().utf8).write(to: folder.appendingPathComponent("reconciliation.md"))
+            try Data(documents.html().utf8).write(to: folder.appendingPathComponent("reconciliation.html"))
+            Self.summarize(report, verdict: verdict, folder: out)
+            if verdict.level == .escalate {
+                let notice = EscalationNotice(
+                    report: report, verdict: verdict, target: Self.withoutPassword(target), folder: out,
+                    generated: Date())
+                let file = folder.appendingPathComponent("escalation.json").path
+                for problem in try await notice.raise(file: file, webhook: limits.webhook) { Self.printError(problem) }
+                print("escalated: \(file)\(limits.webhook.map { " and \($0.host ?? "the webhook")" } ?? "")")
+            }
+            if verdict.level != .pass { throw ExitCode(verdict.level.exitCode) }
+        }
+
+        /// The counts on the terminal (no record content: ids and locators stay in the reports).
+        static func summarize(_ report: ReconciliationReport, verdict: Verdict, folder: String) {
+            let width = max(4, report.types.map(\.type.count).max() ?? 4)
+            func pad(_ text: String) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+            print("\(pad("type"))    legacy    target   matched   altered   missing     extra")
+            for row in report.types {
+                let numbers = [row.legacy, row.target, row.matched, row.altered, row.missing, row.extra].map {
+                    String($0).leftPadded(to: 10)
+                }
+                print(pad(row.type) + numbers.joined())
+            }
+            let rows = report.tables.reduce(0) { $0 + $1.read }
+            print(
+                "source rows \(rows): loaded \(report.tables.reduce(0) { $0 + $1.loaded }), dead-lettered "
+                    + "\(report.tables.reduce(0) { $0 + $1.deadLettered }), filtered "
+                    + "\(report.tables.reduce(0) { $0 + $1.filtered.values.reduce(0, +) }), unaccounted \(report.unaccounted.count)"
+            )
+            if let drift = report.drift {
+                print("drift since \(drift.snapshot): \(drift.differences.count) records changed, deleted or created")
+            }
+            print("verdict: \(verdict.level.rawValue); reports in \(folder)/reconciliation.{json,md,html}")
+        }
+
+        static func printError(_ message: Any) {
+            var standardError = FileHandle.standardError
+            print("ferry reconcile: \(message)", to: &standardError)
+        }
+
+        static func withoutPassword(_ text: String) -> String {
+            guard var components = URLComponents(string: text), components.password != nil else { return text }
+            components.password = "***"
+            return components.string ?? text
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
