@@ -8,7 +8,7 @@ struct Ferry: AsyncParsableCommand {
         abstract: "Migrates legacy health records into a FHIR R4 store and proves that nothing was lost.",
         subcommands: [
             Demo.self, Synth.self, Discover.self, Map.self, Validate.self, FHIRPath.self, HL7.self, StoreCommand.self,
-            Migrate.self, Reconcile.self,
+            Migrate.self, Reconcile.self, Link.self,
         ]
     )
 }

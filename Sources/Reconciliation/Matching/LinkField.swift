@@ -1,0 +1,131 @@
+import Mapping
+
+/// A field the matcher compares, and how: its comparison levels, from full agreement down to
+/// disagreement, with a level for a value missing on either side (which weighs nothing).
+public struct LinkField: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// A person's name: exact (with term-frequency adjustment), Jaro–Winkler ≥ 0.92, ≥ 0.80, other.
+        case name
+        /// A birth date in any common layout: exact, day and month transposed, one edit, other.
+        case date
+        /// An identifier (SSN, MRN): exact, one edit, other.
+        case identifier
+        /// Free text such as a street: exact, Jaro–Winkler ≥ 0.90, ≥ 0.70, other.
+        case text
+        /// A code (sex, state, postcode): exact, other.
+        case exact
+        /// A phone number, digits only: exact, same last seven digits, one edit, other.
+        case phone
+    }
+
+    public var column: String
+    public var kind: Kind
+    /// Whether an exact agreement weighs more for a rare value than for a common one.
+    public var termFrequency: Bool
+
+    public init(column: String, kind: Kind, termFrequency: Bool? = nil) {
+        self.column = column
+        self.kind = kind
+        self.termFrequency = termFrequency ?? (kind == .name)
+    }
+
+    /// `column:kind`, as on the command line (`surname:name`, `dob:date`); a column alone is `text`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard (1...2).contains(parts.count), !parts[0].isEmpty else {
+            throw LinkError("'\(text)' is not a field (COLUMN or COLUMN:KIND)")
+        }
+        let kindName = parts.count == 2 ? parts[1] : "text"
+        guard let kind = Kind(rawValue: kindName) else {
+            throw LinkError(
+                "'\(kindName)' in '\(text)' is not a kind of field (\(Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        self.init(column: parts[0], kind: kind)
+    }
+
+    /// The names of the levels, index 0 being "missing".
+    public var levels: [String] {
+        switch kind {
+        case .name: ["missing", "exact", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "different"]
+        case .date: ["missing", "exact", "day and month transposed", "one edit", "different"]
+        case .identifier: ["missing", "exact", "one edit", "different"]
+        case .text: ["missing", "exact", "jaro-winkler ≥ 0.90", "jaro-winkler ≥ 0.70", "different"]
+        case .exact: ["missing", "exact", "different"]
+        case .phone: ["missing", "exact", "same last seven digits", "one edit", "different"]
+        }
+    }
+
+    /// The value as compared: lower case, spaces collapsed; dates as `yyyymmdd`; identifiers and
+    /// phones as their letters and digits.
+    func normalize(_ text: String) -> [UInt8] {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch kind {
+        case .date:
+            if let value = Self.dateFormats.lazy.compactMap({ $0.parse(trimmed) }).first {
+                return Array(String(format: "%04d%02d%02d", value.year, value.month, value.day).utf8)
+            }
+            return Array(trimmed.utf8.filter { $0 >= 0x30 && $0 <= 0x39 })
+        case .identifier, .phone:
+            return Array(trimmed.lowercased().utf8.filter { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
+        case .name, .text, .exact:
+            var bytes: [UInt8] = []
+            var space = false
+            for byte in trimmed.lowercased().utf8 {
+                if byte == 0x20 || byte == 0x09 {
+                    space = !bytes.isEmpty
+                    continue
+                }
+                if space { bytes.append(0x20) }
+                space = false
+                bytes.append(byte)
+            }
+            return bytes
+        }
+    }
+
+    static let dateFormats = [
+        "yyyy-MM-dd", "MM/dd/yyyy", "M/d/yyyy", "yyyyMMdd", "dd-MMM-yyyy", "yyyy-MM-dd HH:mm:ss", "dd.MM.yyyy",
+    ].map(LocalTimeFormat.init)
+
+    /// The name of the level two raw values reach.
+    public func compare(_ a: String, _ b: String) -> String {
+        let left = normalize(a)
+        let right = normalize(b)
+        let level = left.withUnsafeBufferPointer { a in right.withUnsafeBufferPointer { b in self.level(a, b) } }
+        return levels[level]
+    }
+
+    /// The level two normalized values reach.
+    func level(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        if a.isEmpty || b.isEmpty { return 0 }
+        if a.elementsEqual(b) { return 1 }
+        switch kind {
+        case .name:
+            let similarity = StringSimilarity.jaroWinkler(a, b)
+            return similarity >= 0.92 ? 2 : similarity >= 0.80 ? 3 : 4
+        case .text:
+            let similarity = StringSimilarity.jaroWinkler(a, b)
+            return similarity >= 0.90 ? 2 : similarity >= 0.70 ? 3 : 4
+        case .date:
+            if a.count == 8 && b.count == 8 && a[0..<4].elementsEqual(b[0..<4]) && a[4..<6].elementsEqual(b[6..<8])
+                && a[6..<8].elementsEqual(b[4..<6])
+            {
+                return 2
+            }
+            return StringSimilarity.withinOneEdit(a, b) ? 3 : 4
+        case .identifier:
+            return StringSimilarity.withinOneEdit(a, b) ? 2 : 3
+        case .exact:
+            return 2
+        case .phone:
+            if a.count >= 7 && b.count >= 7 && a.suffix(7).elementsEqual(b.suffix(7)) { return 2 }
+            return StringSimilarity.withinOneEdit(a, b) ? 3 : 4
+        }
+    }
+}
+
+public struct LinkError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

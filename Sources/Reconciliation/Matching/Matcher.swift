@@ -1,0 +1,233 @@
+import Foundation
+
+/// How sure a link is, in the grades of FHIR's `Patient/$match`.
+public enum MatchGrade: String, Sendable, Hashable, Codable, Comparable {
+    case possible, probable, certain
+
+    var rank: Int { self == .possible ? 0 : self == .probable ? 1 : 2 }
+    public static func < (a: MatchGrade, b: MatchGrade) -> Bool { a.rank < b.rank }
+}
+
+/// A deterministic rule: records that agree exactly on every one of its fields (all present) are the
+/// same person, certainly (`soc_sec_id`, `mrn+date_of_birth`).
+public struct DeterministicRule: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var columns: [String]
+
+    public init(parsing text: String) throws {
+        columns = text.split(separator: "+").map(String.init)
+        guard !columns.isEmpty, !columns.contains(where: \.isEmpty) else {
+            throw LinkError("'\(text)' is not a deterministic rule (COLUMN+COLUMN…)")
+        }
+    }
+
+    public var description: String { columns.joined(separator: "+") }
+}
+
+/// A pair the matcher links, with what decided it.
+public struct MatchPair: Sendable, Hashable {
+    /// Record numbers (for linking, the right record's number counts from the end of the left input).
+    public var left: Int
+    public var right: Int
+    /// The Fellegi–Sunter match weight (log₂ odds), term-frequency adjustments included.
+    public var weight: Double
+    public var probability: Double
+    public var grade: MatchGrade
+    /// The deterministic rule that made it certain, if one did.
+    public var rule: String?
+    /// The comparison level of each field.
+    public var levels: [UInt8]
+    /// Each field's share of the weight.
+    public var partials: [Double]
+}
+
+/// Finds the records that are the same person: candidate pairs from blocking rules; deterministic
+/// rules first (agreement on them is certain); then every pair weighed by a Fellegi–Sunter model whose
+/// m and u are estimated by EM. Grades: certain (a rule, or probability ≥ 0.999), probable (≥ 0.95),
+/// possible (≥ 0.5). Nothing is merged by the matcher: only "certain" pairs are proposed for a merge,
+/// the others for review.
+public struct Matcher: Sendable {
+    public var fields: [LinkField]
+    public var blocking: [BlockingRule]
+    public var rules: [DeterministicRule]
+    /// Blocks larger than this are left out (and reported).
+    public var largestBlock = 5_000
+    /// Random pairs measured for the starting u.
+    public var randomPairs = 200_000
+    public var seed: UInt64 = 1
+
+    public static let thresholds: [(MatchGrade, Double)] = [(.certain, 0.999), (.probable, 0.95), (.possible, 0.5)]
+
+    public init(fields: [LinkField], blocking: [BlockingRule], rules: [DeterministicRule] = []) {
+        self.fields = fields
+        self.blocking = blocking
+        self.rules = rules
+    }
+
+    /// What a run found and how.
+    public struct Outcome: Sendable {
+        public var model: FellegiSunterModel
+        /// Pairs graded possible or better, highest weight first.
+        public var pairs: [MatchPair]
+        /// Pairs compared.
+        public var candidates: Int
+        /// Blocks left out as too large, by rule.
+        public var skippedBlocks: [String: Int]
+    }
+
+    /// Deduplicates `records` (`split == nil`) or links the records before `split` to those from it on.
+    public func run(_ records: LinkRecords, split: Int? = nil) throws -> Outcome {
+        let ruleColumns = try rules.map { rule in
+            try rule.columns.map { column -> Int in
+                guard let index = fields.firstIndex(where: { $0.column == column }) else {
+                    throw LinkError("the rule \(rule) names '\(column)', which is not among the fields")
+                }
+                return index
+            }
+        }
+        // A deterministic rule is a blocking rule too, so its pairs are always compared.
+        let ruleBlocks = try rules.map { try BlockingRule(parsing: $0.description) }
+        let blocked = try Blocking(rules: ruleBlocks + blocking, largestBlock: largestBlock).pairs(
+            records, split: split)
+        let pairs = blocked.pairs
+        let levels = compare(records, pairs)
+        let stride = fields.count
+        var histogram: [[UInt8]: Int] = [:]
+        for index in pairs.indices {
+            histogram[Array(levels[(index * stride)..<((index + 1) * stride)]), default: 0] += 1
+        }
+        let frequencies = termFrequencies(records)
+        let model = FellegiSunterModel.estimate(
+            fields: fields, patterns: histogram.map { ($0.key, $0.value) }, initialU: randomU(records, split: split),
+            randomExactAgreement: frequencies.map { $0.agreement })
+        var linked: [MatchPair] = []
+        for (index, pair) in pairs.enumerated() {
+            let pattern = Array(levels[(index * stride)..<((index + 1) * stride)])
+            var partials = [Double](repeating: 0, count: stride)
+            for field in 0..<stride {
+                let level = Int(pattern[field])
+                partials[field] = model.weight(field: field, level: level)
+                if level == 1, fields[field].termFrequency {
+                    partials[field] += model.termFrequencyAdjustment(
+                        field: field, frequency: frequencies[field].perRecord[Int(pair.0)])
+                }
+            }
+            let weight = model.priorWeight + partials.reduce(0, +)
+            let probability = 1 / (1 + exp2(-weight))
+            let rule = rules.indices.first { rule in
+                ruleColumns[rule].allSatisfy { pattern[$0] == 1 }
+            }.map { rules[$0].description }
+            let grade: MatchGrade? =
+                rule != nil ? .certain : Self.thresholds.first { probability >= $0.1 }.map(\.0)
+            guard let grade else { continue }
+            linked.append(
+                MatchPair(
+                    left: Int(pair.0), right: Int(pair.1), weight: weight, probability: probability, grade: grade,
+                    rule: rule, levels: pattern, partials: partials))
+        }
+        linked.sort { $0.weight > $1.weight }
+        return Outcome(model: model, pairs: linked, candidates: pairs.count, skippedBlocks: blocked.skipped)
+    }
+
+    /// The model EM estimates from given pairs (for tests of the estimation alone).
+    public func estimateForTesting(_ records: LinkRecords, pairs: [(Int32, Int32)]) throws -> FellegiSunterModel {
+        let levels = compare(records, pairs)
+        var histogram: [[UInt8]: Int] = [:]
+        for index in pairs.indices {
+            histogram[Array(levels[(index * fields.count)..<((index + 1) * fields.count)]), default: 0] += 1
+        }
+        return FellegiSunterModel.estimate(
+            fields: fields, patterns: histogram.map { ($0.key, $0.value) },
+            initialU: fields.map {
+                FellegiSunterModel.normalized([Double](repeating: 1, count: $0.levels.count), floor: 1e-6)
+            },
+            randomExactAgreement: fields.map { _ in 0 })
+    }
+
+    /// The comparison levels of every pair, `fields.count` per pair, computed on every core.
+    func compare(_ records: LinkRecords, _ pairs: [(Int32, Int32)]) -> [UInt8] {
+        let stride = fields.count
+        var levels = [UInt8](repeating: 0, count: pairs.count * stride)
+        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, pairs.count / 1000))
+        levels.withUnsafeMutableBufferPointer { output in
+            let output = UnsafeMutableSendableBuffer(output)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = pairs.count * chunk / chunks
+                let end = pairs.count * (chunk + 1) / chunks
+                for index in start..<end {
+                    let (i, j) = pairs[index]
+                    for field in 0..<stride {
+                        output.buffer[index * stride + field] = level(records, field, Int(i), Int(j))
+                    }
+                }
+            }
+        }
+        return levels
+    }
+
+    func level(_ records: LinkRecords, _ field: Int, _ i: Int, _ j: Int) -> UInt8 {
+        let column = records.columns[field]
+        return column.bytes.withUnsafeBufferPointer { bytes in
+            let a = UnsafeBufferPointer(rebasing: bytes[column.range(i)])
+            let b = UnsafeBufferPointer(rebasing: bytes[column.range(j)])
+            return UInt8(fields[field].level(a, b))
+        }
+    }
+
+    /// u measured on random pairs (nearly all non-matches), as the starting point of EM.
+    func randomU(_ records: LinkRecords, split: Int?) -> [[Double]] {
+        var counts = fields.map { [Double](repeating: 1, count: $0.levels.count) }
+        guard records.count > 1 else { return counts.map { FellegiSunterModel.normalized($0, floor: 1e-6) } }
+        var state = seed
+        func next(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+        for _ in 0..<randomPairs {
+            let i: Int
+            let j: Int
+            if let split, split > 0, split < records.count {
+                i = next(split)
+                j = split + next(records.count - split)
+            } else {
+                i = next(records.count)
+                j = next(records.count)
+                if i == j { continue }
+            }
+            for field in fields.indices {
+                let level = Int(level(records, field, i, j))
+                if level > 0 { counts[field][level] += 1 }
+            }
+        }
+        return counts.map { FellegiSunterModel.normalized($0, floor: 1e-6) }
+    }
+
+    /// Per field, each record's value frequency and the chance two random records agree exactly.
+    func termFrequencies(_ records: LinkRecords) -> [(perRecord: [Double], agreement: Double)] {
+        fields.indices.map { field in
+            guard fields[field].termFrequency else { return ([], 0) }
+            let column = records.columns[field]
+            var counts: [ArraySlice<UInt8>: Int] = [:]
+            var present = 0
+            for record in 0..<records.count where !column.isEmpty(record) {
+                counts[column.bytes[column.range(record)], default: 0] += 1
+                present += 1
+            }
+            guard present > 0 else { return ([Double](repeating: 0, count: records.count), 0) }
+            let total = Double(present)
+            let perRecord = (0..<records.count).map { record in
+                column.isEmpty(record) ? 0 : Double(counts[column.bytes[column.range(record)]]!) / total
+            }
+            let agreement = counts.values.reduce(0.0) { $0 + (Double($1) / total) * (Double($1) / total) }
+            return (perRecord, agreement)
+        }
+    }
+}
+
+/// A buffer shared by the tasks that each write their own part of it.
+struct UnsafeMutableSendableBuffer<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+    init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
+}
