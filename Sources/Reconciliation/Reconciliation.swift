@@ -19,6 +19,8 @@ public struct Reconciliation: Sendable {
     public var types: Set<String>?
     public var fieldRules = FieldRules.standard
     public var reconciler = RangeReconciler()
+    /// Whether to look for duplicate patients in the target.
+    public var findDuplicates = true
 
     public init(
         sources: [any LegacySource], mapper: SpecMapper, target: any FHIRStore, definitions: FHIRDefinitions,
@@ -55,6 +57,7 @@ public struct Reconciliation: Sendable {
             differences += outcome.differences
         }
         let compared = Date()
+        if findDuplicates { report.duplicates = try await PatientDuplicates.find(in: target).0 }
         report.differences = try await describe(differences, projection: projection)
         report.tables = try await accounts(projection: projection, differences: differences, report: &report)
         report.cost.projectionSeconds = projected.timeIntervalSince(started)

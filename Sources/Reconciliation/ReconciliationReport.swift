@@ -14,6 +14,8 @@ public struct ReconciliationReport: Sendable, Codable, Hashable {
     public var cost = Cost()
     /// What changed in the target since a dated snapshot, when one was given.
     public var drift: Drift?
+    /// Duplicate and merged patients in the target, when looked for.
+    public var duplicates: PatientDuplicates?
 
     public init() {}
 

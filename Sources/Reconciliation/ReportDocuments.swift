@@ -119,6 +119,27 @@ public struct ReportDocuments: Sendable {
                 }
             }
         }
+        if let duplicates = report.duplicates {
+            lines += [
+                "", "## Duplicate and merged patients", "",
+                "\(duplicates.patients) patients, \(duplicates.candidates) pairs compared: certain \(duplicates.certain), "
+                    + "probable \(duplicates.probable), possible \(duplicates.possible); \(duplicates.resolved) already "
+                    + "linked (merged), \(duplicates.unresolved) probable or certain not yet. Nothing was merged: certain "
+                    + "pairs are proposed for a merge, the others for review; every decision with its weights is in "
+                    + "duplicates.csv.",
+            ]
+            let open = duplicates.pairs.filter { !$0.resolved }
+            if !open.isEmpty {
+                lines += ["", "| Pair | Grade | Probability | Rule | Agreement |", "|---|---|---|---|---|"]
+                for pair in open.prefix(500) {
+                    let agreeing = pair.levels.filter { $0.value != "different" && $0.value != "missing" }.keys.sorted()
+                    lines.append(
+                        "| \(pair.first) ~ \(pair.second) | \(pair.grade.rawValue) | \(String(format: "%.4f", pair.probability)) | "
+                            + "\(pair.rule ?? "") | \(agreeing.joined(separator: ", ")) |")
+                }
+                if open.count > 500 { lines += ["", "(first 500 of \(open.count); all in duplicates.csv)"] }
+            }
+        }
         if let drift = report.drift {
             lines += ["", "## Drift since the snapshot of \(drift.snapshot)", ""]
             lines += [
@@ -211,6 +232,26 @@ public struct ReportDocuments: Sendable {
         let total = Double(rows.count) * height + 32
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(total))\" "
             + "role=\"img\" aria-label=\"Records per resource type\">\(legend)\(parts.joined())</svg>"
+    }
+
+    /// Every duplicate pair with its grade, weight, rule, whether it is resolved, and each field's level.
+    public func duplicatesCSV() -> String {
+        guard let duplicates = report.duplicates else { return "" }
+        let fields = PatientDuplicates.fields.map(\.column)
+        var lines = [
+            (["first", "second", "grade", "probability", "match_weight", "rule", "resolved", "action"] + fields)
+                .joined(separator: ",")
+        ]
+        for pair in duplicates.pairs {
+            let action = pair.resolved ? "none (linked)" : pair.grade == .certain ? "propose merge" : "review"
+            let cells =
+                [
+                    pair.first, pair.second, pair.grade.rawValue, String(format: "%.6f", pair.probability),
+                    String(format: "%.3f", pair.weight), pair.rule ?? "", pair.resolved ? "yes" : "no", action,
+                ] + fields.map { pair.levels[$0] ?? "" }
+            lines.append(cells.map { CSVWriter.field($0) }.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     static func cell(_ text: String) -> String {

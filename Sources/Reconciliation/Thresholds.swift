@@ -9,6 +9,7 @@ import Yams
 /// unaccounted: { warn: 0, escalate: 0 }         # source rows neither loaded, dead-lettered nor filtered
 /// deadLetterRate: { warn: 0.01, escalate: 0.05 } # dead-lettered rows per row read, per table
 /// unmappedCodes: { warn: 0, escalate: 1000 }    # codes no map had, all maps together
+/// unresolvedDuplicates: { warn: 0, escalate: 100 } # probable or certain duplicate patients not linked
 /// webhook: https://alerts.example.org/ferry     # told of an escalation (counts only, no PHI)
 /// ```
 public struct Thresholds: Sendable, Hashable {
@@ -30,11 +31,12 @@ public struct Thresholds: Sendable, Hashable {
     public var unaccounted = Limits(warn: 0, escalate: 0)
     public var deadLetterRate = Limits(warn: 0.01, escalate: 0.05)
     public var unmappedCodes = Limits(warn: 0, escalate: 1000)
+    public var unresolvedDuplicates = Limits(warn: 0, escalate: 100)
     public var webhook: URL?
 
     public init() {}
 
-    static let measures = ["mismatchRate", "unaccounted", "deadLetterRate", "unmappedCodes"]
+    static let measures = ["mismatchRate", "unaccounted", "deadLetterRate", "unmappedCodes", "unresolvedDuplicates"]
 
     /// Reads a thresholds file; an unknown key or a malformed value is an error naming its line.
     public static func load(path: String) throws -> Thresholds {
@@ -72,6 +74,7 @@ public struct Thresholds: Sendable, Hashable {
             case "mismatchRate": thresholds.mismatchRate = parsed
             case "unaccounted": thresholds.unaccounted = parsed
             case "deadLetterRate": thresholds.deadLetterRate = parsed
+            case "unresolvedDuplicates": thresholds.unresolvedDuplicates = parsed
             default: thresholds.unmappedCodes = parsed
             }
         }
@@ -96,6 +99,9 @@ public struct Thresholds: Sendable, Hashable {
             check("deadLetterRate", table.table, Double(table.deadLettered) / Double(table.read), deadLetterRate)
         }
         check("unmappedCodes", "all maps", Double(report.unmappedCodes.values.reduce(0, +)), unmappedCodes)
+        if let duplicates = report.duplicates {
+            check("unresolvedDuplicates", "patients", Double(duplicates.unresolved), unresolvedDuplicates)
+        }
         let level = findings.map(\.level).max() ?? .pass
         return Verdict(level: level, findings: findings)
     }

@@ -82,6 +82,7 @@ extension Ferry {
             try documents.json().write(to: folder.appendingPathComponent("reconciliation.json"))
             try Data(documents.markdown().utf8).write(to: folder.appendingPathComponent("reconciliation.md"))
             try Data(documents.html().utf8).write(to: folder.appendingPathComponent("reconciliation.html"))
+            try Data(documents.duplicatesCSV().utf8).write(to: folder.appendingPathComponent("duplicates.csv"))
             Self.summarize(report, verdict: verdict, folder: out)
             if verdict.level == .escalate {
                 let notice = EscalationNotice(
@@ -111,6 +112,12 @@ extension Ferry {
                     + "\(report.tables.reduce(0) { $0 + $1.deadLettered }), filtered "
                     + "\(report.tables.reduce(0) { $0 + $1.filtered.values.reduce(0, +) }), unaccounted \(report.unaccounted.count)"
             )
+            if let duplicates = report.duplicates {
+                print(
+                    "duplicate patients: certain \(duplicates.certain), probable \(duplicates.probable), possible "
+                        + "\(duplicates.possible); \(duplicates.resolved) already linked, \(duplicates.unresolved) to resolve"
+                )
+            }
             if let drift = report.drift {
                 print("drift since \(drift.snapshot): \(drift.differences.count) records changed, deleted or created")
             }

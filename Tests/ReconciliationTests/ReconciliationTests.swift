@@ -169,4 +169,29 @@ import Testing
                 "extra Patient/walk-in",
             ])
     }
+
+    @Test func duplicatePatientsAreFoundAgainstTheTruthAndMergedOnesCountAsResolved() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (source, store) = try await Self.migrated(.sqlite, folder: folder, patients: 300)
+        let mapper = SpecMapper(spec: Self.spec, definitions: Self.definitions, recorded: Date())
+        let projection = try await LegacyProjection.project(sources: [source], mapper: mapper)
+        var patientOfPID: [String: String] = [:]
+        for (name, origin) in projection.origins where name.hasPrefix("Patient/") && origin.table == "patient_data" {
+            patientOfPID[String(origin.key.dropFirst("pid=".count))] = name
+        }
+        let lines = try String(contentsOf: folder.appendingPathComponent("truth/duplicates.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        let pairs = try lines.map { line in
+            (try #require(patientOfPID[line[0]]), try #require(patientOfPID[line[1]]), line[3])
+        }
+        let truth = Set(pairs.map { Set([$0.0, $0.1]) })
+        let merged = Set(pairs.filter { $0.2 == "true" }.map { Set([$0.0, $0.1]) })
+        #expect(truth.count >= 5 && !merged.isEmpty)
+        let (duplicates, _, _) = try await PatientDuplicates.find(in: store)
+        let found = Set(duplicates.pairs.filter { $0.grade >= .probable }.map { Set([$0.first, $0.second]) })
+        #expect(found == truth)
+        #expect(Set(duplicates.pairs.filter(\.resolved).map { Set([$0.first, $0.second]) }) == merged)
+        #expect(duplicates.unresolved == truth.count - merged.count)
+    }
 }
