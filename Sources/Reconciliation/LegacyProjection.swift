@@ -17,6 +17,8 @@ public struct LegacyProjection: Sendable {
     public var deadLettered: [String: String] = [:]
     /// Per row locator, the resources it makes (`Type/id`).
     public var made: [String: [String]] = [:]
+    /// The records a clinical review may draw from, with their strata.
+    public var reviewCandidates: [ClinicalReview.Candidate] = []
 
     /// Types compared by id alone: a Provenance records when the migration ran, which a projection
     /// made another day cannot reproduce; that it exists for its row is what is checked.
@@ -32,9 +34,17 @@ public struct LegacyProjection: Sendable {
     }
 
     /// Maps every row of `sources` by `mapper` (the same spec and version as the migration).
-    public static func project(sources: [any LegacySource], mapper: SpecMapper) async throws -> LegacyProjection {
+    ///
+    /// Resources of `reviewTypes` become review candidates, stratified by site: the row's
+    /// `siteColumn`, or else the site of the Patient it refers to (`subject` or `patient`).
+    public static func project(
+        sources: [any LegacySource], mapper: SpecMapper, reviewTypes: Set<String> = ClinicalReview.standardTypes,
+        siteColumn: String = "facility_id"
+    ) async throws -> LegacyProjection {
         var projection = LegacyProjection()
         var records: [String: [IDHash]] = [:]
+        var siteOfPatient: [String: String] = [:]
+        var pending: [(ClinicalReview.Candidate, String?)] = []
         for (index, source) in sources.enumerated() {
             let run = MappingRun(source: source, mapper: mapper)
             let report = try await run.run { items in
@@ -49,6 +59,15 @@ public struct LegacyProjection: Sendable {
                             let name = "\(resource.type)/\(resource.id)"
                             projection.origins[name] = origin
                             names.append(name)
+                            if resource.type == "Patient", let site = row[siteColumn]?.text {
+                                siteOfPatient[name] = site
+                            }
+                            if reviewTypes.contains(resource.type) {
+                                let patient = (resource.resource["subject"] ?? resource.resource["patient"])?[
+                                    "reference"]?.stringValue
+                                pending.append(
+                                    (ClinicalReview.candidate(resource, row: row, siteColumn: siteColumn), patient))
+                            }
                         }
                         projection.made[row.locator] = names
                     case (let record, .deadLettered(let reason)):
@@ -72,6 +91,13 @@ public struct LegacyProjection: Sendable {
         }
         for (type, list) in records {
             projection.types[type] = SortedRecords(list, idOnly: idOnlyTypes.contains(type))
+        }
+        projection.reviewCandidates = pending.map { candidate, patient in
+            var candidate = candidate
+            if candidate.site == "no site", let site = patient.flatMap({ siteOfPatient[$0] }) {
+                candidate.site = "site \(site)"
+            }
+            return candidate
         }
         return projection
     }

@@ -21,6 +21,9 @@ public struct Reconciliation: Sendable {
     public var reconciler = RangeReconciler()
     /// Whether to look for duplicate patients in the target.
     public var findDuplicates = true
+    /// Records drawn per stratum for clinical review (0: none), and the seed of the draw.
+    public var reviewPerStratum = 0
+    public var reviewSeed: UInt64 = 1
 
     public init(
         sources: [any LegacySource], mapper: SpecMapper, target: any FHIRStore, definitions: FHIRDefinitions,
@@ -58,6 +61,11 @@ public struct Reconciliation: Sendable {
         }
         let compared = Date()
         if findDuplicates { report.duplicates = try await PatientDuplicates.find(in: target).0 }
+        if reviewPerStratum > 0 {
+            report.review = try await ClinicalReview.draw(
+                projection.reviewCandidates, perStratum: reviewPerStratum, seed: reviewSeed,
+                origins: projection.origins, sources: sources, mapper: mapper, target: target)
+        }
         report.differences = try await describe(differences, projection: projection)
         report.tables = try await accounts(projection: projection, differences: differences, report: &report)
         report.cost.projectionSeconds = projected.timeIntervalSince(started)

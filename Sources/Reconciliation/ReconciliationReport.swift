@@ -16,6 +16,40 @@ public struct ReconciliationReport: Sendable, Codable, Hashable {
     public var drift: Drift?
     /// Duplicate and merged patients in the target, when looked for.
     public var duplicates: PatientDuplicates?
+    /// The clinical review sample, when one was drawn (its content is PHI: the JSON report leaves
+    /// it out; the worksheet has it).
+    public var review: ClinicalReview?
+
+    enum CodingKeys: String, CodingKey {
+        case spec, types, tables, differences, unaccounted, unmappedCodes, cost, drift, duplicates, reviewStrata
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(spec, forKey: .spec)
+        try container.encode(types, forKey: .types)
+        try container.encode(tables, forKey: .tables)
+        try container.encode(differences, forKey: .differences)
+        try container.encode(unaccounted, forKey: .unaccounted)
+        try container.encode(unmappedCodes, forKey: .unmappedCodes)
+        try container.encode(cost, forKey: .cost)
+        try container.encodeIfPresent(drift, forKey: .drift)
+        try container.encodeIfPresent(duplicates, forKey: .duplicates)
+        try container.encodeIfPresent(review?.strata, forKey: .reviewStrata)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        spec = try container.decode(String.self, forKey: .spec)
+        types = try container.decode([TypeCounts].self, forKey: .types)
+        tables = try container.decode([TableAccounts].self, forKey: .tables)
+        differences = try container.decode([Difference].self, forKey: .differences)
+        unaccounted = try container.decode([Unaccounted].self, forKey: .unaccounted)
+        unmappedCodes = try container.decode([String: Int].self, forKey: .unmappedCodes)
+        cost = try container.decode(Cost.self, forKey: .cost)
+        drift = try container.decodeIfPresent(Drift.self, forKey: .drift)
+        duplicates = try container.decodeIfPresent(PatientDuplicates.self, forKey: .duplicates)
+    }
 
     public init() {}
 

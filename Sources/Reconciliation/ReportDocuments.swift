@@ -140,6 +140,16 @@ public struct ReportDocuments: Sendable {
                 if open.count > 500 { lines += ["", "(first 500 of \(open.count); all in duplicates.csv)"] }
             }
         }
+        if let review = report.review {
+            lines += [
+                "", "## Clinical review sample", "",
+                "\(review.items.count) records drawn (seed \(review.seed)) for reading side by side in review.html; "
+                    + "sign-off columns in review.csv.", "", "| Stratum | Records | Drawn |", "|---|---|---|",
+            ]
+            for stratum in review.strata {
+                lines.append("| \(Self.cell(stratum.name)) | \(stratum.population) | \(stratum.sampled) |")
+            }
+        }
         if let drift = report.drift {
             lines += ["", "## Drift since the snapshot of \(drift.snapshot)", ""]
             lines += [

@@ -19,8 +19,11 @@ extension Ferry {
                 side with the source columns. Every source row is accounted for: loaded, dead-lettered (found \
                 among the run's dead letters with --run), filtered by a named rule, or listed as unaccounted. \
                 Provenance is compared by id (its recording time is the migration's). With --snapshot, the \
-                drift of the target since that snapshot is reported too. Writes reconciliation.json, .md and \
-                .html to --out; the thresholds decide the verdict and the exit code: 0 pass, 1 warn, 2 \
+                drift of the target since that snapshot is reported too. Duplicate patients in the target are \
+                found (see `ferry link`) and written to duplicates.csv. A stratified sample of notes and problem \
+                lists (--review per stratum of site, type and five-year band) is drawn for clinical review: \
+                review.html and review.csv, legacy row beside FHIR resource with sign-off fields (they hold PHI). \
+                Writes reconciliation.json, .md and .html to --out; the thresholds decide the verdict and the exit code: 0 pass, 1 warn, 2 \
                 escalate (escalation.json is written and the thresholds' webhook told).
                 """)
 
@@ -47,6 +50,15 @@ extension Ferry {
         @Option(help: "A snapshot folder (`ferry store snapshot`) to measure the target's drift since.")
         var snapshot: String?
 
+        @Option(
+            help:
+                "Notes and problem-list entries drawn per stratum (site, type, date band) for clinical review; 0 for none."
+        )
+        var review = 5
+
+        @Option(help: "The seed of the review draw (the same seed draws the same records).")
+        var seed: UInt64 = 1
+
         @Option(help: "Where the reports go.")
         var out = "reconciliation"
 
@@ -70,6 +82,8 @@ extension Ferry {
                 sources: legacy, mapper: SpecMapper(spec: spec, definitions: definitions, recorded: Date()),
                 target: store, definitions: definitions, run: run)
             reconciliation.types = types.map { Set($0.split(separator: ",").map(String.init)) }
+            reconciliation.reviewPerStratum = max(0, review)
+            reconciliation.reviewSeed = seed
             var report = try await reconciliation.reconcile()
             if let snapshot { report.drift = try await Drift.measure(snapshot: snapshot, store: store) }
             let verdict = limits.verdict(on: report)
@@ -83,6 +97,13 @@ extension Ferry {
             try Data(documents.markdown().utf8).write(to: folder.appendingPathComponent("reconciliation.md"))
             try Data(documents.html().utf8).write(to: folder.appendingPathComponent("reconciliation.html"))
             try Data(documents.duplicatesCSV().utf8).write(to: folder.appendingPathComponent("duplicates.csv"))
+            if let sample = report.review {
+                try Data(sample.html(generated: Date()).utf8).write(to: folder.appendingPathComponent("review.html"))
+                try Data(sample.csv().utf8).write(to: folder.appendingPathComponent("review.csv"))
+                print(
+                    "clinical review: \(sample.items.count) records from \(sample.strata.count) strata in \(out)/review.{html,csv}"
+                )
+            }
             Self.summarize(report, verdict: verdict, folder: out)
             if verdict.level == .escalate {
                 let notice = EscalationNotice(

@@ -194,4 +194,34 @@ import Testing
         #expect(Set(duplicates.pairs.filter(\.resolved).map { Set([$0.first, $0.second]) }) == merged)
         #expect(duplicates.unresolved == truth.count - merged.count)
     }
+
+    @Test func aClinicalReviewDrawsEvenlyFromEveryStratumTheSameWayForASeed() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (source, store) = try await Self.migrated(.sqlite, folder: folder, patients: 60)
+        func draw(_ seed: UInt64) async throws -> ClinicalReview {
+            var reconciliation = Self.reconciliation(source, store)
+            reconciliation.findDuplicates = false
+            reconciliation.reviewPerStratum = 3
+            reconciliation.reviewSeed = seed
+            return try #require(try await reconciliation.reconcile().review)
+        }
+        let review = try await draw(7)
+        let names = review.strata.map(\.name)
+        #expect(
+            names.contains { $0.hasPrefix("site 1 · Condition") }
+                && names.contains { $0.hasPrefix("site 2 · DocumentReference") })
+        #expect(review.strata.allSatisfy { $0.sampled == min(3, $0.population) })
+        #expect(review.items.count == review.strata.reduce(0) { $0 + $1.sampled })
+        for item in review.items {
+            #expect(!item.legacy.isEmpty && item.fhir.contains(String(item.name.split(separator: "/")[1])))
+            #expect(
+                item.locator.contains("lists") || item.locator.contains("pnotes") || item.locator.contains("documents"))
+        }
+        #expect(try await draw(7).items == review.items)
+        #expect(try await draw(8).items != review.items)
+        let worksheet = review.html(generated: Date())
+        #expect(worksheet.contains("Equivalent: ☐ yes ☐ no ☐ unsure") && worksheet.contains("This sheet holds PHI"))
+        #expect(review.csv().split(separator: "\n").first?.contains("reviewer,equivalent") == true)
+    }
 }
