@@ -100,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "Reconciliation",
-            dependencies: ["FHIR", "Legacy", "Mapping", "Store", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FHIR", "HL7v2", "Legacy", "Mapping", "Store", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -82,7 +82,8 @@ public final class HL7Migration: Sendable {
                 let bytes = [UInt8](data)
                 for (number, piece) in HL7Batch.messageRanges(bytes).enumerated() {
                     let place = Place(
-                        file: index, range: piece.range, locator: "\(file)#\(number + 1) (line \(piece.line))")
+                        file: index, range: piece.range,
+                        locator: V2FeedMessage.locator(file: file, number: number + 1, line: piece.line))
                     partitions[HL7Migration.partition(of: Array(bytes[piece.range]), count: count)].append(place)
                 }
             }
@@ -130,33 +131,23 @@ public final class HL7Migration: Sendable {
     }
 
     /// The rule for messages that carry no data to migrate.
-    public static let acknowledgmentRule = "acknowledgments (MSH-9 ACK) carry no clinical data"
+    public static let acknowledgmentRule = V2FeedMessage.acknowledgmentRule
 
     func prepare(_ unit: Unit, partition: String) -> Prepared {
-        let parsed = Result { () throws(HL7Error) -> HL7Message in try HL7Message(parsing: unit.bytes) }
-        var prepared = prepare(unit, parsed: parsed, partition: partition)
-        let message = try? parsed.get()
-        let type = [message?.messageType, message?.triggerEvent].compactMap { $0 }.joined(separator: "^")
-        prepared.group = "HL7 v2 " + (type.isEmpty ? "(unreadable)" : type)
+        let (outcome, group) = V2FeedMessage.outcome(unit.bytes, converter: converter)
+        var prepared: Prepared
+        switch outcome {
+        case .bundle(let bundle):
+            prepared = Prepared(
+                locator: unit.locator, content: unit.bytes, bundle: bundle, deadLetter: nil, filteredBy: nil)
+        case .filtered(let rule):
+            prepared = Prepared(
+                locator: unit.locator, content: unit.bytes, bundle: nil, deadLetter: nil, filteredBy: rule)
+        case .deadLettered(let reason):
+            prepared = .dead(unit.locator, unit.bytes, partition: partition, reason)
+        }
+        prepared.group = group
         return prepared
-    }
-
-    private func prepare(_ unit: Unit, parsed: Result<HL7Message, HL7Error>, partition: String) -> Prepared {
-        func dead(_ reason: String) -> Prepared { .dead(unit.locator, unit.bytes, partition: partition, reason) }
-        let message: HL7Message
-        do { message = try parsed.get() } catch { return dead("unreadable: \(error)") }
-        if message.messageType == "ACK" {
-            return Prepared(
-                locator: unit.locator, content: unit.bytes, bundle: nil, deadLetter: nil,
-                filteredBy: Self.acknowledgmentRule)
-        }
-        let conversion: V2Converter.Conversion
-        do { conversion = try converter.convert(message) } catch { return dead("not convertible: \(error)") }
-        guard conversion.outcome.isValid else {
-            return dead(JSONWriter(layout: .compact).string(conversion.outcome.resource))
-        }
-        return Prepared(
-            locator: unit.locator, content: unit.bytes, bundle: conversion.bundle, deadLetter: nil, filteredBy: nil)
     }
 }
 

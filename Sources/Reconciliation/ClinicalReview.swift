@@ -63,7 +63,7 @@ public struct ClinicalReview: Sendable, Codable, Hashable {
     /// Draws `perStratum` records from each stratum and fetches both sides of each.
     public static func draw(
         _ candidates: [Candidate], perStratum: Int, seed: UInt64, origins: [String: LegacyProjection.Origin],
-        sources: [any LegacySource], mapper: SpecMapper, target: any FHIRStore
+        inputs: LegacyInputs, target: any FHIRStore
     ) async throws -> ClinicalReview {
         var review = ClinicalReview(seed: seed)
         var chosen: [(Candidate, String)] = []
@@ -74,7 +74,7 @@ public struct ClinicalReview: Sendable, Codable, Hashable {
             chosen += drawn.map { ($0, stratum) }
         }
         let remapped = try await LegacyProjection.resources(
-            named: Set(chosen.map(\.0.name)), origins: origins, sources: sources, mapper: mapper)
+            named: Set(chosen.map(\.0.name)), origins: origins, inputs: inputs)
         for (candidate, stratum) in chosen {
             let parts = candidate.name.split(separator: "/", maxSplits: 1).map(String.init)
             var fhir = "(not in the target)"

@@ -9,8 +9,7 @@ import Store
 /// (count and fingerprint sum first, hashes only where a range differs); differing records are
 /// named, with their high-risk attributes side by side; every source row is accounted for.
 public struct Reconciliation: Sendable {
-    public var sources: [any LegacySource]
-    public var mapper: SpecMapper
+    public var inputs: LegacyInputs
     public var target: any FHIRStore
     public var definitions: FHIRDefinitions
     /// The migration run whose dead letters account for the rows the mapping refuses.
@@ -26,11 +25,10 @@ public struct Reconciliation: Sendable {
     public var reviewSeed: UInt64 = 1
 
     public init(
-        sources: [any LegacySource], mapper: SpecMapper, target: any FHIRStore, definitions: FHIRDefinitions,
+        inputs: LegacyInputs, target: any FHIRStore, definitions: FHIRDefinitions,
         run: String? = nil
     ) {
-        self.sources = sources
-        self.mapper = mapper
+        self.inputs = inputs
         self.target = target
         self.definitions = definitions
         self.run = run
@@ -38,10 +36,10 @@ public struct Reconciliation: Sendable {
 
     public func reconcile() async throws -> ReconciliationReport {
         let started = Date()
-        let projection = try await LegacyProjection.project(sources: sources, mapper: mapper)
+        let projection = try await LegacyProjection.project(inputs)
         let projected = Date()
         var report = ReconciliationReport()
-        report.spec = "\(mapper.spec.name) \(mapper.spec.version)"
+        report.spec = inputs.mapper.map { "\($0.spec.name) \($0.spec.version)" } ?? "(HL7 v2 maps only)"
         report.unmappedCodes = projection.accounts.unmapped
         let targetCounts = try await target.counts()
         let allTypes = Set(projection.types.keys).union(targetCounts.keys)
@@ -64,7 +62,7 @@ public struct Reconciliation: Sendable {
         if reviewPerStratum > 0 {
             report.review = try await ClinicalReview.draw(
                 projection.reviewCandidates, perStratum: reviewPerStratum, seed: reviewSeed,
-                origins: projection.origins, sources: sources, mapper: mapper, target: target)
+                origins: projection.origins, inputs: inputs, target: target)
         }
         report.differences = try await describe(differences, projection: projection)
         report.tables = try await accounts(projection: projection, differences: differences, report: &report)
@@ -83,7 +81,7 @@ public struct Reconciliation: Sendable {
     {
         let altered = Set(differences.filter { $0.kind == .altered }.map { "\($0.type)/\($0.id)" })
         let remapped = try await LegacyProjection.resources(
-            named: altered, origins: projection.origins, sources: sources, mapper: mapper)
+            named: altered, origins: projection.origins, inputs: inputs)
         let cache = FHIRPathCache(definitions: definitions)
         var described: [ReconciliationReport.Difference] = []
         for difference in differences {
@@ -99,11 +97,14 @@ public struct Reconciliation: Sendable {
                     type: difference.type, legacy: legacy.resource, target: stored, definitions: definitions,
                     cache: cache
                 ).map { found in
-                    FieldDifference(
-                        element: found.element, legacy: found.legacy, target: found.target,
-                        source: LegacyProjection.sourceValues(
-                            element: LegacyProjection.firstStep(found.element), type: difference.type,
-                            row: legacy.row, spec: mapper.spec))
+                    var source: [String: String] = [:]
+                    if let row = legacy.row, let spec = inputs.mapper?.spec {
+                        source = LegacyProjection.sourceValues(
+                            element: LegacyProjection.firstStep(found.element), type: difference.type, row: row,
+                            spec: spec)
+                    }
+                    return FieldDifference(
+                        element: found.element, legacy: found.legacy, target: found.target, source: source)
                 }
             }
             described.append(entry)
@@ -124,8 +125,7 @@ public struct Reconciliation: Sendable {
                 table: table, read: accounts.read, loaded: 0, deadLettered: accounts.deadLettered,
                 filtered: accounts.filtered)
         }
-        for (locator, names) in projection.made {
-            let table = names.first.flatMap { projection.origins[$0]?.table } ?? ""
+        for (locator, (table, names)) in projection.made {
             let absent = names.filter {
                 missing.contains($0) && (types?.contains(String($0.prefix { $0 != "/" })) ?? true)
             }

@@ -11,7 +11,7 @@ extension Ferry {
         static let configuration = CommandConfiguration(
             abstract: "Proves a migration: compares the target with the legacy sources, record by record.",
             discussion: """
-                The sources are mapped again by the same spec (as `ferry migrate` did) and every resource \
+                The sources are mapped again by the same spec and HL7 v2 maps (as `ferry migrate` did) and every resource \
                 they make is compared with the target by its content hash, range by range: a range whose \
                 count and fingerprint sum agree is skipped, one that differs is cut down to the records that \
                 differ. Each differing record is named (altered, missing, extra) with its legacy row, and an \
@@ -29,11 +29,13 @@ extension Ferry {
 
         @Option(
             name: .customLong("source"),
-            help: "A relational source: sqlite:PATH, postgres://…, csv:FOLDER (repeatable).")
+            help: "A source as `ferry migrate` took it: hl7:PATH, sqlite:PATH, postgres://…, csv:FOLDER (repeatable).")
         var sources: [String] = []
 
-        @Option(help: "The mapping spec (YAML) the migration used.")
-        var mapping: String
+        @Option(help: "The mapping spec (YAML) the migration used, for relational and CSV sources.")
+        var mapping: String?
+
+        @OptionGroup(title: "HL7 v2 conversion") var conversion: Ferry.HL7.ConversionOptions
 
         @Option(help: "The store: sqlite:PATH or postgres://user@host:port/database.")
         var target: String
@@ -65,7 +67,6 @@ extension Ferry {
         func run() async throws {
             guard !sources.isEmpty else { throw ValidationError("give at least one --source") }
             let definitions = try FHIRDefinitions.r4()
-            let spec = try Ferry.Map.load(mapping, definitions: definitions)
             var limits = Thresholds()
             if let thresholds {
                 do { limits = try Thresholds.load(path: thresholds) } catch {
@@ -73,14 +74,24 @@ extension Ferry {
                     throw ExitCode(64)
                 }
             }
-            var legacy: [any LegacySource] = []
+            var inputs = LegacyInputs()
             for source in sources {
-                do { legacy.append(try LegacySources.open(source)) } catch { throw ValidationError("\(error)") }
+                if source.hasPrefix("hl7:") {
+                    inputs.feeds += try Ferry.Migrate.hl7Files(String(source.dropFirst(4)))
+                } else {
+                    do { inputs.sources.append(try LegacySources.open(source)) } catch {
+                        throw ValidationError("\(error)")
+                    }
+                }
             }
+            if !inputs.sources.isEmpty {
+                guard let mapping else { throw ValidationError("relational and CSV sources need --mapping SPEC") }
+                let spec = try Ferry.Map.load(mapping, definitions: definitions)
+                inputs.mapper = SpecMapper(spec: spec, definitions: definitions, recorded: Date())
+            }
+            if !inputs.feeds.isEmpty { inputs.converter = try conversion.converter(definitions: definitions) }
             let store = try await StoreTarget.open(target, definitions: definitions)
-            var reconciliation = Reconciliation(
-                sources: legacy, mapper: SpecMapper(spec: spec, definitions: definitions, recorded: Date()),
-                target: store, definitions: definitions, run: run)
+            var reconciliation = Reconciliation(inputs: inputs, target: store, definitions: definitions, run: run)
             reconciliation.types = types.map { Set($0.split(separator: ",").map(String.init)) }
             reconciliation.reviewPerStratum = max(0, review)
             reconciliation.reviewSeed = seed

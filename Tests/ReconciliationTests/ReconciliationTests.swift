@@ -44,7 +44,8 @@ import Testing
 
     static func reconciliation(_ source: SQLiteSource, _ store: any FHIRStore) -> Reconciliation {
         var reconciliation = Reconciliation(
-            sources: [source], mapper: SpecMapper(spec: spec, definitions: definitions, recorded: Date()),
+            inputs: LegacyInputs(
+                sources: [source], mapper: SpecMapper(spec: spec, definitions: definitions, recorded: Date())),
             target: store, definitions: definitions, run: "m")
         // Small segments, so that a clinic of 80 patients already takes several levels of bisection.
         reconciliation.reconciler = RangeReconciler(leafSize: 16, fanout: 4)
@@ -175,7 +176,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let (source, store) = try await Self.migrated(.sqlite, folder: folder, patients: 300)
         let mapper = SpecMapper(spec: Self.spec, definitions: Self.definitions, recorded: Date())
-        let projection = try await LegacyProjection.project(sources: [source], mapper: mapper)
+        let projection = try await LegacyProjection.project(LegacyInputs(sources: [source], mapper: mapper))
         var patientOfPID: [String: String] = [:]
         for (name, origin) in projection.origins where name.hasPrefix("Patient/") && origin.table == "patient_data" {
             patientOfPID[String(origin.key.dropFirst("pid=".count))] = name
@@ -223,5 +224,40 @@ import Testing
         let worksheet = review.html(generated: Date())
         #expect(worksheet.contains("Equivalent: ☐ yes ☐ no ☐ unsure") && worksheet.contains("This sheet holds PHI"))
         #expect(review.csv().split(separator: "\n").first?.contains("reviewer,equivalent") == true)
+    }
+
+    @Test func anHL7FeedIsProjectedAsItWasMigratedAndAChangeInItsResourcesIsNamed() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try Synthesizer.run(Synthesizer.Options(patients: 40, seed: 3, folder: folder.path))
+        let feed = folder.appendingPathComponent("feed")
+        let files = try FileManager.default.contentsOfDirectory(atPath: feed.path).sorted().map {
+            feed.appendingPathComponent($0).path
+        }
+        let converter = V2Converter(maps: try V2Maps.shipped(), definitions: Self.definitions)
+        let store = try SQLiteStore(
+            path: folder.appendingPathComponent("store.sqlite").path, definitions: Self.definitions)
+        let migrated = try await HL7Migration(
+            files: files, store: store, converter: converter, options: MigrationOptions(run: "feed", batchSize: 25)
+        ).run()
+        #expect(migrated.addsUp && migrated.loaded > 100)
+        var reconciliation = Reconciliation(
+            inputs: LegacyInputs(feeds: files, converter: converter), target: store, definitions: Self.definitions,
+            run: "feed")
+        reconciliation.reconciler = RangeReconciler(leafSize: 16, fanout: 4)
+        reconciliation.findDuplicates = false
+        let clean = try await reconciliation.reconcile()
+        #expect(clean.isClean && clean.tables.allSatisfy { $0.addsUp })
+        #expect(clean.tables.reduce(0) { $0 + $1.read } == migrated.read)
+        let observation = try #require(
+            try await store.currentResources(type: "Observation", after: nil, limit: 1).first)
+        guard case .object(var object)? = observation.resource else { return }
+        object["status"] = .string("cancelled")
+        _ = try await store.update(.object(object))
+        let changed = try await reconciliation.reconcile()
+        #expect(changed.differences.count == 1)
+        let difference = try #require(changed.differences.first)
+        #expect(difference.kind == .altered && difference.id == observation.id)
+        #expect(difference.changedElements == ["status"] && difference.locator?.contains("#") == true)
     }
 }

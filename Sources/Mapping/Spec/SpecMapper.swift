@@ -57,6 +57,12 @@ public final class SpecMapper: Sendable {
         public var type: String
         public var id: String
         public var resource: JSON
+
+        public init(type: String, id: String, resource: JSON) {
+            self.type = type
+            self.id = id
+            self.resource = resource
+        }
     }
 
     /// How a row ended.
