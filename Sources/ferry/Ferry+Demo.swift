@@ -4,19 +4,22 @@ import Foundation
 import Legacy
 import Mapping
 import Migration
+import Reconciliation
 import Store
 
 extension Ferry {
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "The whole journey on a synthetic clinic, embedded: synthesize, discover, map, migrate, validate.",
+                "The whole journey on a synthetic clinic, embedded: synthesize, discover, map, migrate, validate, reconcile.",
             discussion: """
                 Writes a legacy clinic (a SQLite database shaped like OpenEMR's, CSV exports, an HL7 v2 feed), \
                 inventories it (reports/assessment.*), checks the shipped mapping spec against it, migrates the \
                 database by the spec and the feed by the HL7 v2-to-FHIR maps into one SQLite FHIR store, reads \
-                every stored resource back through the validator, and prints the accounts. Nothing to install \
-                or start. Exits 1 when the accounts do not add up or a stored resource is not valid.
+                every stored resource back through the validator, reconciles the store against both sources \
+                (reports/reconciliation.*, duplicate patients, a clinical review sample), and prints the accounts. \
+                Nothing to install or start. Exits 1 when the accounts do not add up, a stored resource is not \
+                valid, or reconciliation finds a record that differs or a row not accounted for.
                 """
         )
 
@@ -97,6 +100,41 @@ extension Ferry {
                 "\(elapsed())  read back and validated \(checked) resources: \(invalid.isEmpty ? "all valid" : "\(invalid.count) not valid: \(invalid.prefix(5).joined(separator: ", "))")"
             )
 
+            var reconciliation = Reconciliation(
+                inputs: LegacyInputs(sources: [database], mapper: mapper, feeds: files, converter: converter),
+                target: store, definitions: definitions, run: "demo")
+            reconciliation.reviewPerStratum = 3
+            let reconciled = try await reconciliation.reconcile()
+            let verdict = Thresholds().verdict(on: reconciled)
+            let documents = ReportDocuments(
+                report: reconciled, verdict: verdict, sources: ["sqlite:clinic/legacy.db", "hl7:clinic/feed"],
+                target: "sqlite:store.sqlite", generated: Date())
+            try documents.json().write(to: URL(fileURLWithPath: path("reports/reconciliation.json")))
+            try documents.markdown().write(toFile: path("reports/reconciliation.md"), atomically: true, encoding: .utf8)
+            try documents.html().write(toFile: path("reports/reconciliation.html"), atomically: true, encoding: .utf8)
+            try documents.duplicatesCSV().write(
+                toFile: path("reports/duplicates.csv"), atomically: true, encoding: .utf8)
+            if let review = reconciled.review {
+                try review.html(generated: Date()).write(
+                    toFile: path("reports/review.html"), atomically: true, encoding: .utf8)
+            }
+            let compared = reconciled.types.reduce(0) { $0 + $1.legacy }
+            print(
+                "\(elapsed())  reconciled \(compared) records against the sources: \(reconciled.differences.count) differ, "
+                    + "\(reconciled.unaccounted.count) rows unaccounted for; verdict \(verdict.level.rawValue)"
+                    + (verdict.findings.isEmpty
+                        ? ""
+                        : " ("
+                            + verdict.findings.map { "\($0.measure) \($0.subject) \(Int($0.value))" }.joined(
+                                separator: ", ")
+                            + ")"))
+            if let duplicates = reconciled.duplicates {
+                print(
+                    "\(elapsed())  duplicate patients: \(duplicates.certain) certain, \(duplicates.probable) probable, "
+                        + "\(duplicates.possible) possible pairs (\(duplicates.resolved) already merged in the legacy system)"
+                )
+            }
+
             let counts = try await store.counts()
             print("\nThe store (\(path("store.sqlite"))) holds:")
             for type in counts.keys.sorted() {
@@ -117,12 +155,14 @@ extension Ferry {
                 """
 
                 The feed repeats the database's events, as a live interface does: each person appears once from \
-                each source until reconciliation links them.
-                Reports: \(path("reports/assessment.html")), \(path("reports/mapping.html")); \
+                each source, and the duplicate patients above are those pairs (and the clinic's own duplicates) for \
+                a data steward to merge.
+                Reports: \(path("reports/assessment.html")), \(path("reports/mapping.html")), \
+                \(path("reports/reconciliation.html")), \(path("reports/review.html")); \
                 the clinic: \(path("clinic")) (truth in clinic/truth).
                 Done in \(elapsed().trimmingCharacters(in: .whitespaces)).
                 """)
-            if !fromDatabase.addsUp || !fromFeed.addsUp || !invalid.isEmpty { throw ExitCode(1) }
+            if !fromDatabase.addsUp || !fromFeed.addsUp || !invalid.isEmpty || !reconciled.isClean { throw ExitCode(1) }
         }
 
         static func accounts(_ report: MigrationReport) -> String {

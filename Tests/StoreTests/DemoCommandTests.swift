@@ -24,13 +24,18 @@ struct DemoCommandTests {
         #expect(text.contains("lint clean"))
         #expect(text.contains("all valid"))
         #expect(!text.contains("DOES NOT ADD UP"))
+        #expect(text.contains(": 0 differ, 0 rows unaccounted for"))
+        #expect(text.contains("duplicate patients: "))
         for line in text.split(separator: "\n") where line.contains("migrated the") {
             // read N = loaded L + dead-lettered D + filtered F
             let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }.suffix(5)
             let values = Array(numbers)
             #expect(values.count == 5 && values[0] == values[1] + values[2] + values[3], "\(line)")
         }
-        for report in ["reports/assessment.html", "reports/assessment.json", "reports/mapping.html", "store.sqlite"] {
+        for report in [
+            "reports/assessment.html", "reports/assessment.json", "reports/mapping.html", "reports/reconciliation.html",
+            "reports/reconciliation.json", "reports/duplicates.csv", "reports/review.html", "store.sqlite",
+        ] {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(report).path), "\(report)")
         }
     }
