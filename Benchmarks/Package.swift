@@ -8,6 +8,7 @@ let package = Package(
     dependencies: [
         .package(name: "Ferry", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "BenchmarkCorpus", dependencies: [.product(name: "FHIR", package: "Ferry")]),
@@ -76,6 +77,27 @@ let package = Package(
                 .product(name: "Store", package: "Ferry"),
             ],
             path: "Sources/rows-load"
+        ),
+        .executableTarget(
+            name: "reconcile-load",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "FHIR", package: "Ferry"),
+                .product(name: "Legacy", package: "Ferry"),
+                .product(name: "Reconciliation", package: "Ferry"),
+                .product(name: "Store", package: "Ferry"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/reconcile-load"
+        ),
+        .executableTarget(
+            name: "link-load",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Legacy", package: "Ferry"),
+                .product(name: "Reconciliation", package: "Ferry"),
+            ],
+            path: "Sources/link-load"
         ),
         .executableTarget(
             name: "mllp-load",

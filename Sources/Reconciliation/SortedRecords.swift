@@ -15,13 +15,14 @@ public struct SortedRecords: Sendable {
     /// as in the store).
     public init(_ records: [IDHash], idOnly: Bool = false) {
         self.idOnly = idOnly
-        var latest: [String: Int] = [:]
-        for (index, record) in records.enumerated() { latest[record.id] = index }
-        let kept = latest.values.sorted { records[$0].id < records[$1].id }
-        ids.reserveCapacity(kept.count)
-        hashes.reserveCapacity(kept.count)
-        prefix.reserveCapacity(kept.count + 1)
-        for index in kept {
+        // Sorted by id, a stable sort keeps the order of equal ids, so the last of a run is the latest.
+        var order = Array(records.indices)
+        order.sort { records[$0].id < records[$1].id || (records[$0].id == records[$1].id && $0 < $1) }
+        ids.reserveCapacity(records.count)
+        hashes.reserveCapacity(records.count)
+        prefix.reserveCapacity(records.count + 1)
+        for (position, index) in order.enumerated() {
+            if position + 1 < order.count && records[order[position + 1]].id == records[index].id { continue }
             let record = records[index]
             ids.append(record.id)
             hashes.append(record.hash)

@@ -69,12 +69,16 @@ public enum Fingerprint {
     /// expected to differ, such as a Provenance's time of recording).
     public static func of(id: String, hash: String, idOnly: Bool = false) -> UInt64 {
         var md5 = Insecure.MD5()
-        md5.update(data: Array(id.utf8))
-        md5.update(data: [UInt8(ascii: "|")])
-        if !idOnly { md5.update(data: Array(hash.utf8)) }
-        var value: UInt64 = 0
-        for byte in md5.finalize().prefix(8) { value = value << 8 | UInt64(byte) }
-        return value
+        var id = id
+        var hash = hash
+        id.withUTF8 { md5.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt8(ascii: "|")) { md5.update(bufferPointer: $0) }
+        if !idOnly { hash.withUTF8 { md5.update(bufferPointer: UnsafeRawBufferPointer($0)) } }
+        return md5.finalize().withUnsafeBytes { bytes in
+            var value: UInt64 = 0
+            for byte in bytes.prefix(8) { value = value << 8 | UInt64(byte) }
+            return value
+        }
     }
 
     /// A sum that PostgreSQL wrote as a decimal (of signed 64-bit values), modulo 2⁶⁴.
