@@ -93,17 +93,29 @@ public final class PostgresSource: LegacySource {
         let size = max(1, batchSize)
         var offset = 0
         var after: String?
-        let keyset = info.primaryKey.count == 1 && integers[keyPositions[0]]
+        // A single-column key of a common type pages by keyset (the last key, bound as a parameter and
+        // cast to the column's type, so it compares in the column's own order); others by offset.
+        let keyTypes: Set<String> = [
+            "integer", "bigint", "smallint", "text", "character varying", "character", "uuid", "numeric", "date",
+            "timestamp without time zone", "timestamp with time zone",
+        ]
+        let keyset = info.primaryKey.count == 1 && keyTypes.contains(info.columns[keyPositions[0]].declaredType)
         while true {
-            let sql: String
+            var query: PostgresQuery
             if keyset {
-                sql =
-                    "SELECT \(select) FROM \(Self.quoted(table)) AS t \(after.map { "WHERE \(order) > \($0)" } ?? "") ORDER BY \(order) LIMIT \(size)"
+                let condition =
+                    after == nil ? "" : "WHERE \(order) > CAST($1 AS \(info.columns[keyPositions[0]].declaredType))"
+                query = PostgresQuery(
+                    unsafeSQL:
+                        "SELECT \(select) FROM \(Self.quoted(table)) AS t \(condition) ORDER BY \(order) LIMIT \(size)")
+                if let after { query.binds.append(after) }
             } else {
-                sql =
-                    "SELECT \(select) FROM \(Self.quoted(table)) AS t ORDER BY \(order) LIMIT \(size) OFFSET \(offset)"
+                query = PostgresQuery(
+                    unsafeSQL:
+                        "SELECT \(select) FROM \(Self.quoted(table)) AS t ORDER BY \(order) LIMIT \(size) OFFSET \(offset)"
+                )
             }
-            let rows = try await texts(PostgresQuery(unsafeSQL: sql))
+            let rows = try await texts(query)
             guard !rows.isEmpty else { return }
             var records: [LegacyRecord] = []
             for (number, row) in rows.enumerated() {

@@ -1,3 +1,4 @@
+import Foundation
 import Store
 
 /// One side's records of one resource type held in memory: ids in byte order with their content
@@ -15,19 +16,51 @@ public struct SortedRecords: Sendable {
     /// as in the store).
     public init(_ records: [IDHash], idOnly: Bool = false) {
         self.idOnly = idOnly
-        // Sorted by id, a stable sort keeps the order of equal ids, so the last of a run is the latest.
+        // Sorted by the ids' first eight bytes as a number (byte order), then by the whole id, then by
+        // position: the last of a run of equal ids is the latest. A million ids sort in a fraction of a
+        // second this way, most comparisons being of two integers.
+        let keys = records.map { Self.leadingBytes($0.id) }
         var order = Array(records.indices)
-        order.sort { records[$0].id < records[$1].id || (records[$0].id == records[$1].id && $0 < $1) }
-        ids.reserveCapacity(records.count)
-        hashes.reserveCapacity(records.count)
-        prefix.reserveCapacity(records.count + 1)
-        for (position, index) in order.enumerated() {
-            if position + 1 < order.count && records[order[position + 1]].id == records[index].id { continue }
-            let record = records[index]
-            ids.append(record.id)
-            hashes.append(record.hash)
-            prefix.append(prefix.last! &+ Fingerprint.of(id: record.id, hash: record.hash, idOnly: idOnly))
+        order.sort { a, b in
+            if keys[a] != keys[b] { return keys[a] < keys[b] }
+            if records[a].id != records[b].id { return records[a].id < records[b].id }
+            return a < b
         }
+        let kept = order.indices.filter { position in
+            position + 1 == order.count || records[order[position + 1]].id != records[order[position]].id
+        }.map { order[$0] }
+        ids = kept.map { records[$0].id }
+        hashes = kept.map { records[$0].hash }
+        // Fingerprints on every core, then their running sums.
+        var fingerprints = [UInt64](repeating: 0, count: kept.count)
+        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, kept.count / 10_000))
+        fingerprints.withUnsafeMutableBufferPointer { output in
+            let output = UnsafeMutableSendableBuffer(output)
+            let ids = self.ids
+            let hashes = self.hashes
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for index in (kept.count * chunk / chunks)..<(kept.count * (chunk + 1) / chunks) {
+                    output.buffer[index] = Fingerprint.of(id: ids[index], hash: hashes[index], idOnly: idOnly)
+                }
+            }
+        }
+        prefix.reserveCapacity(kept.count + 1)
+        var sum: UInt64 = 0
+        for fingerprint in fingerprints {
+            sum &+= fingerprint
+            prefix.append(sum)
+        }
+    }
+
+    /// The first eight bytes of an id, big-endian, zero-padded: their order is the ids' byte order.
+    static func leadingBytes(_ id: String) -> UInt64 {
+        var value: UInt64 = 0
+        var taken = 0
+        for byte in id.utf8.prefix(8) {
+            value = value << 8 | UInt64(byte)
+            taken += 1
+        }
+        return taken == 8 ? value : value << (8 * (8 - taken))
     }
 
     public var count: Int { ids.count }

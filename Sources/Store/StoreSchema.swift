@@ -9,13 +9,15 @@ enum StoreSchema {
     }
 
     static func sql(for dialect: Dialect) -> String {
-        let (real, blob, withoutRowID) =
+        // Ids compare byte by byte in both databases (PostgreSQL's "C" collation), so that id ranges and
+        // keyset pages mean the same everywhere and PostgreSQL's primary-key index serves them.
+        let (real, blob, withoutRowID, byteOrder) =
             switch dialect {
-            case .sqlite: ("REAL", "BLOB", " WITHOUT ROWID")
-            case .postgres: ("DOUBLE PRECISION", "BYTEA", "")
+            case .sqlite: ("REAL", "BLOB", " WITHOUT ROWID", "")
+            case .postgres: ("DOUBLE PRECISION", "BYTEA", "", " COLLATE \"C\"")
             }
         let version =
-            "type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, last_updated \(real) NOT NULL, "
+            "type TEXT NOT NULL, id TEXT\(byteOrder) NOT NULL, version INTEGER NOT NULL, last_updated \(real) NOT NULL, "
             + "deleted INTEGER NOT NULL, hash TEXT NOT NULL, content \(blob)"
         var statements = [
             "CREATE TABLE IF NOT EXISTS resource (\(version), PRIMARY KEY (type, id))\(withoutRowID)",

@@ -68,6 +68,21 @@ import Testing
         #expect(patients.columns.first { $0.name == "pid" }?.inferredType == "integer")
     }
 
+    @Test func aPostgreSQLTableKeyedByTextIsReadWholeInKeyOrderPageByPage() async throws {
+        let server = try PostgresServer.shared.get()
+        let url = try server.newDatabase()
+        // Keys whose text order is not their insertion order, with a quote to be bound, not spliced.
+        let keys = (0..<57).map { String(format: "k%03d", ($0 * 37) % 57) } + ["O'Brien", "a b", "Z"]
+        let values = keys.map { "('\($0.replacingOccurrences(of: "'", with: "''"))', 'v')" }.joined(separator: ", ")
+        try server.psql(url, "CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT); INSERT INTO notes VALUES \(values)")
+        var read: [String] = []
+        try await PostgresSource(url: url).scan(table: "notes", batchSize: 7) { records in
+            for case .row(let row) in records { read.append(row["id"]?.text ?? "") }
+        }
+        #expect(read.count == keys.count && Set(read) == Set(keys))
+        #expect(read == read.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+    }
+
     @Test func theReportsNameEveryTableAndTheDraftSpecLoads() async throws {
         var discovery = try await Discovery.run(source: try SQLiteSource(path: LegacyFixtures.database))
         discovery.feed = try FeedDiscovery.run(path: LegacyFixtures.clinic.folder + "/feed")

@@ -75,7 +75,7 @@ if arguments[1] == "febrl" {
         "fname:name", "lname:name", "DOB:date", "sex:exact", "ss:identifier", "street:text", "city:text",
         "postal_code:exact", "phone_home:phone",
     ].map { try LinkField(parsing: $0) }
-    let blocking = try ["lname+DOB", "fname+DOB", "ss", "phone_home", "lname+postal_code"].map {
+    let blocking = try ["lname+DOB", "fname+DOB", "ss", "phone_home"].map {
         try BlockingRule(parsing: $0)
     }
     let start = ContinuousClock.now

@@ -72,6 +72,8 @@ struct Blocking {
         var pairs: [(Int32, Int32)] = []
         /// Blocks left out as too large, by rule.
         var skipped: [String: Int] = [:]
+        /// Each rule's key of every record (0: none).
+        var keys: [[UInt64]] = []
     }
 
     /// `split`: the number of records of the first input when linking two (records below it are
@@ -104,6 +106,7 @@ struct Blocking {
             }
             earlier.append(keys)
         }
+        outcome.keys = earlier
         return outcome
     }
 }

@@ -85,19 +85,32 @@ public struct Matcher: Sendable {
             }
         }
         // A deterministic rule is a blocking rule too, so its pairs are always compared.
-        let ruleBlocks = try rules.map { try BlockingRule(parsing: $0.description) }
-        let blocked = try Blocking(rules: ruleBlocks + blocking, largestBlock: largestBlock).pairs(
-            records, split: split)
+        let allRules = try rules.map { try BlockingRule(parsing: $0.description) } + blocking
+        let blocked = try Blocking(rules: allRules, largestBlock: largestBlock).pairs(records, split: split)
         let pairs = blocked.pairs
         let levels = compare(records, pairs)
         let stride = fields.count
-        var histogram: [[UInt8]: Int] = [:]
-        for index in pairs.indices {
-            histogram[Array(levels[(index * stride)..<((index + 1) * stride)]), default: 0] += 1
+        // Every pair's pattern, and each rule's pairs' patterns for its EM session.
+        var all: [[UInt8]: Int] = [:]
+        var perRule = [[[UInt8]: Int]](repeating: [:], count: allRules.count)
+        for (index, pair) in pairs.enumerated() {
+            let pattern = Array(levels[(index * stride)..<((index + 1) * stride)])
+            all[pattern, default: 0] += 1
+            for (rule, keys) in blocked.keys.enumerated() {
+                let key = keys[Int(pair.0)]
+                if key != 0 && key == keys[Int(pair.1)] { perRule[rule][pattern, default: 0] += 1 }
+            }
+        }
+        let sessions = allRules.enumerated().map { rule, blocking in
+            (
+                patterns: perRule[rule].map { (levels: $0.key, count: $0.value) },
+                excluded: Set(blocking.parts.compactMap { part in fields.firstIndex { $0.column == part.column } })
+            )
         }
         let frequencies = termFrequencies(records)
         let model = FellegiSunterModel.estimate(
-            fields: fields, patterns: histogram.map { ($0.key, $0.value) }, initialU: randomU(records, split: split),
+            fields: fields, sessions: sessions, all: all.map { (levels: $0.key, count: $0.value) },
+            u: randomU(records, split: split), allPairs: Self.allPairs(records.count, split: split),
             randomExactAgreement: frequencies.map { $0.agreement })
         var linked: [MatchPair] = []
         for (index, pair) in pairs.enumerated() {
@@ -128,19 +141,27 @@ public struct Matcher: Sendable {
         return Outcome(model: model, pairs: linked, candidates: pairs.count, skippedBlocks: blocked.skipped)
     }
 
-    /// The model EM estimates from given pairs (for tests of the estimation alone).
-    public func estimateForTesting(_ records: LinkRecords, pairs: [(Int32, Int32)]) throws -> FellegiSunterModel {
+    /// One EM session on given pairs with u given (for tests of the estimation alone): m, and the
+    /// matches it found.
+    public func estimateForTesting(
+        _ records: LinkRecords, pairs: [(Int32, Int32)], u: [[Double]]
+    ) -> (
+        m: [[Double]], matches: Double
+    ) {
         let levels = compare(records, pairs)
         var histogram: [[UInt8]: Int] = [:]
         for index in pairs.indices {
             histogram[Array(levels[(index * fields.count)..<((index + 1) * fields.count)]), default: 0] += 1
         }
-        return FellegiSunterModel.estimate(
-            fields: fields, patterns: histogram.map { ($0.key, $0.value) },
-            initialU: fields.map {
-                FellegiSunterModel.normalized([Double](repeating: 1, count: $0.levels.count), floor: 1e-6)
-            },
-            randomExactAgreement: fields.map { _ in 0 })
+        let session = FellegiSunterModel.emSession(
+            fields: fields, patterns: histogram.map { (levels: $0.key, count: $0.value) }, excluded: [], u: u)
+        return (session.m, session.matches)
+    }
+
+    /// How many pairs there are in all: every two records, or every left record with every right one.
+    static func allPairs(_ count: Int, split: Int?) -> Double {
+        if let split { return Double(split) * Double(count - split) }
+        return Double(count) * Double(count - 1) / 2
     }
 
     /// The comparison levels of every pair, `fields.count` per pair, computed on every core.
@@ -173,7 +194,7 @@ public struct Matcher: Sendable {
         }
     }
 
-    /// u measured on random pairs (nearly all non-matches), as the starting point of EM.
+    /// u measured on random pairs (nearly all non-matches).
     func randomU(_ records: LinkRecords, split: Int?) -> [[Double]] {
         var counts = fields.map { [Double](repeating: 1, count: $0.levels.count) }
         guard records.count > 1 else { return counts.map { FellegiSunterModel.normalized($0, floor: 1e-6) } }
