@@ -39,6 +39,22 @@ import Testing
             name.compare("Catherine", "Cathy") == "jaro-winkler ≥ 0.80" && name.compare("Ann", "Robert") == "different")
     }
 
+    @Test func givenAndFamilyNamesTheOtherWayRoundAreSeenAsSwapped() throws {
+        let fields = try "given:name,family:name,dob:date".split(separator: ",").map {
+            try LinkField(parsing: String($0))
+        }
+        var records = LinkRecords(fields: fields)
+        records.append(id: "a", origin: "", values: ["Maria", "Gonzalez", "1970-01-02"])
+        records.append(id: "b", origin: "", values: ["Gonzales", "Maria", "1970-01-02"])
+        records.append(id: "c", origin: "", values: ["Pedro", "Maria", "1970-01-02"])
+        let outcome = try Matcher(fields: fields, blocking: [try BlockingRule(parsing: "dob")]).run(records)
+        #expect(outcome.candidates == 3)
+        let levels = try Matcher(fields: fields, blocking: [try BlockingRule(parsing: "dob")]).levelsForTesting(
+            records, [(0, 1), (0, 2)])
+        #expect(levels[0] == ["swapped", "swapped", "exact"])
+        #expect(levels[1] == ["different", "different", "exact"])
+    }
+
     @Test func emRecoversTheParametersThatMadeTheData() {
         // Two fields; matches agree with 0.95 and 0.9, non-matches with 0.1 and 0.02; one pair in twenty a match.
         var state: UInt64 = 7

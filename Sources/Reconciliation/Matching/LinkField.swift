@@ -4,7 +4,8 @@ import Mapping
 /// disagreement, with a level for a value missing on either side (which weighs nothing).
 public struct LinkField: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
-        /// A person's name: exact (with term-frequency adjustment), Jaro–Winkler ≥ 0.92, ≥ 0.80, other.
+        /// A person's name: exact (with term-frequency adjustment), Jaro–Winkler ≥ 0.92, ≥ 0.80, swapped
+        /// with the other name field (given for family and family for given), other.
         case name
         /// A birth date in any common layout: exact, day and month transposed, one edit, other.
         case date
@@ -47,7 +48,7 @@ public struct LinkField: Sendable, Hashable, Codable {
     /// The names of the levels, index 0 being "missing".
     public var levels: [String] {
         switch kind {
-        case .name: ["missing", "exact", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "different"]
+        case .name: ["missing", "exact", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "swapped", "different"]
         case .date: ["missing", "exact", "day and month transposed", "one edit", "different"]
         case .identifier: ["missing", "exact", "one edit", "different"]
         case .text: ["missing", "exact", "jaro-winkler ≥ 0.90", "jaro-winkler ≥ 0.70", "different"]
@@ -96,6 +97,9 @@ public struct LinkField: Sendable, Hashable, Codable {
         return levels[level]
     }
 
+    /// The level of a name found in the other name field of the other record (`Matcher` sets it).
+    static let swappedLevel = 4
+
     /// The level two normalized values reach.
     func level(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         if a.isEmpty || b.isEmpty { return 0 }
@@ -103,7 +107,7 @@ public struct LinkField: Sendable, Hashable, Codable {
         switch kind {
         case .name:
             let similarity = StringSimilarity.jaroWinkler(a, b)
-            return similarity >= 0.92 ? 2 : similarity >= 0.80 ? 3 : 4
+            return similarity >= 0.92 ? 2 : similarity >= 0.80 ? 3 : 5
         case .text:
             let similarity = StringSimilarity.jaroWinkler(a, b)
             return similarity >= 0.90 ? 2 : similarity >= 0.70 ? 3 : 4

@@ -158,6 +158,14 @@ public struct Matcher: Sendable {
         return (session.m, session.matches)
     }
 
+    /// The level names of given pairs (for tests of the comparisons).
+    public func levelsForTesting(_ records: LinkRecords, _ pairs: [(Int32, Int32)]) -> [[String]] {
+        let levels = compare(records, pairs)
+        return pairs.indices.map { index in
+            fields.indices.map { fields[$0].levels[Int(levels[index * fields.count + $0])] }
+        }
+    }
+
     /// How many pairs there are in all: every two records, or every left record with every right one.
     static func allPairs(_ count: Int, split: Int?) -> Double {
         if let split { return Double(split) * Double(count - split) }
@@ -179,10 +187,40 @@ public struct Matcher: Sendable {
                     for field in 0..<stride {
                         output.buffer[index * stride + field] = level(records, field, Int(i), Int(j))
                     }
+                    // Given and family name the other way round: a common slip at registration.
+                    if let (first, second) = names, output.buffer[index * stride + first] == different,
+                        output.buffer[index * stride + second] == different,
+                        alike(records, first, Int(i), second, Int(j)), alike(records, second, Int(i), first, Int(j))
+                    {
+                        output.buffer[index * stride + first] = UInt8(LinkField.swappedLevel)
+                        output.buffer[index * stride + second] = UInt8(LinkField.swappedLevel)
+                    }
                 }
             }
         }
         return levels
+    }
+
+    /// The first two name fields, whose values may be swapped between records.
+    var names: (Int, Int)? {
+        let found = fields.indices.filter { fields[$0].kind == .name }
+        return found.count >= 2 ? (found[0], found[1]) : nil
+    }
+
+    /// The level of a name that differs.
+    var different: UInt8 { UInt8(LinkField(column: "", kind: .name).levels.count - 1) }
+
+    /// Whether record `i`'s value of `field` is record `j`'s value of `other`, or nearly (Jaro–Winkler ≥ 0.92).
+    func alike(_ records: LinkRecords, _ field: Int, _ i: Int, _ other: Int, _ j: Int) -> Bool {
+        let left = records.columns[field]
+        let right = records.columns[other]
+        return left.bytes.withUnsafeBufferPointer { leftBytes in
+            right.bytes.withUnsafeBufferPointer { rightBytes in
+                let a = UnsafeBufferPointer(rebasing: leftBytes[left.range(i)])
+                let b = UnsafeBufferPointer(rebasing: rightBytes[right.range(j)])
+                return !a.isEmpty && !b.isEmpty && StringSimilarity.jaroWinkler(a, b) >= 0.92
+            }
+        }
     }
 
     func level(_ records: LinkRecords, _ field: Int, _ i: Int, _ j: Int) -> UInt8 {
