@@ -84,4 +84,28 @@ struct PackedColumn: Sendable {
     func range(_ index: Int) -> Range<Int> { Int(starts[index])..<Int(starts[index + 1]) }
 
     func isEmpty(_ index: Int) -> Bool { starts[index] == starts[index + 1] }
+
+    /// The values of several columns, readable without copying while `body` runs.
+    struct Values: @unchecked Sendable {
+        let bytes: [UnsafeBufferPointer<UInt8>]
+        let starts: [UnsafeBufferPointer<Int32>]
+
+        func value(_ field: Int, _ record: Int) -> UnsafeBufferPointer<UInt8> {
+            let starts = starts[field]
+            return UnsafeBufferPointer(rebasing: bytes[field][Int(starts[record])..<Int(starts[record + 1])])
+        }
+    }
+
+    /// Runs `body` with the columns' buffers held (each column's arrays pinned by a nested closure).
+    static func withValues<R>(
+        _ columns: ArraySlice<PackedColumn>, bytes: [UnsafeBufferPointer<UInt8>] = [],
+        starts: [UnsafeBufferPointer<Int32>] = [], _ body: (Values) -> R
+    ) -> R {
+        guard let first = columns.first else { return body(Values(bytes: bytes, starts: starts)) }
+        return first.bytes.withUnsafeBufferPointer { firstBytes in
+            first.starts.withUnsafeBufferPointer { firstStarts in
+                withValues(columns.dropFirst(), bytes: bytes + [firstBytes], starts: starts + [firstStarts], body)
+            }
+        }
+    }
 }

@@ -76,6 +76,9 @@ public struct Matcher: Sendable {
 
     /// Deduplicates `records` (`split == nil`) or links the records before `split` to those from it on.
     public func run(_ records: LinkRecords, split: Int? = nil) throws -> Outcome {
+        guard (1...16).contains(fields.count) else {
+            throw LinkError("compare between 1 and 16 fields, not \(fields.count)")
+        }
         let ruleColumns = try rules.map { rule in
             try rule.columns.map { column -> Int in
                 guard let index = fields.firstIndex(where: { $0.column == column }) else {
@@ -90,11 +93,19 @@ public struct Matcher: Sendable {
         let pairs = blocked.pairs
         let levels = compare(records, pairs)
         let stride = fields.count
-        // Every pair's pattern, and each rule's pairs' patterns for its EM session.
-        var all: [[UInt8]: Int] = [:]
-        var perRule = [[[UInt8]: Int]](repeating: [:], count: allRules.count)
+        // Every pair's pattern (four bits a field), and each rule's pairs' patterns for its EM session.
+        func key(_ index: Int) -> UInt64 {
+            var key: UInt64 = 0
+            for field in 0..<stride { key = key << 4 | UInt64(levels[index * stride + field]) }
+            return key
+        }
+        func pattern(_ key: UInt64) -> [UInt8] {
+            (0..<stride).map { UInt8((key >> (4 * UInt64(stride - 1 - $0))) & 0xF) }
+        }
+        var all: [UInt64: Int] = [:]
+        var perRule = [[UInt64: Int]](repeating: [:], count: allRules.count)
         for (index, pair) in pairs.enumerated() {
-            let pattern = Array(levels[(index * stride)..<((index + 1) * stride)])
+            let pattern = key(index)
             all[pattern, default: 0] += 1
             for (rule, keys) in blocked.keys.enumerated() {
                 let key = keys[Int(pair.0)]
@@ -103,39 +114,51 @@ public struct Matcher: Sendable {
         }
         let sessions = allRules.enumerated().map { rule, blocking in
             (
-                patterns: perRule[rule].map { (levels: $0.key, count: $0.value) },
+                patterns: perRule[rule].map { (levels: pattern($0.key), count: $0.value) },
                 excluded: Set(blocking.parts.compactMap { part in fields.firstIndex { $0.column == part.column } })
             )
         }
         let frequencies = termFrequencies(records)
         let model = FellegiSunterModel.estimate(
-            fields: fields, sessions: sessions, all: all.map { (levels: $0.key, count: $0.value) },
+            fields: fields, sessions: sessions, all: all.map { (levels: pattern($0.key), count: $0.value) },
             u: randomU(records, split: split), allPairs: Self.allPairs(records.count, split: split),
             randomExactAgreement: frequencies.map { $0.agreement })
+        // Weights by field and level, looked up per pair; a pair's arrays are made only when it is kept.
+        let table = fields.indices.map { field in
+            fields[field].levels.indices.map { model.weight(field: field, level: $0) }
+        }
         var linked: [MatchPair] = []
         for (index, pair) in pairs.enumerated() {
-            let pattern = Array(levels[(index * stride)..<((index + 1) * stride)])
-            var partials = [Double](repeating: 0, count: stride)
+            var weight = model.priorWeight
             for field in 0..<stride {
-                let level = Int(pattern[field])
-                partials[field] = model.weight(field: field, level: level)
+                let level = Int(levels[index * stride + field])
+                weight += table[field][level]
                 if level == 1, fields[field].termFrequency {
-                    partials[field] += model.termFrequencyAdjustment(
+                    weight += model.termFrequencyAdjustment(
                         field: field, frequency: frequencies[field].perRecord[Int(pair.0)])
                 }
             }
-            let weight = model.priorWeight + partials.reduce(0, +)
             let probability = 1 / (1 + exp2(-weight))
             let rule = rules.indices.first { rule in
-                ruleColumns[rule].allSatisfy { pattern[$0] == 1 }
+                ruleColumns[rule].allSatisfy { levels[index * stride + $0] == 1 }
             }.map { rules[$0].description }
             let grade: MatchGrade? =
                 rule != nil ? .certain : Self.thresholds.first { probability >= $0.1 }.map(\.0)
             guard let grade else { continue }
+            let kept = Array(levels[(index * stride)..<((index + 1) * stride)])
+            let partials = (0..<stride).map { field -> Double in
+                let level = Int(kept[field])
+                var partial = table[field][level]
+                if level == 1, fields[field].termFrequency {
+                    partial += model.termFrequencyAdjustment(
+                        field: field, frequency: frequencies[field].perRecord[Int(pair.0)])
+                }
+                return partial
+            }
             linked.append(
                 MatchPair(
                     left: Int(pair.0), right: Int(pair.1), weight: weight, probability: probability, grade: grade,
-                    rule: rule, levels: pattern, partials: partials))
+                    rule: rule, levels: kept, partials: partials))
         }
         linked.sort { $0.weight > $1.weight }
         return Outcome(model: model, pairs: linked, candidates: pairs.count, skippedBlocks: blocked.skipped)
@@ -177,23 +200,31 @@ public struct Matcher: Sendable {
         let stride = fields.count
         var levels = [UInt8](repeating: 0, count: pairs.count * stride)
         let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, pairs.count / 1000))
+        let fields = self.fields
+        let nameFields = fields.indices.filter { fields[$0].kind == .name }
+        let swappable = nameFields.count >= 2 ? (nameFields[0], nameFields[1]) : nil
+        let different = UInt8(LinkField(column: "", kind: .name).levels.count - 1)
         levels.withUnsafeMutableBufferPointer { output in
             let output = UnsafeMutableSendableBuffer(output)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = pairs.count * chunk / chunks
-                let end = pairs.count * (chunk + 1) / chunks
-                for index in start..<end {
-                    let (i, j) = pairs[index]
-                    for field in 0..<stride {
-                        output.buffer[index * stride + field] = level(records, field, Int(i), Int(j))
-                    }
-                    // Given and family name the other way round: a common slip at registration.
-                    if let (first, second) = names, output.buffer[index * stride + first] == different,
-                        output.buffer[index * stride + second] == different,
-                        alike(records, first, Int(i), second, Int(j)), alike(records, second, Int(i), first, Int(j))
-                    {
-                        output.buffer[index * stride + first] = UInt8(LinkField.swappedLevel)
-                        output.buffer[index * stride + second] = UInt8(LinkField.swappedLevel)
+            PackedColumn.withValues(records.columns[...]) { columns in
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let start = pairs.count * chunk / chunks
+                    let end = pairs.count * (chunk + 1) / chunks
+                    for index in start..<end {
+                        let (i, j) = (Int(pairs[index].0), Int(pairs[index].1))
+                        for field in 0..<stride {
+                            output.buffer[index * stride + field] = UInt8(
+                                fields[field].level(columns.value(field, i), columns.value(field, j)))
+                        }
+                        // Given and family name the other way round: a common slip at registration.
+                        if let (first, second) = swappable, output.buffer[index * stride + first] == different,
+                            output.buffer[index * stride + second] == different,
+                            Self.alike(columns.value(first, i), columns.value(second, j)),
+                            Self.alike(columns.value(second, i), columns.value(first, j))
+                        {
+                            output.buffer[index * stride + first] = UInt8(LinkField.swappedLevel)
+                            output.buffer[index * stride + second] = UInt8(LinkField.swappedLevel)
+                        }
                     }
                 }
             }
@@ -201,26 +232,9 @@ public struct Matcher: Sendable {
         return levels
     }
 
-    /// The first two name fields, whose values may be swapped between records.
-    var names: (Int, Int)? {
-        let found = fields.indices.filter { fields[$0].kind == .name }
-        return found.count >= 2 ? (found[0], found[1]) : nil
-    }
-
-    /// The level of a name that differs.
-    var different: UInt8 { UInt8(LinkField(column: "", kind: .name).levels.count - 1) }
-
-    /// Whether record `i`'s value of `field` is record `j`'s value of `other`, or nearly (Jaro–Winkler ≥ 0.92).
-    func alike(_ records: LinkRecords, _ field: Int, _ i: Int, _ other: Int, _ j: Int) -> Bool {
-        let left = records.columns[field]
-        let right = records.columns[other]
-        return left.bytes.withUnsafeBufferPointer { leftBytes in
-            right.bytes.withUnsafeBufferPointer { rightBytes in
-                let a = UnsafeBufferPointer(rebasing: leftBytes[left.range(i)])
-                let b = UnsafeBufferPointer(rebasing: rightBytes[right.range(j)])
-                return !a.isEmpty && !b.isEmpty && StringSimilarity.jaroWinkler(a, b) >= 0.92
-            }
-        }
+    /// Whether one name is another, or nearly (Jaro–Winkler ≥ 0.92).
+    static func alike(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        !a.isEmpty && !b.isEmpty && StringSimilarity.jaroWinkler(a, b) >= 0.92
     }
 
     func level(_ records: LinkRecords, _ field: Int, _ i: Int, _ j: Int) -> UInt8 {
