@@ -68,7 +68,7 @@ public struct ClinicalReview: Sendable, Codable, Hashable {
         var review = ClinicalReview(seed: seed)
         var chosen: [(Candidate, String)] = []
         for (stratum, members) in Dictionary(grouping: candidates, by: \.stratum).sorted(by: { $0.key < $1.key }) {
-            var generator = SeededGenerator(seed: seed ^ fnv(stratum))
+            var generator = SynthRandom(seed: seed ^ fnv(stratum))
             let drawn = members.sorted { $0.name < $1.name }.shuffled(using: &generator).prefix(perStratum)
             review.strata.append(Stratum(name: stratum, population: members.count, sampled: drawn.count))
             chosen += drawn.map { ($0, stratum) }
@@ -157,20 +157,5 @@ public struct ClinicalReview: Sendable, Codable, Hashable {
             </body></html>
 
             """
-    }
-}
-
-/// SplitMix64, for draws that are the same for a seed on every machine.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -42,10 +42,10 @@ public struct PatientDuplicates: Sendable, Codable, Hashable {
     public static func matcher() -> Matcher {
         Matcher(
             fields: fields,
-            blocking: ["family", "given+birthDate", "birthDate+postalCode", "phone"].map {
-                try! BlockingRule(parsing: $0)
+            blocking: [["family"], ["given", "birthDate"], ["birthDate", "postalCode"], ["phone"]].map {
+                BlockingRule(columns: $0)
             },
-            rules: ["mrn+birthDate", "ssn"].map { try! DeterministicRule(parsing: $0) })
+            rules: [["mrn", "birthDate"], ["ssn"]].map { DeterministicRule(columns: $0) })
     }
 
     /// Reads every current Patient of `store` and matches them.

@@ -1,9 +1,10 @@
 /// SplitMix64: small, fast, and the same sequence on every platform for a seed (Swift's own
-/// generators promise neither).
-struct SynthRandom {
+/// generators promise neither). The synthetic clinic draws from it, and so do reproducible samples
+/// elsewhere (clinical review draws, the matcher's random pairs).
+public struct SynthRandom: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
     /// A generator for one stream of a seed (a patient): streams do not depend on each other, so
     /// patient 500 is the same whether 1,000 or 1,000,000 are made.
@@ -12,7 +13,7 @@ struct SynthRandom {
         state = mixer.next()
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -21,7 +22,7 @@ struct SynthRandom {
     }
 
     /// A whole number in `0..<bound`.
-    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }
+    public mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }
 
     mutating func int(in range: ClosedRange<Int>) -> Int { range.lowerBound + int(range.count) }
 

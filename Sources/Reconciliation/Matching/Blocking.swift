@@ -24,6 +24,11 @@ public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible
         guard !parts.isEmpty else { throw LinkError("an empty blocking rule") }
     }
 
+    /// Whole columns, none of them cut to a prefix.
+    public init(columns: [String]) {
+        parts = columns.map { Part(column: $0, prefix: nil) }
+    }
+
     public var description: String {
         parts.map { $0.column + ($0.prefix.map { ":\($0)" } ?? "") }.joined(separator: "+")
     }

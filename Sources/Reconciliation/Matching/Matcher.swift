@@ -1,4 +1,5 @@
 import Foundation
+import Legacy
 
 /// How sure a link is, in the grades of FHIR's `Patient/$match`.
 public enum MatchGrade: String, Sendable, Hashable, Codable, Comparable {
@@ -19,6 +20,8 @@ public struct DeterministicRule: Sendable, Hashable, Codable, CustomStringConver
             throw LinkError("'\(text)' is not a deterministic rule (COLUMN+COLUMN…)")
         }
     }
+
+    public init(columns: [String]) { self.columns = columns }
 
     public var description: String { columns.joined(separator: "+") }
 }
@@ -250,14 +253,8 @@ public struct Matcher: Sendable {
     func randomU(_ records: LinkRecords, split: Int?) -> [[Double]] {
         var counts = fields.map { [Double](repeating: 1, count: $0.levels.count) }
         guard records.count > 1 else { return counts.map { FellegiSunterModel.normalized($0, floor: 1e-6) } }
-        var state = seed
-        func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
+        var random = SynthRandom(seed: seed)
+        func next(_ bound: Int) -> Int { random.int(bound) }
         for _ in 0..<randomPairs {
             let i: Int
             let j: Int
