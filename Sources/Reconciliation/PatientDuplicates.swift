@@ -29,6 +29,8 @@ public struct PatientDuplicates: Sendable, Codable, Hashable {
         public var resolved: Bool
         /// Each field's comparison level.
         public var levels: [String: String]
+        /// Each field's share of the weight.
+        public var weights: [String: Double]
     }
 
     public static let fields: [LinkField] = [
@@ -84,14 +86,16 @@ public struct PatientDuplicates: Sendable, Codable, Hashable {
             }
             if resolved { report.resolved += 1 }
             var levels: [String: String] = [:]
+            var weights: [String: Double] = [:]
             for (index, field) in matcher.fields.enumerated() {
                 levels[field.column] = field.levels[Int(pair.levels[index])]
+                weights[field.column] = pair.partials[index]
             }
             report.pairs.append(
                 Pair(
                     first: "Patient/\(first)", second: "Patient/\(second)", grade: pair.grade,
                     probability: pair.probability, weight: pair.weight, rule: pair.rule, resolved: resolved,
-                    levels: levels))
+                    levels: levels, weights: weights))
         }
         return (report, outcome, records)
     }

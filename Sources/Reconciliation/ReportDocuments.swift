@@ -89,7 +89,10 @@ public struct ReportDocuments: Sendable {
         }
         if !report.unaccounted.isEmpty {
             lines += ["", "### Unaccounted rows", "", "| Row | Why |", "|---|---|"]
-            for row in report.unaccounted { lines.append("| \(Self.cell(row.locator)) | \(Self.cell(row.reason)) |") }
+            for row in report.unaccounted.prefix(Self.rowsShown) {
+                lines.append("| \(Self.cell(row.locator)) | \(Self.cell(row.reason)) |")
+            }
+            lines += Self.more(report.unaccounted.count)
         }
         lines += ["", "## Differing records", ""]
         if report.differences.isEmpty {
@@ -97,13 +100,14 @@ public struct ReportDocuments: Sendable {
                 "None: every record the legacy side makes is in the target with the same content, and nothing else is.")
         } else {
             lines += ["| Record | Kind | Legacy row | What differs |", "|---|---|---|---|"]
-            for difference in report.differences {
+            for difference in report.differences.prefix(Self.rowsShown) {
                 lines.append(
                     "| \(difference.type)/\(difference.id) | \(difference.kind.rawValue) | "
                         + "\(Self.cell(difference.locator ?? "(none)")) | "
                         + "\(Self.cell(difference.changedElements.joined(separator: ", "))) |")
             }
-            let fields = report.differences.filter { !$0.fields.isEmpty }
+            lines += Self.more(report.differences.count)
+            let fields = report.differences.filter { !$0.fields.isEmpty }.prefix(Self.rowsShown)
             if !fields.isEmpty {
                 lines += ["", "### High-risk attributes, side by side", ""]
                 lines += ["| Record | Attribute | Legacy column | Legacy (mapped) | Target |", "|---|---|---|---|---|"]
@@ -249,8 +253,8 @@ public struct ReportDocuments: Sendable {
         guard let duplicates = report.duplicates else { return "" }
         let fields = PatientDuplicates.fields.map(\.column)
         var lines = [
-            (["first", "second", "grade", "probability", "match_weight", "rule", "resolved", "action"] + fields)
-                .joined(separator: ",")
+            (["first", "second", "grade", "probability", "match_weight", "rule", "resolved", "action"]
+                + fields.flatMap { ["\($0)_level", "\($0)_weight"] }).joined(separator: ",")
         ]
         for pair in duplicates.pairs {
             let action = pair.resolved ? "none (linked)" : pair.grade == .certain ? "propose merge" : "review"
@@ -258,10 +262,17 @@ public struct ReportDocuments: Sendable {
                 [
                     pair.first, pair.second, pair.grade.rawValue, String(format: "%.6f", pair.probability),
                     String(format: "%.3f", pair.weight), pair.rule ?? "", pair.resolved ? "yes" : "no", action,
-                ] + fields.map { pair.levels[$0] ?? "" }
+                ] + fields.flatMap { [pair.levels[$0] ?? "", String(format: "%.3f", pair.weights[$0] ?? 0)] }
             lines.append(cells.map { CSVWriter.field($0) }.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The most rows a table of the Markdown and HTML reports shows; the JSON report has them all.
+    static let rowsShown = 10_000
+
+    static func more(_ count: Int) -> [String] {
+        count > rowsShown ? ["", "(the first \(rowsShown) of \(count); all of them are in reconciliation.json)"] : []
     }
 
     static func cell(_ text: String) -> String {

@@ -46,6 +46,14 @@ extension Ferry {
         @Option(help: "Only these resource types (comma-separated); default: every type either side holds.")
         var types: String?
 
+        @Option(
+            name: .customLong("field"),
+            help: """
+                A high-risk attribute to show side by side when a record differs, TYPE:FHIRPATH (repeatable; \
+                `*` for every type), added to the defaults (identifiers, allergies, medications).
+                """)
+        var fields: [String] = []
+
         @Option(help: "A thresholds file (YAML: mismatchRate, unaccounted, deadLetterRate, unmappedCodes, webhook).")
         var thresholds: String?
 
@@ -94,6 +102,16 @@ extension Ferry {
             var reconciliation = Reconciliation(inputs: inputs, target: store, definitions: definitions, run: run)
             reconciliation.types = types.map { Set($0.split(separator: ",").map(String.init)) }
             reconciliation.reviewPerStratum = max(0, review)
+            for field in fields {
+                guard let colon = field.firstIndex(of: ":"), colon != field.startIndex,
+                    field.index(after: colon) != field.endIndex
+                else { throw ValidationError("--field \(field): expected TYPE:FHIRPATH (Observation:value)") }
+                let expression = String(field[field.index(after: colon)...])
+                do { _ = try FHIRPathExpression(expression, definitions: definitions) } catch {
+                    throw ValidationError("--field \(field): \(error)")
+                }
+                reconciliation.fieldRules.rules[String(field[..<colon]), default: []].append(expression)
+            }
             reconciliation.reviewSeed = seed
             var report = try await reconciliation.reconcile()
             if let snapshot { report.drift = try await Drift.measure(snapshot: snapshot, store: store) }

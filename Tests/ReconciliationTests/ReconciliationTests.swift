@@ -118,7 +118,10 @@ import Testing
         _ = try await store.update(.object(object))
         altered.insert("AllergyIntolerance/\(allergy.id)")
 
-        let report = try await Self.reconciliation(source, store).reconcile()
+        var reconciliation = Self.reconciliation(source, store)
+        // A rule of one's own beside the defaults: an Encounter's language, side by side.
+        reconciliation.fieldRules.rules["Encounter", default: []].append("language")
+        let report = try await reconciliation.reconcile()
         let found = Dictionary(grouping: report.differences, by: \.kind).mapValues {
             Set($0.map { "\($0.type)/\($0.id)" })
         }
@@ -133,6 +136,10 @@ import Testing
         for difference in report.differences
         where difference.kind == .altered && difference.type != "AllergyIntolerance" {
             #expect(difference.changedElements == ["language"])
+        }
+        for difference in report.differences where difference.kind == .altered && difference.type == "Encounter" {
+            #expect(difference.fields.map(\.element) == ["language"])
+            #expect(difference.fields.first?.legacy == [] && difference.fields.first?.target == [#""fr""#])
         }
         let changed = try #require(report.differences.first { $0.type == "AllergyIntolerance" })
         #expect(changed.changedElements == ["criticality"])
