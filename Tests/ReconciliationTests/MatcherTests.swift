@@ -39,7 +39,7 @@ import Testing
             name.compare("Catherine", "Cathy") == "jaro-winkler ≥ 0.80" && name.compare("Ann", "Robert") == "different")
     }
 
-    @Test func givenAndFamilyNamesTheOtherWayRoundAreSeenAsSwapped() throws {
+    @Test func givenAndFamilyNamesTheOtherWayRoundAreSeenAsSwappedOrCrossed() throws {
         let fields = try "given:name,family:name,dob:date".split(separator: ",").map {
             try LinkField(parsing: String($0))
         }
@@ -47,12 +47,15 @@ import Testing
         records.append(id: "a", origin: "", values: ["Maria", "Gonzalez", "1970-01-02"])
         records.append(id: "b", origin: "", values: ["Gonzales", "Maria", "1970-01-02"])
         records.append(id: "c", origin: "", values: ["Pedro", "Maria", "1970-01-02"])
+        records.append(id: "d", origin: "", values: ["Pedro", "Silva", "1970-01-02"])
         let outcome = try Matcher(fields: fields, blocking: [try BlockingRule(parsing: "dob")]).run(records)
-        #expect(outcome.candidates == 3)
+        #expect(outcome.candidates == 6)
         let levels = try Matcher(fields: fields, blocking: [try BlockingRule(parsing: "dob")]).levelsForTesting(
-            records, [(0, 1), (0, 2)])
+            records, [(0, 1), (0, 2), (0, 3)])
         #expect(levels[0] == ["swapped", "swapped", "exact"])
-        #expect(levels[1] == ["different", "different", "exact"])
+        // One name in the other field: crossed (the first name field carries it).
+        #expect(levels[1] == ["crossed", "different", "exact"])
+        #expect(levels[2] == ["different", "different", "exact"])
     }
 
     @Test func emRecoversTheParametersThatMadeTheData() {

@@ -5,7 +5,8 @@ import Mapping
 public struct LinkField: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         /// A person's name: exact (with term-frequency adjustment), Jaro–Winkler ≥ 0.92, ≥ 0.80, swapped
-        /// with the other name field (given for family and family for given), other.
+        /// with the other name field (given for family and family for given), one of the two crossed
+        /// over, other.
         case name
         /// A birth date in any common layout: exact, day and month transposed, one edit, other.
         case date
@@ -48,7 +49,8 @@ public struct LinkField: Sendable, Hashable, Codable {
     /// The names of the levels, index 0 being "missing".
     public var levels: [String] {
         switch kind {
-        case .name: ["missing", "exact", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "swapped", "different"]
+        case .name:
+            ["missing", "exact", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "swapped", "crossed", "different"]
         case .date: ["missing", "exact", "day and month transposed", "one edit", "different"]
         case .identifier: ["missing", "exact", "one edit", "different"]
         case .text: ["missing", "exact", "jaro-winkler ≥ 0.90", "jaro-winkler ≥ 0.70", "different"]
@@ -154,8 +156,11 @@ public struct LinkField: Sendable, Hashable, Codable {
         return levels[level]
     }
 
-    /// The level of a name found in the other name field of the other record (`Matcher` sets it).
+    /// The level of names found each in the other name field of the other record (`Matcher` sets it).
     static let swappedLevel = 4
+    /// The level of a first name field whose value, or whose partner's, stands in the other record's
+    /// other name field, the rest differing (`Matcher` sets it).
+    static let crossedLevel = 5
 
     /// The level two normalized values reach.
     func level(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
@@ -164,7 +169,7 @@ public struct LinkField: Sendable, Hashable, Codable {
         switch kind {
         case .name:
             let similarity = StringSimilarity.jaroWinkler(a, b)
-            return similarity >= 0.92 ? 2 : similarity >= 0.80 ? 3 : 5
+            return similarity >= 0.92 ? 2 : similarity >= 0.80 ? 3 : 6
         case .text:
             let similarity = StringSimilarity.jaroWinkler(a, b)
             return similarity >= 0.90 ? 2 : similarity >= 0.70 ? 3 : 4

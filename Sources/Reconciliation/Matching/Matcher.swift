@@ -221,12 +221,16 @@ public struct Matcher: Sendable {
                         }
                         // Given and family name the other way round: a common slip at registration.
                         if let (first, second) = swappable, output.buffer[index * stride + first] == different,
-                            output.buffer[index * stride + second] == different,
-                            Self.alike(columns.value(first, i), columns.value(second, j)),
-                            Self.alike(columns.value(second, i), columns.value(first, j))
+                            output.buffer[index * stride + second] == different
                         {
-                            output.buffer[index * stride + first] = UInt8(LinkField.swappedLevel)
-                            output.buffer[index * stride + second] = UInt8(LinkField.swappedLevel)
+                            let forward = Self.alike(columns.value(first, i), columns.value(second, j))
+                            let backward = Self.alike(columns.value(second, i), columns.value(first, j))
+                            if forward && backward {
+                                output.buffer[index * stride + first] = UInt8(LinkField.swappedLevel)
+                                output.buffer[index * stride + second] = UInt8(LinkField.swappedLevel)
+                            } else if forward || backward {
+                                output.buffer[index * stride + first] = UInt8(LinkField.crossedLevel)
+                            }
                         }
                     }
                 }
