@@ -77,11 +77,6 @@ public struct SortedRecords: Sendable {
         return RangeSummary(count: positions.count, sum: prefix[positions.upperBound] &- prefix[positions.lowerBound])
     }
 
-    public func hash(of id: String) -> String? {
-        let position = firstPosition(atOrAfter: id)
-        return position < ids.count && ids[position] == id ? hashes[position] : nil
-    }
-
     /// `range` cut into consecutive ranges of about `size` records each (by this side's ids); the
     /// first starts where `range` starts and the last ends where it ends, so together they cover it.
     public func split(_ range: IDRange, size: Int) -> [IDRange] {
@@ -105,16 +100,6 @@ public struct SortedRecords: Sendable {
         while low < high {
             let middle = (low + high) / 2
             if ids[middle] <= id { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    private func firstPosition(atOrAfter id: String) -> Int {
-        var low = 0
-        var high = ids.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ids[middle] < id { low = middle + 1 } else { high = middle }
         }
         return low
     }

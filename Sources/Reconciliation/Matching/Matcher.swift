@@ -244,34 +244,27 @@ public struct Matcher: Sendable {
         !a.isEmpty && !b.isEmpty && StringSimilarity.jaroWinkler(a, b) >= 0.92
     }
 
-    func level(_ records: LinkRecords, _ field: Int, _ i: Int, _ j: Int) -> UInt8 {
-        let column = records.columns[field]
-        return column.bytes.withUnsafeBufferPointer { bytes in
-            let a = UnsafeBufferPointer(rebasing: bytes[column.range(i)])
-            let b = UnsafeBufferPointer(rebasing: bytes[column.range(j)])
-            return UInt8(fields[field].level(a, b))
-        }
-    }
-
     /// u measured on random pairs (nearly all non-matches).
     func randomU(_ records: LinkRecords, split: Int?) -> [[Double]] {
         var counts = fields.map { [Double](repeating: 1, count: $0.levels.count) }
         guard records.count > 1 else { return counts.map { FellegiSunterModel.normalized($0, floor: 1e-6) } }
         var random = SynthRandom(seed: seed)
         func next(_ bound: Int) -> Int { random.int(bound) }
+        var pairs: [(Int32, Int32)] = []
+        pairs.reserveCapacity(randomPairs)
         for _ in 0..<randomPairs {
-            let i: Int
-            let j: Int
             if let split, split > 0, split < records.count {
-                i = next(split)
-                j = split + next(records.count - split)
+                pairs.append((Int32(next(split)), Int32(split + next(records.count - split))))
             } else {
-                i = next(records.count)
-                j = next(records.count)
-                if i == j { continue }
+                let (i, j) = (next(records.count), next(records.count))
+                if i != j { pairs.append((Int32(i), Int32(j))) }
             }
+        }
+        // The same comparison as the candidates get (swapped and crossed names included).
+        let levels = compare(records, pairs)
+        for index in pairs.indices {
             for field in fields.indices {
-                let level = Int(level(records, field, i, j))
+                let level = Int(levels[index * fields.count + field])
                 if level > 0 { counts[field][level] += 1 }
             }
         }
