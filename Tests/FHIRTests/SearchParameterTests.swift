@@ -31,6 +31,61 @@ import Testing
             "\(name) extracted nothing")
     }
 
+    /// `index` evaluates each parameter's expression narrowed to the resource's type (the branches
+    /// of shared expressions that start from other types left out); the values must be the same as
+    /// the whole expression's, on every official example.
+    @Test(arguments: TestSupport.exampleFiles().map(\.lastPathComponent))
+    func narrowedExpressionsExtractWhatTheWholeOnesDo(_ name: String) throws {
+        let resource = try Self.example(name)
+        let type = resource["resourceType"]?.stringValue ?? ""
+        let index = try Self.extractor.index(resource)
+        var whole: [String: [SearchValue]] = [:]
+        for parameter in TestSupport.definitions.searchParameters(for: type) {
+            let values = try Self.extractor.values(of: parameter, in: resource)
+            if !values.isEmpty { whole[parameter.url] = values }
+        }
+        #expect(Dictionary(uniqueKeysWithValues: index.map { ($0.parameter.url, $0.values) }) == whole, "\(name)")
+    }
+
+    @Test func narrowingKeepsTheBranchesOfTheTypeAndOfNoType() {
+        let text =
+            "AllergyIntolerance.code | (Condition.code as CodeableConcept) | Observation.code.where(text = 'a|b')"
+            + " | Resource.id | %resource.id"
+        #expect(
+            SearchParameterExtractor.narrowed(text, to: "Observation", definitions: TestSupport.definitions)
+                == "Observation.code.where(text = 'a|b') | Resource.id | %resource.id")
+        #expect(
+            SearchParameterExtractor.narrowed(text, to: "Condition", definitions: TestSupport.definitions)
+                == "(Condition.code as CodeableConcept) | Resource.id | %resource.id")
+        #expect(
+            SearchParameterExtractor.narrowed("Patient.name", to: "Observation", definitions: TestSupport.definitions)
+                == "Patient.name")
+        #expect(
+            SearchParameterExtractor.narrowed(
+                "Patient.name.given | Practitioner.name.given", to: "Patient", definitions: TestSupport.definitions)
+                == "(Patient.name.given).distinct()")
+    }
+
+    /// Text searches compare a folded form; the byte-by-byte path for ASCII must fold as Foundation does.
+    @Test func asciiTextFoldsAsFoundationFoldsIt() {
+        var generator = SystemRandomNumberGenerator()
+        var samples = ["", " ", "  José  María ", "A\tB\nC\u{0B}D\u{0C}E\rF", "MiXeD  case  ", "x\u{1F}y"]
+        samples.append(String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self))
+        for _ in 0..<500 {
+            samples.append(
+                String(
+                    decoding: (0..<Int.random(in: 0..<20, using: &generator)).map { _ in
+                        UInt8.random(in: 0..<128, using: &generator)
+                    }, as: UTF8.self))
+        }
+        for text in samples {
+            let foundation = text.folding(
+                options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX")
+            ).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(SearchValue.normalize(text) == foundation, "\(Array(text.utf8))")
+        }
+    }
+
     @Test func patientValuesAreTypedPerParameterType() throws {
         let patient = try Self.example("patient-example.json")
         #expect(

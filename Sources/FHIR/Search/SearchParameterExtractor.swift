@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Computes the values a resource is indexed under, for one search parameter or for every search
 /// parameter of its type, by evaluating the parameters' FHIRPath expressions.
@@ -9,6 +10,19 @@ public struct SearchParameterExtractor: Sendable {
     /// The definitions whose search parameters are extracted.
     public let definitions: FHIRDefinitions
     private let cache = FHIRPathCache()
+    /// Per resource type, its parameters with their expressions narrowed to the type, compiled.
+    private let plans = Plans()
+
+    private final class Plans: Sendable {
+        let byType = Mutex<[String: Plan]>([:])
+    }
+
+    /// A type's parameters that extract values, each with its expression narrowed to the type: the
+    /// branches of a shared expression (`AllergyIntolerance.code | Condition.code | …`) that start
+    /// from another resource type can never match, so they are not evaluated.
+    private struct Plan: Sendable {
+        var steps: [(parameter: SearchParameterDefinition, expression: Result<FHIRPathExpression, FHIRError>)]
+    }
 
     /// Creates an extractor; expressions are compiled on first use and kept.
     public init(definitions: FHIRDefinitions) {
@@ -56,11 +70,78 @@ public struct SearchParameterExtractor: Sendable {
         }
         var entries: [(SearchParameterDefinition, [SearchValue])] = []
         let focus = [FHIRPathValue.resource(resource, definitions: definitions)]
-        for parameter in definitions.searchParameters(for: type) {
-            let values = try values(of: parameter, focus: focus, rootResource: rootResource ?? resource)
+        let environment = FHIRPathEnvironment(rootResource: rootResource ?? resource, castsCollections: true)
+        for (parameter, compiled) in plan(for: type).steps {
+            let expression: FHIRPathExpression
+            do { expression = try compiled.get() } catch {
+                var located = error
+                located.message = "search parameter \(parameter.code): \(error.message)"
+                throw located
+            }
+            let items = try expression.evaluate(focus: focus, definitions: definitions, environment: environment)
+            var values: [SearchValue] = []
+            for item in items { append(item, as: parameter.type, to: &values) }
             if !values.isEmpty { entries.append((parameter, values)) }
         }
         return entries
+    }
+
+    private func plan(for type: String) -> Plan {
+        if let plan = plans.byType.withLock({ $0[type] }) { return plan }
+        var plan = Plan(steps: [])
+        for parameter in definitions.searchParameters(for: type) {
+            guard let text = parameter.expression, !text.isEmpty, parameter.type != "composite",
+                parameter.type != "special"
+            else { continue }
+            let narrowed = Self.narrowed(text, to: type, definitions: definitions)
+            guard !narrowed.isEmpty else { continue }
+            plan.steps.append(
+                (parameter, Result { () throws(FHIRError) in try FHIRPathExpression(narrowed) }))
+        }
+        plans.byType.withLock { $0[type] = plan }
+        return plan
+    }
+
+    /// `text` without the top-level `|` branches that start from a resource type other than `type`
+    /// (or than the abstract types it specializes); the expression unchanged when it has one branch,
+    /// and a branch left alone made `distinct()`, as the union it came from was.
+    public static func narrowed(_ text: String, to type: String, definitions: FHIRDefinitions) -> String {
+        var branches: [Substring] = []
+        var depth = 0
+        var quoted = false
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "'" {
+                quoted.toggle()
+            } else if character == "\\" && quoted {
+                index = text.index(after: index)
+                if index == text.endIndex { break }
+            } else if !quoted {
+                switch character {
+                case "(", "[", "{": depth += 1
+                case ")", "]", "}": depth -= 1
+                case "|" where depth == 0:
+                    branches.append(text[start..<index])
+                    start = text.index(after: index)
+                default: break
+                }
+            }
+            index = text.index(after: index)
+        }
+        branches.append(text[start...])
+        guard branches.count > 1 else { return text }
+        let kept = branches.filter { branch in
+            let head = branch.drop { $0 == " " || $0 == "(" }.prefix { $0.isLetter || $0.isNumber }
+            guard !head.isEmpty, head != type, head != "Resource", head != "DomainResource",
+                definitions.resourceType(named: String(head)) != nil
+            else { return true }
+            return false
+        }
+        let texts = kept.map { $0.trimmingCharacters(in: .whitespaces) }
+        // `|` removes duplicates; a branch left on its own keeps doing so.
+        return texts.count == 1 ? "(\(texts[0])).distinct()" : texts.joined(separator: " | ")
     }
 
     // MARK: - Typing

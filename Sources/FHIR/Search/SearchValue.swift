@@ -28,6 +28,27 @@ public enum SearchValue: Sendable, Hashable {
 
     /// The folded form strings are searched by: lower case, diacritics removed, whitespace collapsed.
     public static func normalize(_ text: String) -> String {
+        // Most text is ASCII: lower-cased and its spaces collapsed byte by byte, the same as folding does.
+        var ascii: [UInt8] = []
+        ascii.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for byte in text.utf8 {
+            guard byte < 0x80 else { return folded(text) }
+            switch byte {
+            case 0x09...0x0D, 0x20:
+                pendingSpace = !ascii.isEmpty
+            default:
+                if pendingSpace {
+                    ascii.append(0x20)
+                    pendingSpace = false
+                }
+                ascii.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+            }
+        }
+        return String(decoding: ascii, as: UTF8.self)
+    }
+
+    private static func folded(_ text: String) -> String {
         text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
