@@ -15,8 +15,9 @@ public struct MigrationOptions: Sendable {
     public var worker: String
     /// At most this many units a second from this process (to spare a busy system), if set.
     public var maximumRate: Double?
-    /// Bulk mode: load without search-index rows; `FHIRStore.rebuildIndex()` makes them once the run
-    /// is done (searches miss what was loaded until then).
+    /// Bulk mode: the search tables' own indexes are dropped when the run starts (each resource's
+    /// index rows are still written with it), and whoever runs the migration builds them once it is
+    /// done (`FHIRStore.buildSearchIndexes()`). Searches are slow, not wrong, in between.
     public var deferIndex = false
 
     public init(
@@ -151,6 +152,7 @@ struct MigrationEngine: Sendable {
         _ units: some MigrationUnits, progress: @escaping @Sendable (MigrationProgress) -> Void
     ) async throws -> MigrationReport {
         let names = try await units.partitionNames()
+        if options.deferIndex { try await store.dropSearchIndexes() }
         let tally = Tally(total: try await units.total(), progress: progress)
         let throttle = Throttle(rate: options.maximumRate)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -184,10 +186,9 @@ struct MigrationEngine: Sendable {
             try await throttle.admit(prepared.count)
             let end = position + prepared.count
             do {
-                var batch = MigrationBatch(
+                let batch = MigrationBatch(
                     run: options.run, partition: name, position: end, bundles: prepared.compactMap(\.bundle),
                     deadLetters: prepared.compactMap(\.deadLetter), worker: worker)
-                batch.deferIndex = options.deferIndex
                 let responses = try await store.commit(batch)
                 await tally.add(prepared, responses: responses)
             } catch {

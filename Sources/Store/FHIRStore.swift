@@ -44,6 +44,12 @@ public protocol FHIRStore: Sendable {
     /// Rebuilds the search index of every current resource (after a bulk load that deferred it);
     /// returns how many resources were indexed.
     func rebuildIndex() async throws(StoreError) -> Int
+    /// Bulk loading: drops the search tables' own indexes, so that the index rows written with each
+    /// resource are appended instead of inserted into fourteen B-trees; `buildSearchIndexes()` makes
+    /// them again, one sort each. Searches stay correct in between, only slower.
+    func dropSearchIndexes() async throws(StoreError)
+    /// Builds whichever of the search tables' indexes are missing (a no-op when none is).
+    func buildSearchIndexes() async throws(StoreError)
     /// Every current resource, type by type and id by id, as of one moment (one read transaction).
     func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError)
     /// Commits a migration batch in one database transaction: its transaction Bundles, its dead

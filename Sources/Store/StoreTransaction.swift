@@ -3,7 +3,7 @@ import Foundation
 
 /// What a store's backend does inside one of its database transactions: the row operations that
 /// versioning, conditional writes and transaction Bundles are built from, the same for every store.
-protocol StoreTransaction {
+protocol StoreTransaction: Sendable {
     /// The definitions and extractor the store indexes with.
     var indexing: StoreIndexing { get }
     /// The time this transaction's writes are stamped with.
@@ -19,7 +19,7 @@ protocol StoreTransaction {
     /// The current rows of many resources at once, by `Type/id`.
     func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource]
     /// Many versions with their index rows, in order.
-    func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws
+    func saveAll(_ writes: [VersionWrite]) async throws
     /// Index rows of many resources that have none (an index rebuild), at once.
     func insertIndex(_ entries: [(type: String, id: String, rows: SearchIndexRows)]) async throws
     func search(_ query: SearchQuery) async throws -> SearchResult
@@ -40,22 +40,36 @@ struct StoreIndexing: Sendable {
     }
 }
 
-/// What a write can work out before it takes the store's write lock: the content hash and the index
-/// rows of the resource stamped with the transaction's time (index rows do not depend on the
-/// version). Workers prepare their batches in parallel; only the writes themselves take turns.
+/// A version to store with its index rows: `clearing` when the resource had rows before, `content`
+/// the stored resource's canonical bytes when they were worked out ahead (outside the write lock).
+struct VersionWrite: Sendable {
+    var stored: StoredResource
+    var rows: SearchIndexRows?
+    var clearing: Bool
+    var content: [UInt8]?
+}
+
+/// What a write can work out before it takes the store's write lock: the content hash, the first
+/// version as it will be stored (stamped with the transaction's time, and its canonical bytes), and
+/// the index rows (which do not depend on the version). Workers prepare their batches in parallel;
+/// only the writes themselves take turns.
 struct PreparedWrite: Sendable {
     let resource: JSON
     let contentHash: String
+    /// Version 1 stamped with the transaction's time, and its canonical bytes.
+    let firstVersion: JSON
+    let firstContent: [UInt8]
+    let time: Date
     /// `nil` when the index is deferred (a bulk load rebuilds it afterwards).
     let rows: SearchIndexRows?
 
     init(_ resource: JSON, indexing: StoreIndexing, time: Date, index: Bool = true) throws {
         self.resource = resource
+        self.time = time
         contentHash = ResourceVersion.contentHash(resource)
-        rows =
-            index
-            ? try SearchIndexRows(
-                ResourceVersion.stamped(resource, version: 1, lastUpdated: time), extractor: indexing.extractor) : nil
+        firstVersion = ResourceVersion.stamped(resource, version: 1, lastUpdated: time)
+        firstContent = firstVersion.canonicalBytes
+        rows = index ? try SearchIndexRows(firstVersion, extractor: indexing.extractor) : nil
     }
 }
 
@@ -68,7 +82,7 @@ extension StoreTransaction {
         return found
     }
 
-    func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws {
+    func saveAll(_ writes: [VersionWrite]) async throws {
         for write in writes { try await saveIndexed(write.stored, rows: write.rows, clearing: write.clearing) }
     }
 
@@ -81,6 +95,11 @@ extension StoreTransaction {
     func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
         try await save(stored)
         try await replaceIndex(type: stored.type, id: stored.id, with: rows, clearing: clearing)
+    }
+
+    /// Drops (`true`) or builds the search tables' own indexes.
+    func searchIndexes(drop: Bool) async throws {
+        for statement in StoreSchema.searchIndexes { try await execute(drop ? statement.drop : statement.create, []) }
     }
 
     /// Writes a resource under its id: a new version unless the content is unchanged. `prepared`,

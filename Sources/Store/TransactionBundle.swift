@@ -56,7 +56,7 @@ enum TransactionBundle {
             (write.resource["resourceType"]?.stringValue ?? "", write.resource["id"]?.stringValue ?? "")
         }
         var latest = try await store.currents(plan.flatMap { $0.map(key) })
-        var saves: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)] = []
+        var saves: [VersionWrite] = []
         var responses: [JSON] = []
         for writes in plan {
             var entries: [JSON] = []
@@ -69,11 +69,18 @@ enum TransactionBundle {
                     continue
                 }
                 let version = (current?.version ?? 0) + 1
-                let stamped = ResourceVersion.stamped(write.resource, version: version, lastUpdated: store.time)
+                let first = version == 1 && write.time == store.time
+                let stamped =
+                    first
+                    ? write.firstVersion
+                    : ResourceVersion.stamped(write.resource, version: version, lastUpdated: store.time)
                 let stored = StoredResource(
                     type: type, id: id, version: version, lastUpdated: store.time, resource: stamped,
                     contentHash: write.contentHash)
-                saves.append((stored, write.rows, current != nil))
+                saves.append(
+                    VersionWrite(
+                        stored: stored, rows: write.rows, clearing: current != nil,
+                        content: first ? write.firstContent : nil))
                 latest["\(type)/\(id)"] = stored
                 entries.append(response(current?.resource == nil ? "201 Created" : "200 OK", stored))
             }

@@ -74,9 +74,9 @@ extension Ferry {
 
         @Flag(
             help: """
-                Bulk mode: load without the search index, then rebuild it once at the end (searches miss \
-                what is loaded until then; with several worker processes, run `ferry store reindex` after \
-                the last one instead).
+                Bulk mode: drop the search tables' indexes for the load and build them once at the end \
+                (each resource's index rows are still written with it; searches are slow, not wrong, until \
+                then; with several worker processes the first to finish builds them and the others go on).
                 """)
         var deferIndex = false
 
@@ -154,9 +154,11 @@ extension Ferry {
                 report.add(try await migration.run(progress))
                 if onTerminal { print("") }
             }
+            // A bulk load (this one, or an interrupted one before it) dropped the search tables' indexes.
+            let indexing = Date()
+            try await store.buildSearchIndexes()
             if deferIndex {
-                let indexed = try await store.rebuildIndex()
-                print("search index rebuilt for \(indexed) resources")
+                print("search indexes built in \(String(format: "%.1f", Date().timeIntervalSince(indexing))) s")
             }
             let seconds = Date().timeIntervalSince(started)
             let counts = try await store.counts()

@@ -30,7 +30,7 @@ extension Ferry.StoreCommand {
 
     struct Reindex: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rebuilds the search index of every current resource (after a bulk load with --defer-index).")
+            abstract: "Rebuilds the search index from every current resource (each one's rows extracted again).")
 
         @Option(help: "The store: sqlite:PATH or postgres://user@host:port/database.")
         var target: String

@@ -103,6 +103,14 @@ public final class PostgresStore: FHIRStore {
         }
     }
 
+    public func dropSearchIndexes() async throws(StoreError) {
+        try await transact { try await $0.searchIndexes(drop: true) }
+    }
+
+    public func buildSearchIndexes() async throws(StoreError) {
+        try await transact { try await $0.searchIndexes(drop: false) }
+    }
+
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
         let time = now()
         let prepared = batch.prepared(indexing: indexing, time: time)
@@ -330,7 +338,11 @@ public final class PostgresStore: FHIRStore {
         }
 
         func rows(_ sql: String, _ arguments: [SQLArgument?]) async throws -> [StoredResource] {
-            let result = try await connection.query(Self.query(sql, arguments), logger: logger)
+            try await rows(Self.query(sql, arguments))
+        }
+
+        func rows(_ query: PostgresQuery) async throws -> [StoredResource] {
+            let result = try await connection.query(query, logger: logger)
             var stored: [StoredResource] = []
             for try await (type, id, version, lastUpdated, deleted, hash, content) in result.decode(
                 (String, String, Int, Double, Int, String, ByteBuffer?).self)

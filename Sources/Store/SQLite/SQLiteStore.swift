@@ -33,8 +33,20 @@ public final class SQLiteStore: FHIRStore {
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             // Only a new file needs the write lock (another process may be busy writing to this one).
-            let complete = try pool.read { db in try db.tableExists("migration_partition") }
-            if !complete { try pool.write { db in try db.execute(sql: StoreSchema.sql(for: .sqlite)) } }
+            let (complete, layout) = try pool.read { db in
+                (try db.tableExists("migration_partition"), try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+            }
+            if !complete {
+                try pool.write { db in try db.execute(sql: StoreSchema.sql(for: .sqlite)) }
+            } else if layout != StoreSchema.sqliteLayout {
+                throw StoreError(
+                    .database,
+                    "opening \(path): the store's tables are of layout \(layout), this Ferry reads layout "
+                        + "\(StoreSchema.sqliteLayout); export it with the Ferry that made it (ferry store snapshot) "
+                        + "and restore the snapshot into a new store")
+            }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(.database, "opening \(path): \(error)")
         }
@@ -94,6 +106,14 @@ public final class SQLiteStore: FHIRStore {
         }
     }
 
+    public func dropSearchIndexes() async throws(StoreError) {
+        try await transact { try await $0.searchIndexes(drop: true) }
+    }
+
+    public func buildSearchIndexes() async throws(StoreError) {
+        try await transact { try await $0.searchIndexes(drop: false) }
+    }
+
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
         let time = now()
         let prepared = batch.prepared(indexing: indexing, time: time)
@@ -143,7 +163,7 @@ public final class SQLiteStore: FHIRStore {
 
     public func read(type: String, id: String) async throws(StoreError) -> StoredResource? {
         let stored = try await reading { db in
-            try Self.row(db, "SELECT * FROM resource WHERE type = ? AND id = ?", [type, id])
+            try Self.row(db, "SELECT * FROM resource_current WHERE type = ? AND id = ?", [type, id])
         }
         if let stored, stored.resource == nil {
             throw StoreError(.gone, "\(type)/\(id) was deleted (version \(stored.version))")
@@ -189,7 +209,7 @@ public final class SQLiteStore: FHIRStore {
     {
         try await reading { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM resource WHERE type = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?",
+                db, sql: "SELECT * FROM resource_current WHERE type = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?",
                 arguments: [type, after ?? "", limit]
             ).map(SQLiteStore.stored)
         }
@@ -222,7 +242,8 @@ public final class SQLiteStore: FHIRStore {
     public func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError) {
         // One read transaction: in WAL mode it sees the database as of its start, whatever is written meanwhile.
         try await reading { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM resource WHERE deleted = 0 ORDER BY type, id")
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT * FROM resource_current WHERE deleted = 0 ORDER BY type, id")
             while let row = try rows.next() { try body(try SQLiteStore.stored(row)) }
         }
     }
@@ -243,7 +264,7 @@ public final class SQLiteStore: FHIRStore {
         let rows = try Row.fetchAll(
             db,
             sql:
-                "SELECT r.* FROM resource r WHERE \(conditions.text) ORDER BY \(SearchSQL.order(query)) LIMIT ? OFFSET ?",
+                "SELECT r.* FROM resource_current r WHERE \(conditions.text) ORDER BY \(SearchSQL.order(query)) LIMIT ? OFFSET ?",
             arguments: arguments + [query.count, query.offset])
         return SearchResult(resources: try rows.map(stored), total: total)
     }
@@ -277,7 +298,7 @@ public final class SQLiteStore: FHIRStore {
 
         func current(type: String, id: String) async throws -> StoredResource? {
             try await pool.writeWithoutTransaction { db in
-                try SQLiteStore.row(db, "SELECT * FROM resource WHERE type = ? AND id = ?", [type, id])
+                try SQLiteStore.row(db, "SELECT * FROM resource_current WHERE type = ? AND id = ?", [type, id])
             }
         }
 
@@ -294,7 +315,7 @@ public final class SQLiteStore: FHIRStore {
         func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource] {
             try await pool.writeWithoutTransaction { db in
                 var found: [String: StoredResource] = [:]
-                let statement = try db.cachedStatement(sql: "SELECT * FROM resource WHERE type = ? AND id = ?")
+                let statement = try db.cachedStatement(sql: "SELECT * FROM resource_current WHERE type = ? AND id = ?")
                 for key in keys where found["\(key.type)/\(key.id)"] == nil {
                     if let row = try Row.fetchOne(statement, arguments: [key.type, key.id]) {
                         found["\(key.type)/\(key.id)"] = try SQLiteStore.stored(row)
@@ -304,10 +325,10 @@ public final class SQLiteStore: FHIRStore {
             }
         }
 
-        func saveAll(_ writes: [(stored: StoredResource, rows: SearchIndexRows?, clearing: Bool)]) async throws {
+        func saveAll(_ writes: [VersionWrite]) async throws {
             try await pool.writeWithoutTransaction { db in
                 for write in writes {
-                    try Self.save(db, write.stored)
+                    try Self.save(db, write.stored, content: write.content)
                     try Self.replaceIndex(
                         db, type: write.stored.type, id: write.stored.id, with: write.rows, clearing: write.clearing)
                 }
@@ -330,29 +351,85 @@ public final class SQLiteStore: FHIRStore {
             }
         }
 
-        static func save(_ db: Database, _ stored: StoredResource) throws {
-            let values: StatementArguments = [
-                stored.type, stored.id, stored.version, stored.lastUpdated.timeIntervalSince1970,
-                stored.resource == nil ? 1 : 0, stored.contentHash, stored.resource.map { Data($0.canonicalBytes) },
-            ]
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO resource VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
-                arguments: values)
-            try db.cachedStatement(sql: "INSERT INTO resource_history VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
-                arguments: values)
+        static func save(_ db: Database, _ stored: StoredResource, content: [UInt8]? = nil) throws {
+            let time = stored.lastUpdated.timeIntervalSince1970
+            let deleted: Int64 = stored.resource == nil ? 1 : 0
+            let history = try RawStatement(db, "INSERT INTO resource_history VALUES (?, ?, ?, ?, ?, ?, ?)")
+            history.bind(1, stored.type)
+            history.bind(2, stored.id)
+            history.bind(3, Int64(stored.version))
+            history.bind(4, time)
+            history.bind(5, deleted)
+            history.bind(6, stored.contentHash)
+            history.bind(7, bytes: stored.resource.map { content ?? $0.canonicalBytes })
+            try history.run(db)
+            let current = try RawStatement(db, "INSERT OR REPLACE INTO resource VALUES (?, ?, ?, ?, ?, ?, ?)")
+            current.bind(1, stored.type)
+            current.bind(2, stored.id)
+            current.bind(3, Int64(stored.version))
+            current.bind(4, time)
+            current.bind(5, deleted)
+            current.bind(6, stored.contentHash)
+            current.bind(7, db.lastInsertedRowID)
+            try current.run(db)
         }
 
         static func replaceIndex(
             _ db: Database, type: String, id: String, with rows: SearchIndexRows?, clearing: Bool
         ) throws {
             for table in SearchIndexRows.tables where clearing {
-                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE type = ? AND id = ?").execute(arguments: [
-                    type, id,
-                ])
+                let statement = try RawStatement(db, "DELETE FROM \(table) WHERE type = ? AND id = ?")
+                statement.bind(1, type)
+                statement.bind(2, id)
+                try statement.run(db)
             }
-            for (table, values) in rows?.rows ?? [] {
-                let marks = Array(repeating: "?", count: values.count + 2).joined(separator: ", ")
-                try db.cachedStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
-                    .execute(arguments: StatementArguments([type, id] + values.map(SQLiteStore.databaseValue)))
+            guard let rows else { return }
+            /// Each row after `type` and `id`, which stay bound from one row to the next.
+            func insert<Row>(_ sql: String, _ rows: [Row], _ bind: (RawStatement, Row) -> Void) throws {
+                guard !rows.isEmpty else { return }
+                let statement = try RawStatement(db, sql)
+                statement.bind(1, type)
+                statement.bind(2, id)
+                for row in rows {
+                    bind(statement, row)
+                    try statement.run(db)
+                }
+            }
+            try insert("INSERT INTO search_token VALUES (?, ?, ?, ?, ?, ?)", rows.tokens) {
+                $0.bind(3, $1.param)
+                $0.bind(4, $1.system)
+                $0.bind(5, $1.code)
+                $0.bind(6, $1.text)
+            }
+            try insert("INSERT INTO search_string VALUES (?, ?, ?, ?, ?)", rows.strings) {
+                $0.bind(3, $1.param)
+                $0.bind(4, $1.normalized)
+                $0.bind(5, $1.exact)
+            }
+            try insert("INSERT INTO search_date VALUES (?, ?, ?, ?, ?)", rows.dates) {
+                $0.bind(3, $1.param)
+                $0.bind(4, $1.low)
+                $0.bind(5, $1.high)
+            }
+            try insert("INSERT INTO search_reference VALUES (?, ?, ?, ?, ?, ?)", rows.references) {
+                $0.bind(3, $1.param)
+                $0.bind(4, $1.targetType)
+                $0.bind(5, $1.targetID)
+                $0.bind(6, $1.url)
+            }
+            try insert("INSERT INTO search_number VALUES (?, ?, ?, ?)", rows.numbers) {
+                $0.bind(3, $1.param)
+                $0.bind(4, $1.value)
+            }
+            try insert("INSERT INTO search_quantity VALUES (?, ?, ?, ?, ?, ?)", rows.quantities) {
+                $0.bind(3, $1.param)
+                $0.bind(4, $1.value)
+                $0.bind(5, $1.system)
+                $0.bind(6, $1.code)
+            }
+            try insert("INSERT INTO search_uri VALUES (?, ?, ?, ?)", rows.uris) {
+                $0.bind(3, $1.param)
+                $0.bind(4, $1.value)
             }
         }
 

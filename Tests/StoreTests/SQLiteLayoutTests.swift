@@ -1,0 +1,68 @@
+import FHIR
+import Foundation
+import GRDB
+import Store
+import Testing
+
+/// The embedded store's tables: each version's content once, in the history; the current row points at it.
+struct SQLiteLayoutTests {
+    typealias Support = StoreTestSupport
+
+    @Test func eachVersionIsStoredOnceAndTheCurrentRowPointsAtIt() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteStore(path: path, definitions: Support.definitions)
+        _ = try await store.update(Support.patient("p1", family: "First"))
+        _ = try await store.update(Support.patient("p1", family: "Second"))
+        _ = try await store.update(Support.patient("p2"))
+        _ = try await store.delete(type: "Patient", id: "p2")
+        #expect(try await store.read(type: "Patient", id: "p1")?.resource?["name"]?[0]?["family"] == "Second")
+        #expect(
+            try await store.read(type: "Patient", id: "p1", version: 1)?.resource?["name"]?[0]?["family"] == "First")
+        await #expect(throws: StoreError.self) { try await store.read(type: "Patient", id: "p2") }
+
+        let database = try DatabaseQueue(path: path)
+        try await database.read { db in
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource_history") == 4)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") == 2)
+            // The current row names its version's history row; a deletion's has no content.
+            let current = try Row.fetchAll(
+                db,
+                sql: "SELECT r.id, r.version, h.version AS pointed, h.content IS NULL AS empty FROM resource r "
+                    + "JOIN resource_history h ON h.rowid = r.content_row ORDER BY r.id")
+            let described = current.map { row -> String in
+                let id: String = row["id"]
+                let version: Int = row["version"]
+                let pointed: Int = row["pointed"]
+                let empty: Bool = row["empty"]
+                return "\(id) v\(version) → v\(pointed)\(empty ? " (deleted)" : "")"
+            }
+            #expect(described == ["p1 v2 → v2", "p2 v2 → v2 (deleted)"])
+        }
+    }
+
+    @Test func aStoreOfAnotherLayoutIsRefusedWithWhatToDo() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("old.sqlite").path
+        // The first layout: content in both tables, no layout number.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE resource (type TEXT, id TEXT, version INTEGER, last_updated REAL, deleted INTEGER,
+                      hash TEXT, content BLOB, PRIMARY KEY (type, id)) WITHOUT ROWID;
+                    CREATE TABLE migration_partition (run TEXT, partition TEXT, state TEXT, owner TEXT,
+                      lease_until REAL, PRIMARY KEY (run, partition));
+                    """)
+        }
+        #expect {
+            _ = try SQLiteStore(path: path, definitions: Support.definitions)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("layout 0") && message.contains("old.sqlite") && message.contains("snapshot")
+        }
+    }
+}
