@@ -59,11 +59,7 @@ public struct JSONWriter: Sendable {
         case .object(let object):
             output.append(UInt8(ascii: "{"))
             let members = object.members
-            let order: [Int] =
-                layout == .canonical
-                ? members.indices.sorted { members[$0].key.utf8.lexicographicallyPrecedes(members[$1].key.utf8) }
-                : Array(members.indices)
-            for (position, index) in order.enumerated() {
+            func member(_ index: Int, at position: Int) {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
                 newline(into: &output, indent: indent + 1)
                 Self.writeString(members[index].key, into: &output)
@@ -71,9 +67,27 @@ public struct JSONWriter: Sendable {
                 if layout == .pretty { output.append(UInt8(ascii: " ")) }
                 write(members[index].value, into: &output, indent: indent + 1)
             }
+            if layout == .canonical && !Self.isSorted(members) {
+                let order = members.indices.sorted {
+                    members[$0].key.utf8.lexicographicallyPrecedes(members[$1].key.utf8)
+                }
+                for (position, index) in order.enumerated() { member(index, at: position) }
+            } else {
+                for index in members.indices { member(index, at: index) }
+            }
             if !object.isEmpty { newline(into: &output, indent: indent) }
             output.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Whether the keys are already in canonical order (no sort, no allocation).
+    private static func isSorted(_ members: [JSONMember]) -> Bool {
+        guard members.count > 1 else { return true }
+        for index in 1..<members.count
+        where !members[index - 1].key.utf8.lexicographicallyPrecedes(members[index].key.utf8) {
+            return false
+        }
+        return true
     }
 
     @inline(__always)
@@ -85,24 +99,38 @@ public struct JSONWriter: Sendable {
 
     static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: "\\u00".utf8)
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0xF)])
-            default: output.append(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            // Runs of bytes that need no escape are copied at once.
+            var start = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                escape(byte, into: &output)
+                start = index + 1
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    private static func escape(_ byte: UInt8, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
+        case 0x0A: output.append(UInt8(ascii: "n"))
+        case 0x0D: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
+        case 0x08: output.append(UInt8(ascii: "b"))
+        case 0x0C: output.append(UInt8(ascii: "f"))
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            output.append(contentsOf: "u00".utf8)
+            output.append(hex[Int(byte >> 4)])
+            output.append(hex[Int(byte & 0xF)])
+        }
     }
 }
 
@@ -118,7 +146,12 @@ extension JSON {
 
 /// Lowercase hexadecimal SHA-256 of `bytes`.
 package func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
-    let digest = SHA256.hash(data: Array(bytes))
+    sha256Hex(Array(bytes))
+}
+
+/// Lowercase hexadecimal SHA-256 of `bytes`, hashed where they are.
+package func sha256Hex(_ bytes: [UInt8]) -> String {
+    let digest = SHA256.hash(data: bytes)
     let hex = Array("0123456789abcdef".utf8)
     var output: [UInt8] = []
     output.reserveCapacity(64)

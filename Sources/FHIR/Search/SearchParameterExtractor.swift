@@ -299,19 +299,30 @@ public struct SearchParameterExtractor: Sendable {
             text = item.stringValue
         }
         guard let text, !text.isEmpty else { return }
-        var type: String?
-        var id: String?
-        if !text.hasPrefix("#") {
-            let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            // `Patient/1`, `http://x/fhir/Patient/1`, `Patient/1/_history/2`.
-            var position = parts.count - 2
-            if parts.count >= 4, parts[parts.count - 2] == "_history" { position = parts.count - 4 }
-            if position >= 0, definitions.resourceType(named: parts[position]) != nil {
-                type = parts[position]
-                id = parts[position + 1]
-            }
-        }
+        let (type, id) = text.hasPrefix("#") ? (nil, nil) : typeAndID(of: text)
         values.append(.reference(text, type: type, id: id))
+    }
+
+    /// The type and id a reference names: `Patient/1`, `http://x/fhir/Patient/1`, `Patient/1/_history/2`.
+    private func typeAndID(of text: String) -> (String?, String?) {
+        // The last four `/`-separated parts at most, found from the end without splitting the rest.
+        var parts: [Substring] = []
+        var end = text.endIndex
+        var index = text.endIndex
+        while index > text.startIndex, parts.count < 4 {
+            let before = text.index(before: index)
+            if text[before] == "/" {
+                parts.append(text[index..<end])
+                end = before
+            }
+            index = before
+        }
+        if parts.count < 4 { parts.append(text[text.startIndex..<end]) }
+        parts.reverse()
+        var position = parts.count - 2
+        if parts.count >= 4, parts[parts.count - 2] == "_history" { position = parts.count - 4 }
+        guard position >= 0, definitions.resourceType(named: String(parts[position])) != nil else { return (nil, nil) }
+        return (String(parts[position]), String(parts[position + 1]))
     }
 
     private func appendQuantity(_ item: FHIRPathValue, to values: inout [SearchValue]) {
