@@ -139,10 +139,10 @@ public final class HL7Migration: Sendable {
         switch outcome {
         case .bundle(let bundle):
             prepared = Prepared(
-                locator: unit.locator, content: unit.bytes, bundle: bundle, deadLetter: nil, filteredBy: nil)
+                locator: unit.locator, content: { unit.bytes }, bundle: bundle, deadLetter: nil, filteredBy: nil)
         case .filtered(let rule):
             prepared = Prepared(
-                locator: unit.locator, content: unit.bytes, bundle: nil, deadLetter: nil, filteredBy: rule)
+                locator: unit.locator, content: { unit.bytes }, bundle: nil, deadLetter: nil, filteredBy: rule)
         case .deadLettered(let reason):
             prepared = .dead(unit.locator, unit.bytes, partition: partition, reason)
         }

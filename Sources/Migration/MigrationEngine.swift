@@ -110,7 +110,8 @@ public struct RetryReport: Sendable, Hashable {
 /// A unit made ready: a Bundle, a dead letter, or the rule that filtered it.
 struct Prepared: Sendable {
     var locator: String
-    var content: [UInt8]
+    /// The unit as read, for its dead letter: worked out only when one is written.
+    var content: @Sendable () -> [UInt8]
     var bundle: JSON?
     var deadLetter: DeadLetter?
     var filteredBy: String?
@@ -120,7 +121,7 @@ struct Prepared: Sendable {
 
     static func dead(_ locator: String, _ content: [UInt8], partition: String, _ reason: String) -> Prepared {
         Prepared(
-            locator: locator, content: content, bundle: nil,
+            locator: locator, content: { content }, bundle: nil,
             deadLetter: DeadLetter(locator: locator, partition: partition, reason: reason, content: content),
             filteredBy: nil)
     }
@@ -209,7 +210,7 @@ struct MigrationEngine: Sendable {
             await tally.add([item], responses: try await store.commit(batch))
         } catch {
             var refused = Prepared.dead(
-                item.locator, item.content, partition: partition, "the store refused the Bundle: \(error)")
+                item.locator, item.content(), partition: partition, "the store refused the Bundle: \(error)")
             refused.group = item.group
             _ = try await store.commit(
                 MigrationBatch(

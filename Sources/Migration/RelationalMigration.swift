@@ -155,12 +155,15 @@ public final class RelationalMigration: Sendable {
                     JSONObject([("table", .string(bad.table)), ("text", .string(bad.content))]))
                 return .dead(bad.locator, JSONWriter().bytes(content), partition: partition, bad.reason)
             case .row(let row):
-                let content = JSONWriter().bytes(
-                    .object(
-                        JSONObject([
-                            ("system", .string(row.system)), ("table", .string(row.table)), ("key", .string(row.key)),
-                            ("row", row.json),
-                        ])))
+                let content: @Sendable () -> [UInt8] = {
+                    JSONWriter().bytes(
+                        .object(
+                            JSONObject([
+                                ("system", .string(row.system)), ("table", .string(row.table)),
+                                ("key", .string(row.key)),
+                                ("row", row.json),
+                            ])))
+                }
                 if let rule = migration.outsideSubset(row) {
                     return Prepared(
                         locator: row.locator, content: content, bundle: nil, deadLetter: nil, filteredBy: rule)
@@ -172,7 +175,7 @@ public final class RelationalMigration: Sendable {
                         locator: row.locator, content: content, bundle: migration.mapper.bundle(made), deadLetter: nil,
                         filteredBy: nil, unmapped: result.unmapped)
                 case .deadLettered(let reason):
-                    var prepared = Prepared.dead(row.locator, content, partition: partition, reason)
+                    var prepared = Prepared.dead(row.locator, content(), partition: partition, reason)
                     prepared.unmapped = result.unmapped
                     return prepared
                 case .filtered(let rule):
