@@ -17,7 +17,7 @@ public func seconds(_ duration: Duration) -> Double {
 /// The floor: Bundles made beforehand, committed to `store` in batches of `batchSize` by `workers`
 /// tasks, with nothing else to do. Returns the seconds it took and the entries committed.
 public func commitFloor(
-    _ bundles: [JSON], to store: any FHIRStore, workers: Int, batchSize: Int
+    _ bundles: [JSON], to store: any FHIRStore, workers: Int, batchSize: Int, bulk: Bool = false
 ) async throws
     -> (seconds: Double, resources: Int)
 {
@@ -25,6 +25,7 @@ public func commitFloor(
         Array(bundles[$0..<min($0 + batchSize, bundles.count)])
     }
     let started = ContinuousClock.now
+    if bulk { try await store.dropSearchIndexes() }
     try await withThrowingTaskGroup(of: Void.self) { group in
         for lane in 0..<workers {
             group.addTask {
@@ -37,6 +38,7 @@ public func commitFloor(
         }
         try await group.waitForAll()
     }
+    if bulk { try await store.buildSearchIndexes() }
     return (seconds(ContinuousClock.now - started), bundles.reduce(0) { $0 + ($1["entry"]?.arrayValue?.count ?? 0) })
 }
 

@@ -2,9 +2,11 @@
 // `RelationalMigration` maps, validates and loads it into a new store (resources/s, peak memory); then,
 // in the same run, the physical floor: the same Bundles, mapped beforehand, committed to another new
 // store in the same batches by as many tasks, with no reading, mapping or validation.
-//   swift run -c release rows-load PATIENTS sqlite
-//   swift run -c release rows-load PATIENTS postgres://user@host:port/ DATABASE_A DATABASE_B
-// (for PostgreSQL, two empty databases on one server: the migration's and the floor's).
+//   swift run -c release rows-load PATIENTS sqlite [--bulk]
+//   swift run -c release rows-load PATIENTS postgres://user@host:port/ DATABASE_A DATABASE_B [--bulk]
+// (for PostgreSQL, two empty databases on one server: the migration's and the floor's). `--bulk` runs
+// both in bulk mode (`ferry migrate --defer-index`): the search tables' indexes dropped for the load
+// and built at its end, inside the timed span.
 import BenchmarkSupport
 import FHIR
 import Foundation
@@ -13,7 +15,8 @@ import Mapping
 import Migration
 import Store
 
-let arguments = CommandLine.arguments
+let bulk = CommandLine.arguments.contains("--bulk")
+let arguments = CommandLine.arguments.filter { $0 != "--bulk" }
 guard arguments.count >= 3, let patients = Int(arguments[1]) else {
     print("usage: rows-load PATIENTS sqlite | rows-load PATIENTS postgres://user@host:port/ DB_A DB_B")
     exit(2)
@@ -39,10 +42,10 @@ let source = try SQLiteSource(path: folder.appendingPathComponent("legacy.db").p
 // 1. The migration.
 let migrated = try await store("migrated")
 let started = ContinuousClock.now
-let report = try await RelationalMigration(
-    source: source, mapper: mapper, store: migrated,
-    options: MigrationOptions(run: "bench", batchSize: batchSize, workers: workers)
-).run()
+var options = MigrationOptions(run: "bench", batchSize: batchSize, workers: workers)
+options.deferIndex = bulk
+let report = try await RelationalMigration(source: source, mapper: mapper, store: migrated, options: options).run()
+if bulk { try await migrated.buildSearchIndexes() }
 let migrationSeconds = seconds(ContinuousClock.now - started)
 let migrationPeak = peakMegabytes()
 let written = report.resources.values.reduce(0, +) + report.unchanged
@@ -54,9 +57,12 @@ _ = try await MappingRun(source: source, mapper: mapper).run { items in
     for item in items { if case .mapped(let made) = item.result.outcome { bundles.append(mapper.bundle(made)) } }
 }
 let floor = try await store("floor")
-let (floorSeconds, floorWritten) = try await commitFloor(bundles, to: floor, workers: workers, batchSize: batchSize)
+let (floorSeconds, floorWritten) = try await commitFloor(
+    bundles, to: floor, workers: workers, batchSize: batchSize, bulk: bulk)
 
-print("store: \(arguments[2] == "sqlite" ? "SQLite" : "PostgreSQL"); \(patients) patients, \(report.read) rows")
+print(
+    "store: \(arguments[2] == "sqlite" ? "SQLite" : "PostgreSQL")\(bulk ? ", bulk mode" : ""); \(patients) patients, "
+        + "\(report.read) rows")
 print(
     String(
         format: "migration: %d resources in %.1f s = %.0f resources/s (%.0f rows/s), peak %d MB", written,
