@@ -79,7 +79,9 @@ extension Ferry {
 
             let store = try SQLiteStore(path: path("store.sqlite"), definitions: definitions)
             let mapper = SpecMapper(spec: spec, definitions: definitions, recorded: Date())
-            let options = MigrationOptions(run: "demo", batchSize: 200, workers: 2)
+            // Bulk mode: a new store, so the search tables' indexes are built once both sources are in.
+            var options = MigrationOptions(run: "demo", batchSize: 200, workers: 2)
+            options.deferIndex = true
             let fromDatabase = try await RelationalMigration(
                 source: database, mapper: mapper, store: store, options: options
             ).run()
@@ -94,6 +96,8 @@ extension Ferry {
             let fromFeed = try await HL7Migration(files: files, store: store, converter: converter, options: options)
                 .run()
             print("\(elapsed())  migrated the HL7 v2 feed: \(Self.accounts(fromFeed))")
+            try await store.buildSearchIndexes()
+            print("\(elapsed())  built the search indexes")
 
             let (checked, invalid) = try await Self.validateAll(store, definitions: definitions)
             print(
