@@ -18,24 +18,28 @@ final class ResourceNode {
     }
 
     let type: FHIRObjectType
-    private(set) var order: [String] = []
-    private(set) var members: [String: Member] = [:]
+    /// The members in the order they were first set; a node has a handful, so a list searched in
+    /// order costs less than a dictionary (no hashing, one allocation).
+    private(set) var entries: [(name: String, member: Member)] = []
 
     init(type: FHIRObjectType) { self.type = type }
 
-    var isEmpty: Bool { members.isEmpty }
+    var isEmpty: Bool { entries.isEmpty }
 
     func set(_ name: String, _ member: Member) {
-        if members[name] == nil { order.append(name) }
-        members[name] = member
+        if let index = entries.firstIndex(where: { $0.name == name }) {
+            entries[index].member = member
+        } else {
+            entries.append((name, member))
+        }
     }
 
-    func member(_ name: String) -> Member? { members[name] }
+    func member(_ name: String) -> Member? { entries.first { $0.name == name }?.member }
 
     /// Whether `json()` has anything to write.
     var hasContent: Bool {
-        members.values.contains { member in
-            switch member {
+        entries.contains { entry in
+            switch entry.member {
             case .primitive: true
             case .object(let node): node.hasContent
             case .array(let slots): slots.contains { $0.primitive != nil || $0.node?.hasContent == true }
@@ -46,14 +50,14 @@ final class ResourceNode {
     /// The JSON object, empty objects and array elements left out.
     func json() -> JSON? {
         var result: [(String, JSON)] = []
-        for name in order {
-            switch members[name] {
+        result.reserveCapacity(entries.count)
+        for (name, member) in entries {
+            switch member {
             case .primitive(let value): result.append((name, value))
             case .object(let node): if let json = node.json() { result.append((name, json)) }
             case .array(let slots):
                 let values = slots.compactMap { slot in slot.primitive ?? slot.node?.json() }
                 if !values.isEmpty { result.append((name, .array(values))) }
-            case nil: continue
             }
         }
         return result.isEmpty ? nil : .object(JSONObject(result))

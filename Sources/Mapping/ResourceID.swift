@@ -5,9 +5,20 @@ public enum ResourceID {
     /// A UUID-shaped id from a SHA-256 of the type and a name (name-based, deterministic): the same
     /// source unit gives the same id in every run, so a rerun updates instead of duplicating.
     public static func make(type: String, content: String) -> String {
-        var hex = Array(sha256Hex("\(type)|\(content)".utf8).utf8.prefix(32))
-        for dash in [20, 16, 12, 8] { hex.insert(UInt8(ascii: "-"), at: dash) }
-        return String(decoding: hex, as: UTF8.self)
+        var input: [UInt8] = []
+        input.reserveCapacity(type.utf8.count + content.utf8.count + 1)
+        input += type.utf8
+        input.append(UInt8(ascii: "|"))
+        input += content.utf8
+        let hex = sha256Hex(input).utf8
+        // 8-4-4-4-12 of the first 32 hexadecimal digits.
+        var id: [UInt8] = []
+        id.reserveCapacity(36)
+        for (index, digit) in hex.prefix(32).enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { id.append(UInt8(ascii: "-")) }
+            id.append(digit)
+        }
+        return String(decoding: id, as: UTF8.self)
     }
 
     /// A transaction Bundle entry that writes `resource` as `PUT type/id`.

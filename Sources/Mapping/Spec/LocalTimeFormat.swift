@@ -16,7 +16,7 @@ public struct LocalTimeFormat: Sendable, Hashable {
         case second
         case fraction
         case meridiem
-        case literal(Character)
+        case literal(Unicode.Scalar)
     }
 
     /// A local date and time read from text; `hour == nil` for a date alone.
@@ -53,7 +53,7 @@ public struct LocalTimeFormat: Sendable, Hashable {
             case "S": tokens.append(.fraction)
             case "a": tokens.append(.meridiem)
             default:
-                for _ in 0..<run { tokens.append(.literal(letter)) }
+                for _ in 0..<run { tokens += letter.unicodeScalars.map { .literal($0) } }
             }
             index += run
         }
@@ -73,9 +73,7 @@ public struct LocalTimeFormat: Sendable, Hashable {
         func digits(_ least: Int, _ most: Int) -> Int? {
             var count = 0
             var number = 0
-            while count < most, position < scalars.count, let digit = scalars[position].properties.numericType,
-                digit == .decimal, scalars[position].isASCII
-            {
+            while count < most, position < scalars.count, ("0"..."9").contains(scalars[position]) {
                 number = number * 10 + Int(scalars[position].value - 48)
                 position += 1
                 count += 1
@@ -128,7 +126,7 @@ public struct LocalTimeFormat: Sendable, Hashable {
                 pm = word == "PM"
                 position += 2
             case .literal(let character):
-                guard position < scalars.count, Character(scalars[position]) == character else { return nil }
+                guard position < scalars.count, scalars[position] == character else { return nil }
                 position += 1
             }
         }

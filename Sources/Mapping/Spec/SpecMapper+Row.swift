@@ -168,7 +168,8 @@ struct RowRun {
         case .digits?: text = String(raw.filter(\.isNumber))
         case .base64?: text = Data(raw.utf8).base64EncodedString()
         case .temporal(let formats)?:
-            return try temporal(raw, type: type, formats: formats.map(LocalTimeFormat.init))
+            return try temporal(
+                raw, type: type, formats: mapper.temporalFormats[formats] ?? formats.map(LocalTimeFormat.init))
         case .humanName?, .address?, .quantity?:
             throw RowError("\(type) is a primitive; this transform makes an object")
         case nil: break

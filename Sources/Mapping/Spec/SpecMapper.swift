@@ -19,6 +19,8 @@ public final class SpecMapper: Sendable {
     let objectNames: [FHIRObjectType: String]
     /// When the run happened (Provenance.recorded): fixed per run, so a resumed run writes the same.
     let recorded: String
+    /// The spec's date formats, compiled once: by the patterns of each `date:` transform.
+    let temporalFormats: [[String]: [LocalTimeFormat]]
 
     /// The extension that keeps the IANA zone a local time was read in.
     public static let zoneExtensionURL = "http://hl7.org/fhir/StructureDefinition/tz-code"
@@ -37,6 +39,15 @@ public final class SpecMapper: Sendable {
             if let type = definitions.objectType(named: name) { objectNames[type] = name }
         }
         self.objectNames = objectNames
+        var temporalFormats: [[String]: [LocalTimeFormat]] = [:]
+        for mapping in spec.mappings {
+            for element in mapping.elements {
+                if case .temporal(let patterns)? = element.value.transform {
+                    temporalFormats[patterns] = patterns.map(LocalTimeFormat.init)
+                }
+            }
+        }
+        self.temporalFormats = temporalFormats
         let seconds = Int(recorded.timeIntervalSince1970.rounded(.down))
         self.recorded = String(FHIRPathTemporal(utcMilliseconds: seconds * 1000, precision: .second).text)
     }

@@ -1,6 +1,7 @@
 import FHIR
 import Foundation
 import HL7v2
+import Synchronization
 
 /// A piece of a message a map reads: a field repetition (split by components), a component (split
 /// by subcomponents) or a subcomponent, still escaped.
@@ -163,6 +164,17 @@ struct V2Primitives {
         func offset(_ seconds: Int) -> Int {
             zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
         }
+        // Most days are days without a clock change around them: their offset, once found, is kept.
+        let day = local.floorDiv(86_400)
+        let key = StableOffsets.Key(zone: zone.identifier, day: day)
+        if let stable = StableOffsets.shared.offset(key) { return local - stable }
+        let edges = (-1...2).map { offset(($0 + day) * 86_400) }
+        if edges.allSatisfy({ $0 == edges[0] }) {
+            // Clocks never change twice within a day, so the offset holds from the day before to the
+            // day after: every step below would find it.
+            StableOffsets.shared.keep(key, edges[0])
+            return local - edges[0]
+        }
         // The offsets a day before and after: clocks never change twice within a day.
         let before = offset(local - 86_400)
         let after = offset(local + 86_400)
@@ -228,5 +240,36 @@ struct V2Primitives {
         let seconds = FHIRPathTemporal(utcMilliseconds: moment * 1000, precision: .second).text.dropLast()
         let result = seconds + (fraction.isEmpty ? "" : "." + fraction) + "Z"
         return (.string(String(result)), original)
+    }
+}
+
+/// The UTC offset of days with no clock change from the day before to the day after, by zone and
+/// day: asking Foundation's calendar costs several microseconds, and a feed or a table holds
+/// thousands of times in a few zones.
+final class StableOffsets: Sendable {
+    struct Key: Hashable, Sendable {
+        let zone: String
+        let day: Int
+    }
+
+    static let shared = StableOffsets()
+    private let offsets = Mutex<[Key: Int]>([:])
+
+    func offset(_ key: Key) -> Int? { offsets.withLock { $0[key] } }
+
+    func keep(_ key: Key, _ offset: Int) {
+        offsets.withLock { offsets in
+            // Bounded: a run rarely spans more days than this; past it, start again.
+            if offsets.count >= 100_000 { offsets.removeAll(keepingCapacity: true) }
+            offsets[key] = offset
+        }
+    }
+}
+
+extension Int {
+    /// Division rounding toward negative infinity (days before 1970 included).
+    fileprivate func floorDiv(_ divisor: Int) -> Int {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }
