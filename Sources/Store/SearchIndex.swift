@@ -12,6 +12,10 @@ struct SearchIndexRows {
     var quantities: [(param: String, value: Double, system: String?, code: String?)] = []
     var uris: [(param: String, value: String)] = []
 
+    /// Parameters searched on the resource's own row (`SearchSQL`): index rows for them would be
+    /// written for every resource and never read.
+    static let answeredByResourceRow: Set<String> = ["_id", "_lastUpdated"]
+
     /// Stand-ins for an open end of a period, in seconds since 1970 (beyond any real date).
     static let distantPast = -1e15
     static let distantFuture = 1e15
@@ -21,7 +25,7 @@ struct SearchIndexRows {
         do { index = try extractor.index(resource) } catch {
             throw StoreError(.invalid, "indexing: \(error)")
         }
-        for (parameter, values) in index {
+        for (parameter, values) in index where !Self.answeredByResourceRow.contains(parameter.code) {
             let param = parameter.code
             for value in values {
                 switch value {

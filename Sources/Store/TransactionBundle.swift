@@ -232,7 +232,8 @@ enum TransactionBundle {
 
     /// Every `reference` that names a resolved full URL, rewritten to `Type/id`.
     static func rewritingReferences(_ json: JSON, _ resolved: [String: String]) -> JSON {
-        guard !resolved.isEmpty else { return json }
+        // Most resources name their references as `Type/id` already: nothing to rebuild.
+        guard !resolved.isEmpty, namesResolved(json, resolved) else { return json }
         switch json {
         case .object(let object):
             return .object(
@@ -247,6 +248,21 @@ enum TransactionBundle {
             return .array(items.map { rewritingReferences($0, resolved) })
         default:
             return json
+        }
+    }
+
+    /// Whether any `reference` in `json` names one of the resolved full URLs.
+    static func namesResolved(_ json: JSON, _ resolved: [String: String]) -> Bool {
+        switch json {
+        case .object(let object):
+            object.members.contains { member in
+                if member.key == "reference", let text = member.value.stringValue { return resolved[text] != nil }
+                return namesResolved(member.value, resolved)
+            }
+        case .array(let items):
+            items.contains { namesResolved($0, resolved) }
+        default:
+            false
         }
     }
 }
