@@ -1,3 +1,4 @@
+import Crypto
 import FHIR
 
 /// Deterministic resource ids and the transaction entries that write resources under them.
@@ -10,15 +11,8 @@ public enum ResourceID {
         input += type.utf8
         input.append(UInt8(ascii: "|"))
         input += content.utf8
-        let hex = sha256Hex(input).utf8
         // 8-4-4-4-12 of the first 32 hexadecimal digits.
-        var id: [UInt8] = []
-        id.reserveCapacity(36)
-        for (index, digit) in hex.prefix(32).enumerated() {
-            if index == 8 || index == 12 || index == 16 || index == 20 { id.append(UInt8(ascii: "-")) }
-            id.append(digit)
-        }
-        return String(decoding: id, as: UTF8.self)
+        return hexadecimal(SHA256.hash(data: input), digits: 32, dashes: [8, 12, 16, 20])
     }
 
     /// A transaction Bundle entry that writes `resource` as `PUT type/id`.

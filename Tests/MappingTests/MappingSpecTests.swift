@@ -65,6 +65,23 @@ import Testing
             system: "test", table: table, key: key, columns: SourceColumns(values.map(\.0)), values: values.map(\.1))
     }
 
+    /// Ids are the first 32 hexadecimal digits of SHA-256("Type|name") shaped as a UUID: the same in
+    /// every run and every release (a changed id would duplicate every resource on a rerun).
+    @Test func idsAreNameBasedAndStable() {
+        #expect(
+            ResourceID.make(type: "Patient", content: "ferry|patient_data|17") == "abc14271-5692-06c4-36b0-bf6d8742ddb7"
+        )
+    }
+
+    /// Leading or trailing spaces of any kind are trimmed; values without them are kept as they are.
+    @Test func sourceTextIsTrimmedOfWhitespaceOnly() {
+        #expect(SourceValue.text(" a b ").text == "a b")
+        #expect(SourceValue.text("\u{00A0}José\u{2003}").text == "José")
+        #expect(SourceValue.text("José").text == "José")
+        #expect(SourceValue.text("\t\n").text == nil)
+        #expect(SourceValue.text("x").text == "x")
+    }
+
     @Test func theExampleSpecLoads() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Examples/openemr/mapping.yaml").path

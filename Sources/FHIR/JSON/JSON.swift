@@ -106,9 +106,17 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
 
     /// Creates an object from members in order; a later duplicate key replaces the earlier value.
     public init(_ members: [(String, JSON)]) {
-        self.members = []
-        self.members.reserveCapacity(members.count)
-        for (key, value) in members { self[key] = value }
+        var list: [JSONMember] = []
+        list.reserveCapacity(members.count)
+        next: for (key, value) in members {
+            let length = key.utf8.count
+            for index in list.indices where list[index].key.utf8.count == length && list[index].key == key {
+                list[index].value = value
+                continue next
+            }
+            list.append(JSONMember(key: key, value: value))
+        }
+        self.members = list
     }
 
     init(uncheckedMembers members: [JSONMember]) {

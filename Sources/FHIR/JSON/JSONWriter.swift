@@ -151,13 +151,29 @@ package func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
 
 /// Lowercase hexadecimal SHA-256 of `bytes`, hashed where they are.
 package func sha256Hex(_ bytes: [UInt8]) -> String {
-    let digest = SHA256.hash(data: bytes)
-    let hex = Array("0123456789abcdef".utf8)
-    var output: [UInt8] = []
-    output.reserveCapacity(64)
-    for byte in digest {
-        output.append(hex[Int(byte >> 4)])
-        output.append(hex[Int(byte & 0xF)])
+    hexadecimal(SHA256.hash(data: bytes), digits: 64)
+}
+
+/// The first `digits` lowercase hexadecimal digits of `bytes`, with a `-` before each position in
+/// `dashes` (`[8, 12, 16, 20]` shapes 32 digits as a UUID).
+package func hexadecimal(_ bytes: some Sequence<UInt8>, digits: Int, dashes: [Int] = []) -> String {
+    String(unsafeUninitializedCapacity: digits + dashes.count) { buffer in
+        var written = 0
+        var count = 0
+        func put(_ digit: UInt8) {
+            if dashes.contains(count) {
+                buffer[written] = UInt8(ascii: "-")
+                written += 1
+            }
+            buffer[written] = digit < 10 ? digit + 0x30 : digit + 0x57
+            written += 1
+            count += 1
+        }
+        for byte in bytes {
+            guard count < digits else { break }
+            put(byte >> 4)
+            if count < digits { put(byte & 0xF) }
+        }
+        return written
     }
-    return String(decoding: output, as: UTF8.self)
 }

@@ -106,7 +106,7 @@ extension ValidationRun {
             }
             return
         }
-        let parts = Self.segments(of: reference, omittingEmpty: false)
+        let parts = Self.relativeParts(of: reference)
         guard parts.count == 2 || (parts.count == 4 && parts[2] == "_history") else {
             report(
                 .error, "value",
@@ -187,6 +187,25 @@ extension ValidationRun {
     /// The `/`-separated parts of a URL, split on bytes rather than Characters (this runs for every reference).
     static func segments(of text: String, omittingEmpty: Bool) -> [Substring] {
         text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: omittingEmpty).map { Substring($0) }
+    }
+
+    /// The `/`-separated parts of a relative reference, up to five (more than four is malformed
+    /// anyway): `Type/id` costs no array of every part.
+    static func relativeParts(of reference: String) -> [Substring] {
+        var parts: [Substring] = []
+        parts.reserveCapacity(4)
+        let utf8 = reference.utf8
+        var start = utf8.startIndex
+        var index = utf8.startIndex
+        while index < utf8.endIndex, parts.count < 4 {
+            if utf8[index] == UInt8(ascii: "/") {
+                parts.append(reference[start..<index])
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        parts.append(reference[start...])
+        return parts
     }
 
     /// Whether `reference` has a scheme followed by `://` (checked on bytes: this runs for every reference).

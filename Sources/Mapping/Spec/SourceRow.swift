@@ -35,6 +35,12 @@ public enum SourceValue: Sendable, Hashable {
     }
 
     static func trimmed(_ text: String) -> String {
+        // Most values start and end with a visible ASCII character: nothing to trim, no Unicode lookup.
+        if let first = text.utf8.first, let last = text.utf8.last, first > 0x20, first < 0x7F, last > 0x20,
+            last < 0x7F
+        {
+            return text
+        }
         guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
             first.properties.isWhitespace || last.properties.isWhitespace
         else { return text }
