@@ -176,6 +176,9 @@ struct MigrationEngine: Sendable {
         return await tally.report
     }
 
+    /// Maps a partition's batches and commits them in order, the next batch mapped while the one
+    /// before commits (one commit in flight at a time, so memory stays at two batches and the
+    /// checkpoint never passes a batch that is not in the store).
     func migrate(
         _ units: some MigrationUnits, partition index: Int, name: String, worker: String, tally: Tally,
         throttle: Throttle
@@ -183,22 +186,40 @@ struct MigrationEngine: Sendable {
         let start = try await store.checkpoint(run: options.run, partition: name) ?? 0
         await tally.add(alreadyDone: start)
         var position = start
-        try await units.batches(partition: index, name: name, from: start, size: options.batchSize) { prepared in
-            try await throttle.admit(prepared.count)
-            let end = position + prepared.count
-            do {
-                let batch = MigrationBatch(
-                    run: options.run, partition: name, position: end, bundles: prepared.compactMap(\.bundle),
-                    deadLetters: prepared.compactMap(\.deadLetter), worker: worker)
-                let responses = try await store.commit(batch)
-                await tally.add(prepared, responses: responses)
-            } catch {
-                // The store refused a Bundle: one unit at a time, the refused ones dead-lettered.
-                for (offset, item) in prepared.enumerated() {
-                    try await commitAlone(item, partition: name, position: position + offset + 1, tally: tally)
+        var committing: Task<Void, any Error>?
+        do {
+            try await units.batches(partition: index, name: name, from: start, size: options.batchSize) {
+                prepared in
+                try await throttle.admit(prepared.count)
+                try await committing?.value
+                let first = position
+                committing = Task {
+                    try await self.commit(prepared, from: first, partition: name, worker: worker, tally: tally)
                 }
+                position += prepared.count
             }
-            position = end
+        } catch {
+            _ = try? await committing?.value
+            throw error
+        }
+        try await committing?.value
+    }
+
+    /// One batch in one transaction; when the store refuses it, one unit at a time, the refused ones
+    /// dead-lettered.
+    private func commit(
+        _ prepared: [Prepared], from position: Int, partition name: String, worker: String, tally: Tally
+    ) async throws {
+        do {
+            let batch = MigrationBatch(
+                run: options.run, partition: name, position: position + prepared.count,
+                bundles: prepared.compactMap(\.bundle), deadLetters: prepared.compactMap(\.deadLetter), worker: worker)
+            let responses = try await store.commit(batch)
+            await tally.add(prepared, responses: responses)
+        } catch {
+            for (offset, item) in prepared.enumerated() {
+                try await commitAlone(item, partition: name, position: position + offset + 1, tally: tally)
+            }
         }
     }
 
