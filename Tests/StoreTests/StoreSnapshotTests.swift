@@ -88,20 +88,25 @@ import Testing
             ]))
     }
 
+    /// The ids three searches find among `Support.patient` resources named `PREFIX0…`, alternately
+    /// Even and Odd.
+    static func evenOddResults(_ store: any FHIRStore, prefix: String) async throws -> [[String]] {
+        var all: [[String]] = []
+        for query in [
+            "Patient?family=even", "Patient?identifier=urn:oid:1.2.3|MRN-\(prefix)7", "Patient?birthdate=1970-05-12",
+        ] {
+            all.append(try await store.search(try SearchQuery(query + "&_count=100")).resources.map(\.id).sorted())
+        }
+        return all
+    }
+
     /// Bulk mode: the search tables' own indexes dropped, rows written with their resources, the
     /// indexes built at the end. Searches find the same in between (slower) and after.
     @Test(arguments: StoreKind.allCases)
     func aLoadWithoutTheSearchTablesIndexesSearchesTheSame(kind: StoreKind) async throws {
         let patients = (0..<40).map { Support.patient("c\($0)", family: $0 % 2 == 0 ? "Even" : "Odd") }
-        let queries = [
-            "Patient?family=even", "Patient?identifier=urn:oid:1.2.3|MRN-c7", "Patient?birthdate=1970-05-12",
-        ]
         func results(_ store: any FHIRStore) async throws -> [[String]] {
-            var all: [[String]] = []
-            for query in queries {
-                all.append(try await store.search(try SearchQuery(query + "&_count=100")).resources.map(\.id).sorted())
-            }
-            return all
+            try await Self.evenOddResults(store, prefix: "c")
         }
         let batch = MigrationBatch(
             run: "c", partition: "p", position: 1, bundles: [Self.bundle(patients)], deadLetters: [])
@@ -127,15 +132,8 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func aBulkLoadWithTheIndexDeferredSearchesLikeAnIndexedOneAfterTheRebuild(kind: StoreKind) async throws {
         let patients = (0..<40).map { Support.patient("b\($0)", family: $0 % 2 == 0 ? "Even" : "Odd") }
-        let queries = [
-            "Patient?family=even", "Patient?identifier=urn:oid:1.2.3|MRN-b7", "Patient?birthdate=1970-05-12",
-        ]
         func results(_ store: any FHIRStore) async throws -> [[String]] {
-            var all: [[String]] = []
-            for query in queries {
-                all.append(try await store.search(try SearchQuery(query + "&_count=100")).resources.map(\.id).sorted())
-            }
-            return all
+            try await Self.evenOddResults(store, prefix: "b")
         }
         let indexed = try await Support.withStore(kind) { store in
             _ = try await store.commit(

@@ -81,19 +81,9 @@ struct PostgresColumn: PostgresThrowingDynamicTypeEncodable {
 extension PostgresStore.Transaction {
     /// Runs `sql` with each `?` bound to one column (an array).
     func run(_ sql: String, columns: [PostgresColumn]) async throws {
-        var text = ""
-        var number = 0
-        for character in sql {
-            if character == "?" {
-                number += 1
-                text += "$\(number)"
-            } else {
-                text.append(character)
-            }
-        }
         var binds = PostgresBindings()
         for column in columns { try binds.append(column) }
-        try await connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger)
     }
 
     /// The current rows of many resources in one statement, after taking their writers' locks in one

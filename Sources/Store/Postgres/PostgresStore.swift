@@ -369,16 +369,6 @@ public final class PostgresStore: FHIRStore {
 
         /// SQL with `?` placeholders as PostgreSQL's `$1`, `$2`, … and the values bound.
         static func query(_ sql: String, _ arguments: [SQLArgument?]) -> PostgresQuery {
-            var text = ""
-            var number = 0
-            for character in sql {
-                if character == "?" {
-                    number += 1
-                    text += "$\(number)"
-                } else {
-                    text.append(character)
-                }
-            }
             var binds = PostgresBindings()
             for argument in arguments {
                 switch argument {
@@ -389,7 +379,22 @@ public final class PostgresStore: FHIRStore {
                 case nil: binds.appendNull()
                 }
             }
-            return PostgresQuery(unsafeSQL: text, binds: binds)
+            return PostgresQuery(unsafeSQL: numbered(sql), binds: binds)
+        }
+
+        /// `?` placeholders as PostgreSQL's `$1`, `$2`, ….
+        static func numbered(_ sql: String) -> String {
+            var text = ""
+            var number = 0
+            for character in sql {
+                if character == "?" {
+                    number += 1
+                    text += "$\(number)"
+                } else {
+                    text.append(character)
+                }
+            }
+            return text
         }
     }
 }
