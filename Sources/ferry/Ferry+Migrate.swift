@@ -146,7 +146,9 @@ extension Ferry {
                     let line = "\r[\(bar)] \(progress.done)/\(progress.total) \(Int(rate))/s ETA \(Int(left)) s "
                     FileHandle.standardOutput.write(Data(line.utf8))
                 } else {
+                    // One line per committed batch, flushed: a log shipper (or a watcher) sees it at once.
                     print(#"{"done":\#(progress.done),"total":\#(progress.total),"rate":\#(Int(rate))}"#)
+                    fflush(nil)
                 }
             }
             var report = MigrationReport()

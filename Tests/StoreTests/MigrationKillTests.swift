@@ -90,14 +90,6 @@ struct MigrationKillTests {
                 ]
             }
         }
-
-        /// The partitions claimed first.
-        var firstPartitions: [String] {
-            switch self {
-            case .hl7: ["hl7-0", "hl7-1"]
-            case .database: ["rows-sqlite:legacy.db-0", "rows-sqlite:legacy.db-1"]
-            }
-        }
     }
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -140,21 +132,14 @@ struct MigrationKillTests {
 
         // Killed once some batches are in, then run again to the end.
         let resumed = try Self.target(kind, folder, "resumed")
-        // Held to 60 messages/s, so that it is surely still running when the watcher sees its first batch.
+        // Held to 60 messages/s, so that it is surely still running when its first batch is in.
         let watcher = try await StoreTarget.open(resumed, definitions: Support.definitions)
-        let first = try Self.migrate(file, into: resumed, extra: ["--maximum-rate", "60"])
-        let deadline = ContinuousClock.now + .seconds(120)
-        // As soon as the first batch is in: the first two partitions are claimed first.
-        var committed = false
-        while !committed, ContinuousClock.now < deadline, first.isRunning {
-            for partition in source.firstPartitions
-            where try await watcher.checkpoint(run: "kill-test", partition: partition) != nil {
-                committed = true
-            }
-            if !committed { try await Task.sleep(for: .milliseconds(5)) }
-        }
-        #expect(first.isRunning, "the migration ended before it could be killed; make the feed longer")
-        kill(first.processIdentifier, SIGKILL)
+        let lines = folder.appendingPathComponent("first.jsonl")
+        let first = try Self.migrate(file, into: resumed, extra: ["--maximum-rate", "60"], output: lines)
+        // Killed as soon as a progress line says a batch is committed, from a thread of its own: the
+        // tests' shared pool can be busy for seconds with other suites' work.
+        let killedRunning = await Self.killOnceProgressShows(first, lines: lines)
+        #expect(killedRunning, "the migration ended before it could be killed; make the feed longer")
         await Self.ended(first)
         let partial = try await watcher.counts()["Provenance"] ?? 0
         let second = try Self.migrate(file, into: resumed)
@@ -195,6 +180,31 @@ struct MigrationKillTests {
         #expect(expected.count > 500)
         #expect(try await Self.contents(of: two) == expected)
         #expect(try await two.deadLetters(run: "kill-test") == one.deadLetters(run: "kill-test"))
+    }
+
+    /// Sends SIGKILL to `process` as soon as its progress lines (`{"done":N,…}`, one per committed
+    /// batch) show a batch committed; watched from a dedicated thread, not the test pool. True when
+    /// the process was still running then.
+    static func killOnceProgressShows(_ process: Process, lines: URL) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                let deadline = Date().addingTimeInterval(120)
+                while process.isRunning, Date() < deadline {
+                    let text = (try? String(contentsOf: lines, encoding: .utf8)) ?? ""
+                    let committed = text.split(separator: "\n").contains { line in
+                        line.hasPrefix(#"{"done":"#) && !line.hasPrefix(#"{"done":0,"#)
+                    }
+                    if committed {
+                        kill(process.processIdentifier, SIGKILL)
+                        continuation.resume(returning: true)
+                        return
+                    }
+                    usleep(1000)
+                }
+                continuation.resume(returning: false)
+            }
+            thread.start()
+        }
     }
 
     /// Waits for a process without blocking a thread of the test's pool (the other tests need them).
