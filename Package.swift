@@ -165,7 +165,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MappingTests",
-            dependencies: ["Mapping", "FHIR", "HL7v2"],
+            dependencies: ["Mapping", "FHIR", "HL7v2", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

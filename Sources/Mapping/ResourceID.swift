@@ -12,7 +12,7 @@ public enum ResourceID {
         input.append(UInt8(ascii: "|"))
         input += content.utf8
         // 8-4-4-4-12 of the first 32 hexadecimal digits.
-        return hexadecimal(SHA256.hash(data: input), digits: 32, dashes: [8, 12, 16, 20])
+        return SHA256.hash(data: input).withUnsafeBytes { hexadecimal($0, digits: 32, dashes: [8, 12, 16, 20]) }
     }
 
     /// A transaction Bundle entry that writes `resource` as `PUT type/id`.

@@ -1,3 +1,4 @@
+import Crypto
 import FHIR
 import Foundation
 import Testing
@@ -71,6 +72,27 @@ import Testing
         #expect(
             ResourceID.make(type: "Patient", content: "ferry|patient_data|17") == "abc14271-5692-06c4-36b0-bf6d8742ddb7"
         )
+    }
+
+    /// A row's hash is the SHA-256 of its canonical JSON, written straight from the row: the same
+    /// bytes as the tree's canonical form, whatever the column names, their order and the values.
+    @Test func aRowsHashIsTheHashOfItsCanonicalJSON() {
+        let names = ["pid", "Zeta", "lname", "é_accent", "a\"quote", "ab", "a", "b\u{7}", "z", "Ω", "dob", "pid"]
+        let values: [SourceValue] = [
+            .integer(17), .real(2.5), .text("O'Brien \"Jr\"\n"), .text("Zoë"), .null, .blob([1, 2, 3]),
+            .real(.infinity), .text(""), .text("   "), .real(-0.0), .integer(-3),
+        ]
+        for count in [0, 1, 5, values.count] {
+            let row = SourceRow(
+                system: "ferry", table: "t", key: "1", columns: SourceColumns(names),
+                values: Array(values.prefix(count)))
+            #expect(row.sha256 == row.json.canonicalSHA256, "with \(count) values")
+        }
+        // Pinned: hashes already recorded in Provenance must not change between releases.
+        let row = SourceRow(
+            system: "ferry", table: "patient_data", key: "17", columns: SourceColumns(["pid", "lname", "fname"]),
+            values: [.integer(17), .text("Moss"), .text("Ana")])
+        #expect(row.sha256 == sha256Reference(#"{"fname":"Ana","lname":"Moss","pid":17}"#))
     }
 
     /// Leading or trailing spaces of any kind are trimmed; values without them are kept as they are.
@@ -332,4 +354,10 @@ import Testing
         #expect(b["address"]?[0]?["text"]?.stringValue == "somewhere unknown")
         #expect(b["address"]?[0]?["city"] == nil)
     }
+}
+
+/// SHA-256 of `text` by Foundation-free swift-crypto, as lowercase hexadecimal: the reference the row
+/// hash is checked against.
+private func sha256Reference(_ text: String) -> String {
+    SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
 }

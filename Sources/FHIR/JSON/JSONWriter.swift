@@ -1,5 +1,9 @@
 import Crypto
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Writes Ferry's `JSON` tree to UTF-8 bytes.
 ///
 /// Strings are escaped minimally (quote, backslash, control characters); non-ASCII text is written as
@@ -68,9 +72,7 @@ public struct JSONWriter: Sendable {
                 write(members[index].value, into: &output, indent: indent + 1)
             }
             if layout == .canonical && !Self.isSorted(members) {
-                let order = members.indices.sorted {
-                    members[$0].key.utf8.lexicographicallyPrecedes(members[$1].key.utf8)
-                }
+                let order = members.indices.sorted { Self.keyPrecedes(members[$0].key, members[$1].key) }
                 for (position, index) in order.enumerated() { member(index, at: position) }
             } else {
                 for index in members.indices { member(index, at: index) }
@@ -83,11 +85,27 @@ public struct JSONWriter: Sendable {
     /// Whether the keys are already in canonical order (no sort, no allocation).
     private static func isSorted(_ members: [JSONMember]) -> Bool {
         guard members.count > 1 else { return true }
-        for index in 1..<members.count
-        where !members[index - 1].key.utf8.lexicographicallyPrecedes(members[index].key.utf8) {
+        for index in 1..<members.count where !keyPrecedes(members[index - 1].key, members[index].key) {
             return false
         }
         return true
+    }
+
+    /// Canonical key order: by UTF-8 bytes (not by Swift's `<`, which orders by Unicode scalars
+    /// after normalization).
+    package static func keyPrecedes(_ left: String, _ right: String) -> Bool {
+        var left = left
+        var right = right
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                let common = min(a.count, b.count)
+                if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+                    let order = memcmp(x, y, common)
+                    if order != 0 { return order < 0 }
+                }
+                return a.count < b.count
+            }
+        }
     }
 
     @inline(__always)
@@ -97,7 +115,7 @@ public struct JSONWriter: Sendable {
         output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * 2))
     }
 
-    static func writeString(_ text: String, into output: inout [UInt8]) {
+    package static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
@@ -151,26 +169,32 @@ package func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
 
 /// Lowercase hexadecimal SHA-256 of `bytes`, hashed where they are.
 package func sha256Hex(_ bytes: [UInt8]) -> String {
-    hexadecimal(SHA256.hash(data: bytes), digits: 64)
+    SHA256.hash(data: bytes).withUnsafeBytes { hexadecimal($0, digits: 64) }
 }
 
-/// The first `digits` lowercase hexadecimal digits of `bytes`, with a `-` before each position in
+/// The first `digits` lowercase hexadecimal digits of `raw`, with a `-` before each position in
 /// `dashes` (`[8, 12, 16, 20]` shapes 32 digits as a UUID).
-package func hexadecimal(_ bytes: some Sequence<UInt8>, digits: Int, dashes: [Int] = []) -> String {
-    String(unsafeUninitializedCapacity: digits + dashes.count) { buffer in
+package func hexadecimal(_ raw: UnsafeRawBufferPointer, digits: Int, dashes: [Int] = []) -> String {
+    // Positions below 64 as bits: the loop tests one bit instead of searching the list.
+    var dashAt: UInt64 = 0
+    for position in dashes where position < 64 { dashAt |= 1 << UInt64(position) }
+    let mask = dashAt
+    return String(unsafeUninitializedCapacity: digits + dashes.count) { buffer in
         var written = 0
         var count = 0
+        var index = 0
         func put(_ digit: UInt8) {
-            if dashes.contains(count) {
+            if count < 64, mask & (1 << UInt64(count)) != 0 {
                 buffer[written] = UInt8(ascii: "-")
                 written += 1
             }
-            buffer[written] = digit < 10 ? digit + 0x30 : digit + 0x57
+            buffer[written] = digit < 10 ? digit &+ 0x30 : digit &+ 0x57
             written += 1
             count += 1
         }
-        for byte in bytes {
-            guard count < digits else { break }
+        while count < digits, index < raw.count {
+            let byte = raw[index]
+            index += 1
             put(byte >> 4)
             if count < digits { put(byte & 0xF) }
         }
