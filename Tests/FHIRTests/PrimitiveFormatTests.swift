@@ -118,4 +118,41 @@ import Testing
         #expect(PrimitiveFormat.problem(type: "date", text: "2000-02-29") == nil)
         #expect(PrimitiveFormat.problem(type: "dateTime", text: "2020-04-31T00:00:00Z") != nil)
     }
+
+    /// The validator's one-pass test for `Type/id` references accepts exactly what
+    /// `[A-Z][A-Za-z]*/[A-Za-z0-9\-.]{1,64}` does, on mutated references of every shape.
+    @Test func plainTypeSlashIdReferencesAreRecognisedExactly() throws {
+        let regex = try NSRegularExpression(pattern: "^[A-Z][A-Za-z]*/[A-Za-z0-9\\-.]{1,64}$")
+        let seeds = [
+            "Patient/123", "Observation/a-b.c", "patient/1", "Patient/", "/1", "Patient//1", "Patient/1/_history/2",
+            "#p1", "urn:uuid:0b6e7b8a-7b9c-4c1c-9b1a-0d4d1f3c2a11", "http://x.org/fhir/Patient/1",
+            "Patient?identifier=1",
+            "Patient/1 ", "Pat ient/1", "Patient/" + String(repeating: "a", count: 64),
+            "Patient/" + String(repeating: "a", count: 65), "Patiënt/1", "Patient/ü", "P/1", "Patient/1_2",
+        ]
+        let alphabet = Array("AZaz09/-._ #?:é\t")
+        var generator = SystemRandomNumberGenerator()
+        var samples = seeds
+        for seed in seeds {
+            for _ in 0..<40 {
+                var characters = Array(seed)
+                let position = Int.random(in: 0...characters.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: characters.insert(alphabet.randomElement(using: &generator)!, at: position)
+                case 1 where position < characters.count: characters.remove(at: position)
+                default:
+                    if position < characters.count {
+                        characters[position] = alphabet.randomElement(using: &generator)!
+                    }
+                }
+                samples.append(String(characters))
+            }
+        }
+        for sample in samples {
+            let regexAccepts = regex.firstMatch(in: sample, range: NSRange(sample.startIndex..., in: sample)) != nil
+            let slash = ValidationRun.plainRelativeSlash(sample)
+            #expect((slash != nil) == regexAccepts, "'\(sample)'")
+            if let slash { #expect(String(sample.utf8[..<slash]) == String(sample.split(separator: "/")[0])) }
+        }
+    }
 }

@@ -16,12 +16,17 @@ public final class FHIRDefinitions: Sendable {
     public let source: String
     /// Each constraint's expression compiled, in the order of `constraints`.
     let compiledConstraints: [Result<FHIRPathExpression, FHIRError>]
+    /// For each constraint, the shape in which it plainly holds without evaluating it (by key and
+    /// exact expression: a changed expression gets no shortcut).
+    let shortcuts: [InvariantShortcut]
     /// Every object node: a type, or a backbone element path; slots refer to each other by index here.
     let nodeList: [ObjectNode]
     /// Index into `nodeList` by node key (a type name or a backbone element path).
     let nodeIndex: [String: Int]
     /// The search parameters of each resource type, worked out once (a store asks for every write).
     let searchParametersByType: [String: [SearchParameterDefinition]]
+    /// The names of the resource types (a lookup that copies no definition).
+    let resourceTypeNames: Set<String>
 
     /// The node of a type or backbone element path.
     func node(_ key: String) -> ObjectNode? {
@@ -89,6 +94,7 @@ public final class FHIRDefinitions: Sendable {
         compiledConstraints = constraints.map { constraint in
             Result { () throws(FHIRError) in try FHIRPathExpression(constraint.expression, types: types) }
         }
+        shortcuts = constraints.map(InvariantShortcut.init)
 
         var valueSets: [String: ValueSetExpansion] = [:]
         for (url, entry) in document["valueSets"]?.objectValue ?? JSONObject() {
@@ -122,7 +128,11 @@ public final class FHIRDefinitions: Sendable {
             }
         }
         searchParametersByType = byType
+        resourceTypeNames = Set(types.filter { $0.value.kind == .resource }.keys)
     }
+
+    /// Whether `name` is a resource type.
+    public func isResourceType(_ name: String) -> Bool { resourceTypeNames.contains(name) }
 
     /// The definition of a resource type, or `nil` when the name is not a resource.
     public func resourceType(named name: String) -> TypeDefinition? {

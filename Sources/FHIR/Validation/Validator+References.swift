@@ -74,6 +74,16 @@ extension ValidationRun {
         path.push(.raw("reference"))
         defer { path.pop() }
         let targets = type.targetProfiles
+        // Nearly every reference is `Type/id`: recognised in one pass, it needs none of the checks below
+        // but the type's name and the target.
+        if let slash = Self.plainRelativeSlash(reference) {
+            let typeName = String(reference.utf8[..<slash])!
+            if definitions.isResourceType(typeName) {
+                checkTarget(typeName, targets: targets, reference: reference)
+                deferToBundle(reference, targets: targets)
+                return
+            }
+        }
         if reference.hasPrefix("#") {
             noteLocalReference(reference)
             return
@@ -187,6 +197,36 @@ extension ValidationRun {
     /// The `/`-separated parts of a URL, split on bytes rather than Characters (this runs for every reference).
     static func segments(of text: String, omittingEmpty: Bool) -> [Substring] {
         text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: omittingEmpty).map { Substring($0) }
+    }
+
+    /// Where the `/` of a `Type/id` reference is, when the reference is exactly that: a type made of
+    /// ASCII letters starting upper case, and a valid id (1 to 64 of letters, digits, `-` and `.`).
+    /// `nil` for every other form (those get the general checks).
+    static func plainRelativeSlash(_ reference: String) -> String.UTF8View.Index? {
+        let utf8 = reference.utf8
+        guard let first = utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") else { return nil }
+        var slash: String.UTF8View.Index?
+        var idLength = 0
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            let isLetter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            if slash == nil {
+                if byte == UInt8(ascii: "/") {
+                    slash = index
+                } else if !isLetter {
+                    return nil
+                }
+            } else {
+                guard
+                    isLetter || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+                        || byte == UInt8(ascii: ".")
+                else { return nil }
+                idLength += 1
+            }
+            index = utf8.index(after: index)
+        }
+        return idLength >= 1 && idLength <= 64 ? slash : nil
     }
 
     /// The `/`-separated parts of a relative reference, up to five (more than four is malformed
