@@ -15,7 +15,14 @@ extension ValidationRun {
         let focus = [value]
         let resource = resourceScopes.last?.focus
         let environment = FHIRPathEnvironment(rootResource: resourceScopes.first?.resource, castsCollections: true)
+        let object: JSONObject? =
+            if invariantMode == .native, case .element(let element) = value, case .object(let object) = element.value {
+                object
+            } else {
+                nil
+            }
         for index in indices {
+            if let object, definitions.shortcuts[index].holds(on: object) { continue }
             let constraint = definitions.constraints[index]
             do {
                 let expression = try definitions.compiledConstraints[index].get()
