@@ -49,18 +49,25 @@ final class ResourceNode {
 
     /// The JSON object, empty objects and array elements left out.
     func json() -> JSON? {
-        var result: [(String, JSON)] = []
+        let members = jsonMembers()
+        // `set` keeps one entry per name: the keys are distinct.
+        return members.isEmpty ? nil : .object(JSONObject(uncheckedMembers: members))
+    }
+
+    /// The members `json()` writes, in order.
+    func jsonMembers() -> [JSONMember] {
+        var result: [JSONMember] = []
         result.reserveCapacity(entries.count)
         for (name, member) in entries {
             switch member {
-            case .primitive(let value): result.append((name, value))
-            case .object(let node): if let json = node.json() { result.append((name, json)) }
+            case .primitive(let value): result.append(JSONMember(key: name, value: value))
+            case .object(let node): if let json = node.json() { result.append(JSONMember(key: name, value: json)) }
             case .array(let slots):
                 let values = slots.compactMap { slot in slot.primitive ?? slot.node?.json() }
-                if !values.isEmpty { result.append((name, .array(values))) }
+                if !values.isEmpty { result.append(JSONMember(key: name, value: .array(values))) }
             }
         }
-        return result.isEmpty ? nil : .object(JSONObject(result))
+        return result
     }
 }
 
@@ -139,11 +146,12 @@ struct TargetPathWalker {
             throw TargetPathError("\(step.name) is not an element here")
         }
         let rest = steps.dropFirst()
-        let slotKey = "\(step.index ?? 1)|\(suffix)"
+        // Only repeating elements have slots: the key is made for those alone.
+        func slotKey() -> String { "\(step.index ?? 1)|\(suffix)" }
         if member.isPrimitive {
             var slot: ResourceNode.Slot?
             if member.isArray {
-                slot = Self.slot(in: node, member.name, key: slotKey)
+                slot = Self.slot(in: node, member.name, key: slotKey())
             }
             guard !rest.isEmpty else { return .primitive(node, member, slot) }
             // `birthDate.extension[1].url`: the primitive's own extensions, in `_birthDate`.
@@ -161,7 +169,7 @@ struct TargetPathWalker {
         guard let objectType = member.objectType else { throw TargetPathError("\(step.name) holds a resource") }
         let child: ResourceNode
         if member.isArray {
-            let slot = Self.slot(in: node, member.name, key: slotKey)
+            let slot = Self.slot(in: node, member.name, key: slotKey())
             if let existing = slot.node {
                 child = existing
             } else {

@@ -119,7 +119,8 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
         self.members = list
     }
 
-    init(uncheckedMembers members: [JSONMember]) {
+    /// Creates an object from members whose keys the caller knows to be distinct (not checked).
+    package init(uncheckedMembers members: [JSONMember]) {
         self.members = members
     }
 

@@ -63,9 +63,20 @@ struct RowRun {
                 throw RowError("\(element.path) (spec line \(element.line)): \(error.description)")
             }
         }
-        var members: [(String, JSON)] = [("resourceType", .string(mapping.resource)), ("id", .string(id))]
-        if case .object(let object)? = node.json() { members += object.map { ($0.key, $0.value) } }
-        return SpecMapper.Made(type: mapping.resource, id: id, resource: .object(JSONObject(members)))
+        var members = [
+            JSONMember(key: "resourceType", value: .string(mapping.resource)),
+            JSONMember(key: "id", value: .string(id)),
+        ]
+        members.reserveCapacity(2 + node.entries.count)
+        for member in node.jsonMembers() {
+            // A spec that writes `id` itself overrides the rule's, as a later member does.
+            if let index = members.prefix(2).firstIndex(where: { $0.key == member.key }) {
+                members[index].value = member.value
+            } else {
+                members.append(member)
+            }
+        }
+        return SpecMapper.Made(type: mapping.resource, id: id, resource: .object(JSONObject(uncheckedMembers: members)))
     }
 
     /// The value a source gives for this row, as text; `nil` when there is none.
@@ -227,9 +238,18 @@ struct RowRun {
             return .object(JSONObject(members))
         case ("CodeableConcept", .valueMap(let name)?), ("Coding", .valueMap(let name)?):
             guard let target = try mapped(raw, by: name, required: rule.required) else { return nil }
-            let parts = target.split(separator: "|", maxSplits: 1).map(String.init)
             let coding: JSON =
-                parts.count == 2 ? ["system": .string(parts[0]), "code": .string(parts[1])] : ["code": .string(target)]
+                // `system|code`; with either side empty, the whole text is the code.
+                if let bar = target.utf8.firstIndex(of: UInt8(ascii: "|")), bar != target.utf8.startIndex,
+                    target.utf8.index(after: bar) != target.utf8.endIndex
+                {
+                    [
+                        "system": .string(String(target[..<bar])),
+                        "code": .string(String(target[target.utf8.index(after: bar)...])),
+                    ]
+                } else {
+                    ["code": .string(target)]
+                }
             return type == "Coding" ? coding : ["coding": [coding]]
         case ("CodeableConcept", nil):
             return ["text": .string(raw)]
