@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HL7v2
 import Legacy
+import Synchronization
 import Testing
 
 @Suite struct SynthesizerTests {
@@ -28,6 +29,38 @@ import Testing
         #expect(first.count == 12 + 5 + 3)
         #expect(first == (try files(b)))
         #expect(first["csv/patient_data.csv"] != (try files(c))["csv/patient_data.csv"])
+    }
+
+    /// Someone reading the database while it is written (a shared lock held across a commit) makes
+    /// the writer wait, not fail: a run of a million patients must not end for a peek at its tables.
+    @Test func aReaderHoldingTheDatabaseDelaysTheRunButDoesNotEndIt() throws {
+        let folder = LegacyFixtures.temporaryFolder("synth-reader")
+        let released = Mutex<Date?>(nil)
+        var secondCommit: Date?
+        let summary = try Synthesizer.run(Synthesizer.Options(patients: 3000, seed: 5, folder: folder)) { people in
+            if people == 1000 {
+                let reading = DispatchSemaphore(value: 0)
+                let path = folder + "/legacy.db"
+                Thread {
+                    do {
+                        try DatabaseQueue(path: path).read { db in
+                            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM patient_data")
+                            reading.signal()
+                            Thread.sleep(forTimeInterval: 4)
+                            released.withLock { $0 = Date() }
+                        }
+                    } catch {
+                        Issue.record("the reader failed: \(error)")
+                        reading.signal()
+                    }
+                }.start()
+                reading.wait()
+            }
+            if people == 2000 { secondCommit = Date() }
+        }
+        #expect(summary.people == 3000)
+        let release = try #require(released.withLock { $0 })
+        #expect(try #require(secondCommit) >= release, "the commit waited for the reader")
     }
 
     @Test func aPatientIsTheSameHoweverManyAreMade() throws {

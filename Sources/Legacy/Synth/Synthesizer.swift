@@ -52,7 +52,11 @@ public enum Synthesizer {
         }
         let databasePath = (root as NSString).appendingPathComponent("legacy.db")
         for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: databasePath + suffix) }
-        let queue = try DatabaseQueue(path: databasePath)
+        // Someone looking into the database while it is written (a reader holds a shared lock) makes
+        // a commit wait, not fail the run.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(60)
+        let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
         var summary = Summary()
         try queue.writeWithoutTransaction { db in
             for table in SynthSchema.tables { try db.execute(sql: table.createSQL) }
@@ -61,37 +65,44 @@ public enum Synthesizer {
             var clinic = SynthClinic()
             var pid = 0
             try db.execute(sql: "BEGIN")
-            for person in 0..<options.patients {
-                var random = SynthRandom(seed: options.seed, stream: UInt64(person))
-                pid += 1
-                var original = SynthPerson.make(pid: pid, random: &random)
-                var copy: SynthPerson?
-                if random.chance(options.duplicateRate) {
+            // An error leaves no transaction open behind it (GRDB stops the process on one): the
+            // error itself is what the caller hears.
+            do {
+                for person in 0..<options.patients {
+                    var random = SynthRandom(seed: options.seed, stream: UInt64(person))
                     pid += 1
-                    var (duplicate, kinds) = original.duplicate(pid: pid, random: &random)
-                    let merged = random.chance(0.2)
-                    if merged { duplicate.mergedInto = original.pid }
-                    try output.duplicate(original: original.pid, copy: duplicate.pid, kinds: kinds, merged: merged)
-                    copy = duplicate
-                    summary.duplicates += 1
-                    if merged { summary.merged += 1 }
+                    var original = SynthPerson.make(pid: pid, random: &random)
+                    var copy: SynthPerson?
+                    if random.chance(options.duplicateRate) {
+                        pid += 1
+                        var (duplicate, kinds) = original.duplicate(pid: pid, random: &random)
+                        let merged = random.chance(0.2)
+                        if merged { duplicate.mergedInto = original.pid }
+                        try output.duplicate(original: original.pid, copy: duplicate.pid, kinds: kinds, merged: merged)
+                        copy = duplicate
+                        summary.duplicates += 1
+                        if merged { summary.merged += 1 }
+                    }
+                    original.mergedInto = nil
+                    try clinic.patient(original, random: &random, into: &output)
+                    try clinic.history(original, short: false, random: &random, into: &output)
+                    if let copy {
+                        try clinic.patient(copy, random: &random, into: &output)
+                        try clinic.history(copy, short: true, random: &random, into: &output)
+                    }
+                    summary.people += 1
+                    if summary.people % 1000 == 0 {
+                        try db.execute(sql: "COMMIT")
+                        try output.flush()
+                        progress(summary.people)
+                        try db.execute(sql: "BEGIN")
+                    }
                 }
-                original.mergedInto = nil
-                try clinic.patient(original, random: &random, into: &output)
-                try clinic.history(original, short: false, random: &random, into: &output)
-                if let copy {
-                    try clinic.patient(copy, random: &random, into: &output)
-                    try clinic.history(copy, short: true, random: &random, into: &output)
-                }
-                summary.people += 1
-                if summary.people % 1000 == 0 {
-                    try db.execute(sql: "COMMIT")
-                    try output.flush()
-                    progress(summary.people)
-                    try db.execute(sql: "BEGIN")
-                }
+                try db.execute(sql: "COMMIT")
+            } catch {
+                if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                throw error
             }
-            try db.execute(sql: "COMMIT")
             try output.finish()
             summary.rows = output.rows
             summary.messages = output.messages
