@@ -183,10 +183,15 @@ extension Ferry.HL7 {
             let context =
                 tls || tlsCa != nil
                 ? try MLLPTLS.client(trustedCA: tlsCa, certificate: tlsCert, privateKey: tlsKey) : nil
-            let sender = MLLPSender(
-                configuration: .init(
-                    host: host, port: port, tls: context, serverHostname: context == nil ? nil : (serverName ?? host),
-                    acknowledgmentTimeout: .seconds(Int64(timeout)), attempts: attempts))
+            var configuration = MLLPSender.Configuration(
+                host: host, port: port, tls: context, serverHostname: context == nil ? nil : (serverName ?? host),
+                acknowledgmentTimeout: .seconds(Int64(timeout)), attempts: attempts)
+            // Retries as they happen, on standard error (the control id and the reason: no PHI).
+            configuration.onRetry = { controlID, attempt, reason in
+                FileHandle.standardError.write(
+                    Data("\(controlID ?? "(no MSH-10)"): try \(attempt) failed (\(reason)), trying again\n".utf8))
+            }
+            let sender = MLLPSender(configuration: configuration)
             let lanes = max(1, min(connections, messages.count))
             let started = ContinuousClock.now
             let results = await withTaskGroup(of: [(Int, MLLPSender.Delivery)].self) { group in

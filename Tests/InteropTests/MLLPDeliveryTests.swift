@@ -28,10 +28,16 @@ import Testing
 
     @Test func theSenderRetriesUntilTheListenerComesUp() async throws {
         let port = try await freePort()
-        let sender = MLLPSender(
-            configuration: .init(host: "127.0.0.1", port: port, attempts: 8, initialBackoff: .milliseconds(100)))
+        var configuration = MLLPSender.Configuration(
+            host: "127.0.0.1", port: port, attempts: 8, initialBackoff: .milliseconds(100))
+        let retries = AsyncStream<String>.makeStream()
+        configuration.onRetry = { controlID, _, reason in retries.continuation.yield("\(controlID ?? "-"): \(reason)") }
+        let sender = MLLPSender(configuration: configuration)
         let sending = Task { await sender.send([Support.oru("R-1"), Support.oru("R-2")]) }
-        try await Task.sleep(for: .milliseconds(400))
+        // The listener comes up once the first try has failed (however long the test pool takes to
+        // run the sender).
+        var firstRetry = retries.stream.makeAsyncIterator()
+        #expect(await firstRetry.next()?.hasPrefix("R-1: ") == true)
         try await Support.withListener({ $0.port = port }) { _, journal in
             let deliveries = await sending.value
             #expect(deliveries.map(\.outcome) == [.accepted(.applicationAccept), .accepted(.applicationAccept)])

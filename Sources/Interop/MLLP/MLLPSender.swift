@@ -26,6 +26,9 @@ public struct MLLPSender: Sendable {
         public var maximumBackoff: TimeAmount
         /// The largest acknowledgment accepted, in bytes.
         public var maximumFrameLength: Int
+        /// Told of every try that failed and will be retried: the message's control id, the try's
+        /// number, why (to log retries as they happen, before the delivery's final outcome).
+        public var onRetry: (@Sendable (_ controlID: String?, _ failedAttempt: Int, _ reason: String) -> Void)?
 
         public init(
             host: String, port: Int, tls: NIOSSLContext? = nil, serverHostname: String? = nil,
@@ -136,6 +139,7 @@ public struct MLLPSender: Sendable {
                                 finish(.refused(code, reason: reason))
                                 continue
                             }
+                            configuration.onRetry?(message.controlID, attempt, reason ?? "\(code)")
                             attempt += 1
                             try await Task.sleep(for: backoff(attempt))
                         }
@@ -146,6 +150,7 @@ public struct MLLPSender: Sendable {
                 if attempt >= configuration.attempts || Task.isCancelled {
                     finish(.failed(lastError))
                 } else {
+                    configuration.onRetry?(messages[index].controlID, attempt, lastError)
                     attempt += 1
                     try? await Task.sleep(for: backoff(attempt))
                 }
