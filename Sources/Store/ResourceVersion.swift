@@ -9,6 +9,43 @@ enum ResourceVersion {
         withoutVersionMeta(resource).canonicalSHA256
     }
 
+    /// The content hash of `resource` and the canonical bytes of `stamped` (the resource with its
+    /// version in `meta`): equal to `contentHash(resource)` and `stamped.canonicalBytes` (tested), from
+    /// one canonical write of the resource when it carries no `meta` of its own (a migration's never
+    /// does), the stamped `meta` spliced in where its key sorts.
+    static func hashAndBytes(of resource: JSON, stamped: JSON) -> (hash: String, bytes: [UInt8]) {
+        guard case .object(let object) = resource, object["meta"] == nil, case .object(let version) = stamped,
+            let meta = version["meta"]
+        else { return (contentHash(resource), stamped.canonicalBytes) }
+        let writer = JSONWriter(layout: .canonical)
+        let members = object.members
+        let order = members.indices.sorted { JSONWriter.keyPrecedes(members[$0].key, members[$1].key) }
+        var plain: [UInt8] = [UInt8(ascii: "{")]
+        plain.reserveCapacity(2048)
+        // Where `meta` goes: before the first member whose key sorts after it, or before the `}`.
+        var split: (offset: Int, membersBefore: Int)?
+        for (position, index) in order.enumerated() {
+            if split == nil, JSONWriter.keyPrecedes("meta", members[index].key) { split = (plain.count, position) }
+            if position > 0 { plain.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(members[index].key, into: &plain)
+            plain.append(UInt8(ascii: ":"))
+            writer.write(members[index].value, into: &plain)
+        }
+        plain.append(UInt8(ascii: "}"))
+        let (offset, before) = split ?? (plain.count - 1, order.count)
+        var member: [UInt8] = Array(#""meta":"#.utf8)
+        writer.write(meta, into: &member)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(plain.count + member.count + 1)
+        bytes += plain[..<offset]
+        if before > 0 { bytes.append(UInt8(ascii: ",")) }
+        bytes += member
+        // After it: `,next…` when members came before (the comma is already there), `next…` when none did.
+        if before == 0 && before < order.count { bytes.append(UInt8(ascii: ",")) }
+        bytes += plain[offset...]
+        return (sha256Hex(plain), bytes)
+    }
+
     static func withoutVersionMeta(_ resource: JSON) -> JSON {
         guard case .object(var object) = resource, case .object(var meta)? = object["meta"] else { return resource }
         meta["versionId"] = nil

@@ -66,9 +66,8 @@ struct PreparedWrite: Sendable {
     init(_ resource: JSON, indexing: StoreIndexing, time: Date, index: Bool = true) throws {
         self.resource = resource
         self.time = time
-        contentHash = ResourceVersion.contentHash(resource)
         firstVersion = ResourceVersion.stamped(resource, version: 1, lastUpdated: time)
-        firstContent = firstVersion.canonicalBytes
+        (contentHash, firstContent) = ResourceVersion.hashAndBytes(of: resource, stamped: firstVersion)
         rows = index ? try SearchIndexRows(firstVersion, extractor: indexing.extractor) : nil
     }
 }

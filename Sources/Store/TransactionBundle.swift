@@ -17,7 +17,8 @@ enum TransactionBundle {
         var resolved: [String: String] = [:]
         for entry in entries {
             guard entry["request"]?["method"]?.stringValue == "PUT", let url = entry["request"]?["url"]?.stringValue,
-                !url.contains("?"), url.split(separator: "/").count == 2
+                !url.utf8.contains(UInt8(ascii: "?")), url.utf8.count(where: { $0 == UInt8(ascii: "/") }) == 1,
+                url.utf8.first != UInt8(ascii: "/"), url.utf8.last != UInt8(ascii: "/")
             else { return [:] }
             if let fullURL = entry["fullUrl"]?.stringValue { resolved[fullURL] = url }
         }
@@ -26,7 +27,9 @@ enum TransactionBundle {
             guard let url = entry["request"]?["url"]?.stringValue,
                 case .object(var object)? = entry["resource"].map({ rewritingReferences($0, resolved) })
             else { continue }
-            object["id"] = .string(String(url.split(separator: "/")[1]))
+            // `Type/id`, checked above: the id follows the one slash.
+            let slash = url.utf8.firstIndex(of: UInt8(ascii: "/"))!
+            object["id"] = .string(String(url[url.utf8.index(after: slash)...]))
             prepared[index] = try? PreparedWrite(.object(object), indexing: indexing, time: time, index: indexed)
         }
         return prepared

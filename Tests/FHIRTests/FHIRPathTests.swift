@@ -90,7 +90,7 @@ import Testing
         "1 'kg' = 1000 'g'", "1500 'mg' > 1 'g'", "100 'cm' = 1 'm'", "12 '[in_i]' = 1 '[ft_i]'",
         "60 'min' = 1 'h'", "2 days = 48 'h'", "1 'L' = 1000 'mL'", "1 'g/dL' = 10 'g/L'",
         "5 'mmol/L' > 4000 'umol/L'", "1 'mg/mL' = 1 'g/L'", "(1 'kg' = 1 'm').empty()",
-        "10 'mg' + 1 'g' = 1010 'mg'", "1 '[lb_av]' > 453 'g'",
+        "10 'mg' + 1 'g' = 1010 'mg'", "1 '[lb_av]' > 453 'g'", "1 'm2' = 10000 'cm2'", "1 'mL' = 1 'cm3'",
     ])
     func ucumQuantitiesCompareAcrossUnits(_ expression: String) throws {
         #expect(try evaluate(expression) == [.boolean(true)], "\(expression)")

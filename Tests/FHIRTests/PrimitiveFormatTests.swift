@@ -155,4 +155,19 @@ import Testing
             if let slash { #expect(String(sample.utf8[..<slash]) == String(sample.split(separator: "/")[0])) }
         }
     }
+
+    /// A UCUM symbol's exponent (`m2`, `s-1`) is found by a byte scan exactly where the pattern
+    /// `[+-]?[0-9]+$` finds it.
+    @Test func ucumExponentsAreFoundWhereThePatternFindsThem() throws {
+        let regex = try NSRegularExpression(pattern: "[+-]?[0-9]+$")
+        let symbols = [
+            "m2", "s-1", "m", "10", "m+3", "-1", "cm2", "kg", "m2x", "mm[Hg]", "/m2", "s+", "m-", "+2", "abc123", "1",
+            "", "m--2", "m+-2", "[in_i]2", "g.m2",
+        ]
+        for symbol in symbols {
+            let match = regex.firstMatch(in: symbol, range: NSRange(symbol.startIndex..., in: symbol))
+            let expected = match.flatMap { Range($0.range, in: symbol)?.lowerBound }
+            #expect(UCUMUnit.trailingExponent(symbol) == expected, "'\(symbol)'")
+        }
+    }
 }

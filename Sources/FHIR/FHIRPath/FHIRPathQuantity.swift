@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A FHIRPath Quantity: a decimal value with a UCUM unit (`4.5 'mg'`) or a calendar duration (`3 days`).
 public struct FHIRPathQuantity: Sendable, Hashable {
@@ -272,7 +273,34 @@ struct UCUMUnit: Sendable {
 
     /// Parses a UCUM unit expression (`mg/dL`, `mmol/L`, `10*3/uL`, `kg.m/s2`, `{cells}/uL`).
     static func parse(_ text: String) -> UCUMUnit? {
-        parse(text, atoms: atoms)
+        // A store indexes the same few units over and over: each is parsed once.
+        if let known = parsed.withLock({ $0[text] }) { return known }
+        let unit = parse(text, atoms: atoms)
+        parsed.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+            cache[text] = .some(unit)
+        }
+        return unit
+    }
+
+    /// Units parsed so far (a failed parse as `nil`), bounded.
+    private static let parsed = Mutex<[String: UCUMUnit?]>([:])
+
+    /// Where a symbol's exponent starts (`m2`, `s-1`): trailing digits and an optional sign before them.
+    static func trailingExponent(_ symbol: String) -> String.Index? {
+        let utf8 = symbol.utf8
+        var start = utf8.endIndex
+        while start > utf8.startIndex {
+            let before = utf8.index(before: start)
+            guard utf8[before] >= UInt8(ascii: "0"), utf8[before] <= UInt8(ascii: "9") else { break }
+            start = before
+        }
+        guard start != utf8.endIndex else { return nil }
+        if start > utf8.startIndex {
+            let before = utf8.index(before: start)
+            if utf8[before] == UInt8(ascii: "+") || utf8[before] == UInt8(ascii: "-") { start = before }
+        }
+        return start
     }
 
     private static func parse(_ text: String, atoms: [String: (metric: Bool, unit: UCUMUnit)]) -> UCUMUnit? {
@@ -365,11 +393,11 @@ struct UCUMUnit: Sendable {
             }
             // An exponent at the end (`m2`, `s-1`), unless the symbol is an atom as written.
             var exponent = 1
-            if atoms[symbol] == nil, let range = symbol.range(of: "[+-]?[0-9]+$", options: .regularExpression),
-                range.lowerBound != symbol.startIndex, let value = Int(symbol[range]), value.magnitude <= 12
+            if atoms[symbol] == nil, let start = UCUMUnit.trailingExponent(symbol), start != symbol.utf8.startIndex,
+                let value = Int(symbol[start...]), value.magnitude <= 12
             {
                 exponent = value
-                symbol = String(symbol[..<range.lowerBound])
+                symbol = String(symbol[..<start])
             }
             guard var unit = Self.atom(symbol, atoms: atoms) else { return nil }
             if exponent != 1 {
