@@ -103,10 +103,20 @@ extension FHIRPathEvaluator {
                 }
             }
         }
-        let parts = reference.split(separator: "/").map(String.init)
+        // `Type/id`, the common case, without splitting.
+        if let slash = ValidationRun.plainRelativeSlash(reference) {
+            let type = String(reference[..<slash])
+            if definitions.isResourceType(type) {
+                return resourceElement([
+                    "resourceType": .string(type),
+                    "id": .string(String(reference[reference.utf8.index(after: slash)...])),
+                ])
+            }
+        }
+        let parts = reference.utf8.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
         for position in parts.indices.reversed() where position + 1 < parts.count {
             let type = parts[position]
-            if definitions.resourceType(named: type) != nil, parts[position + 1] != "_history" {
+            if definitions.isResourceType(type), parts[position + 1] != "_history" {
                 return resourceElement(["resourceType": .string(type), "id": .string(parts[position + 1])])
             }
         }

@@ -71,17 +71,20 @@ public struct SearchParameterExtractor: Sendable {
         var entries: [(SearchParameterDefinition, [SearchValue])] = []
         let focus = [FHIRPathValue.resource(resource, definitions: definitions)]
         let environment = FHIRPathEnvironment(rootResource: rootResource ?? resource, castsCollections: true)
-        for (parameter, compiled) in plan(for: type).steps {
+        let steps = plan(for: type).steps
+        // By index: a step's definition is copied only for the parameters that found values.
+        for index in steps.indices {
             let expression: FHIRPathExpression
-            do { expression = try compiled.get() } catch {
+            do { expression = try steps[index].expression.get() } catch {
                 var located = error
-                located.message = "search parameter \(parameter.code): \(error.message)"
+                located.message = "search parameter \(steps[index].parameter.code): \(error.message)"
                 throw located
             }
             let items = try expression.evaluate(focus: focus, definitions: definitions, environment: environment)
+            guard !items.isEmpty else { continue }
             var values: [SearchValue] = []
-            for item in items { append(item, as: parameter.type, to: &values) }
-            if !values.isEmpty { entries.append((parameter, values)) }
+            for item in items { append(item, as: steps[index].parameter.type, to: &values) }
+            if !values.isEmpty { entries.append((steps[index].parameter, values)) }
         }
         return entries
     }
@@ -321,7 +324,7 @@ public struct SearchParameterExtractor: Sendable {
         parts.reverse()
         var position = parts.count - 2
         if parts.count >= 4, parts[parts.count - 2] == "_history" { position = parts.count - 4 }
-        guard position >= 0, definitions.resourceType(named: String(parts[position])) != nil else { return (nil, nil) }
+        guard position >= 0, definitions.isResourceType(String(parts[position])) else { return (nil, nil) }
         return (String(parts[position]), String(parts[position + 1]))
     }
 
