@@ -107,9 +107,9 @@ extension ValidationRun {
             }
             let type = resource["resourceType"]?.stringValue ?? ""
             // Fuzzer finding: an empty url (or one that starts with `?`) once crashed here.
-            let target = url.prefix { $0 != "?" }
-            let parts = target.split(separator: "/")
-            if parts.first.map(String.init) != type {
+            let target = url.utf8.prefix { $0 != UInt8(ascii: "?") }
+            let parts = target.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
+            if parts.first != type {
                 report(.error, "invalid", "request.url '\(url)' does not name the entry's resource type \(type)")
             } else if method == "PUT", parts.count == 2, let id = resource["id"]?.stringValue, parts[1] != id {
                 report(.error, "invalid", "request.url '\(url)' does not match the entry's resource id '\(id)'")

@@ -180,7 +180,9 @@ extension ValidationRun {
                     continue
                 }
             } else {
-                let relative = Self.segments(of: reference, omittingEmpty: true).prefix(2).joined(separator: "/")
+                let relative =
+                    Self.plainRelativeSlash(reference) != nil
+                    ? reference : Self.segments(of: reference, omittingEmpty: true).prefix(2).joined(separator: "/")
                 if let fullURL = pending.fullURL, Self.isAbsoluteURL(fullURL), let base = Self.serviceBase(of: fullURL)
                 {
                     resolved = scope.typesByFullURL[base + relative] ?? scope.typesByRelativeURL[relative]

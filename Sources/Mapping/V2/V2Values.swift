@@ -19,16 +19,18 @@ struct V2Piece {
             default: nil
             }
         guard let separator else { return number == 1 ? self : nil }
+        // Separators are bytes: stepped over as bytes, not as Characters (no grapheme breaking).
+        let bytes = raw.utf8
         var index = 1
-        var start = raw.startIndex
-        var position = raw.startIndex
-        while position < raw.endIndex {
-            if raw.utf8[position] == separator {
+        var start = bytes.startIndex
+        var position = bytes.startIndex
+        while position < bytes.endIndex {
+            if bytes[position] == separator {
                 if index == number { return Self.nonEmpty(raw[start..<position], level + 1) }
                 index += 1
-                start = raw.index(after: position)
+                start = bytes.index(after: position)
             }
-            position = raw.index(after: position)
+            position = bytes.index(after: position)
         }
         return index == number ? Self.nonEmpty(raw[start...], level + 1) : nil
     }
@@ -66,8 +68,8 @@ struct V2Piece {
     /// The repetitions of a field, empty ones left out.
     static func repetitions(_ field: String?, _ separators: HL7Separators) -> [V2Piece] {
         guard let field, !field.isEmpty else { return [] }
-        return field.split(separator: Character(Unicode.Scalar(separators.repetition)), omittingEmptySubsequences: true)
-            .map { V2Piece(raw: $0, level: 0) }
+        return field.utf8.split(separator: separators.repetition, omittingEmptySubsequences: true)
+            .map { V2Piece(raw: Substring($0), level: 0) }
     }
 }
 
