@@ -31,7 +31,7 @@ enum StoreSchema {
             // current version. `resource_current` reads like PostgreSQL's `resource`.
             statements = [
                 "CREATE TABLE IF NOT EXISTS resource_history (\(version))",
-                "CREATE UNIQUE INDEX IF NOT EXISTS resource_history_key ON resource_history (type, id, version)",
+                historyKey.create,
                 "CREATE TABLE IF NOT EXISTS resource (type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, "
                     + "last_updated REAL NOT NULL, deleted INTEGER NOT NULL, hash TEXT NOT NULL, "
                     + "content_row INTEGER NOT NULL, PRIMARY KEY (type, id))\(withoutRowID)",
@@ -70,6 +70,13 @@ enum StoreSchema {
                 + "state TEXT NOT NULL, owner TEXT, lease_until \(real), PRIMARY KEY (run, partition))")
         return statements.joined(separator: ";\n") + ";"
     }
+
+    /// SQLite's index of versions by (type, id, version), which a bulk load drops with the search
+    /// tables' indexes (PostgreSQL's is the history table's primary key).
+    static let historyKey = (
+        drop: "DROP INDEX IF EXISTS resource_history_key",
+        create: "CREATE UNIQUE INDEX IF NOT EXISTS resource_history_key ON resource_history (type, id, version)"
+    )
 
     /// The search tables' own indexes, the same in both databases: by value (searches) and by owner
     /// (a resource's rows replaced). A bulk load drops them and builds them again at its end.

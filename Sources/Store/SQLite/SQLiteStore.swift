@@ -106,12 +106,21 @@ public final class SQLiteStore: FHIRStore {
         }
     }
 
+    /// Also drops the history's (type, id, version) index: ids are hashes, so each new version would
+    /// be inserted at a random place of that tree; a load reads current versions through `resource`
+    /// alone, and the history's uniqueness is checked again when the index is built.
     public func dropSearchIndexes() async throws(StoreError) {
-        try await transact { try await $0.searchIndexes(drop: true) }
+        try await transact { transaction in
+            try await transaction.searchIndexes(drop: true)
+            try await transaction.execute(StoreSchema.historyKey.drop, [])
+        }
     }
 
     public func buildSearchIndexes() async throws(StoreError) {
-        try await transact { try await $0.searchIndexes(drop: false) }
+        try await transact { transaction in
+            try await transaction.execute(StoreSchema.historyKey.create, [])
+            try await transaction.searchIndexes(drop: false)
+        }
     }
 
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
