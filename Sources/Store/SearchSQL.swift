@@ -27,7 +27,7 @@ struct SearchSQL {
 
     /// The conditions every match meets, joined by AND.
     func conditions(_ query: SearchQuery) throws(StoreError) -> SQLFragment {
-        guard definitions.resourceType(named: query.type) != nil else {
+        guard definitions.isResourceType(query.type) else {
             throw StoreError(.badQuery, "unknown resource type \(query.type)")
         }
         var parts = [SQLFragment("r.type = ? AND r.deleted = 0", [.text(query.type)])]
@@ -152,7 +152,7 @@ struct SearchSQL {
                     [.text(parts[parts.count - 2]), .text(parts[parts.count - 1])])
             }
             if let type = modifier {
-                guard definitions.resourceType(named: type) != nil else {
+                guard definitions.isResourceType(type) else {
                     throw StoreError(.badQuery, "\(name):\(type): not a resource type")
                 }
                 return SQLFragment("i.target_type = ? AND i.target_id = ?", [.text(type), .text(value)])

@@ -105,7 +105,7 @@ extension StoreTransaction {
     /// when it was made from this same resource at this transaction's time, saves the work again.
     func put(_ resource: JSON, prepared: PreparedWrite? = nil) async throws -> WriteResult {
         let (type, id) = try ResourceVersion.key(resource)
-        guard indexing.definitions.resourceType(named: type) != nil else {
+        guard indexing.definitions.isResourceType(type) else {
             throw StoreError(.invalid, "unknown resource type \(type)")
         }
         let usable = prepared.flatMap { $0.resource == resource ? $0 : nil }

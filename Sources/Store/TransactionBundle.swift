@@ -49,7 +49,7 @@ enum TransactionBundle {
             var ordered: [PreparedWrite] = []
             for entry in 0..<entries.count {
                 guard let write = writes[entry], let type = write.resource["resourceType"]?.stringValue,
-                    store.indexing.definitions.resourceType(named: type) != nil
+                    store.indexing.definitions.isResourceType(type)
                 else { return nil }
                 ordered.append(write)
             }

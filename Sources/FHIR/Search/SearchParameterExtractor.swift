@@ -138,7 +138,7 @@ public struct SearchParameterExtractor: Sendable {
         let kept = branches.filter { branch in
             let head = branch.drop { $0 == " " || $0 == "(" }.prefix { $0.isLetter || $0.isNumber }
             guard !head.isEmpty, head != type, head != "Resource", head != "DomainResource",
-                definitions.resourceType(named: String(head)) != nil
+                definitions.isResourceType(String(head))
             else { return true }
             return false
         }

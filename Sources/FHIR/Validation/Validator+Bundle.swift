@@ -87,7 +87,7 @@ extension ValidationRun {
             let type = resource?["resourceType"]?.stringValue, let id = resource?["id"]?.stringValue
         else { return }
         let parts = Self.segments(of: fullURL, omittingEmpty: true)
-        guard parts.count >= 2, definitions.resourceType(named: String(parts[parts.count - 2])) != nil else { return }
+        guard parts.count >= 2, definitions.isResourceType(String(parts[parts.count - 2])) else { return }
         if parts[parts.count - 2] != type || parts[parts.count - 1] != id {
             path.push(.raw("fullUrl"))
             report(.error, "invalid", "the fullUrl '\(fullURL)' does not match the entry's resource \(type)/\(id)")

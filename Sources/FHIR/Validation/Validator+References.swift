@@ -111,7 +111,7 @@ extension ValidationRun {
         // Relative: Type/id, Type/id/_history/vid, or a conditional Type?search (transactions only).
         if let question = reference.utf8.firstIndex(of: UInt8(ascii: "?")) {
             let type = String(reference[..<question])
-            if definitions.resourceType(named: type) == nil {
+            if !definitions.isResourceType(type) {
                 report(.error, "value", "the conditional reference '\(reference)' names no known resource type")
             }
             return
@@ -124,7 +124,7 @@ extension ValidationRun {
             return
         }
         let typeName = String(parts[0])
-        guard definitions.resourceType(named: typeName) != nil else {
+        guard definitions.isResourceType(typeName) else {
             report(.error, "value", "the reference '\(reference)' names '\(typeName)', which is not a resource type")
             return
         }
@@ -162,7 +162,7 @@ extension ValidationRun {
         if parts.count >= 4 && parts[parts.count - 2] == "_history" { parts.removeLast(2) }
         guard parts.count >= 2 else { return nil }
         let type = String(parts[parts.count - 2])
-        return definitions.resourceType(named: type) == nil ? nil : type
+        return definitions.isResourceType(type) ? type : nil
     }
 
     /// Resolves the references made inside a Bundle against its entries.

@@ -28,7 +28,7 @@ private struct JSONToXML {
         _ value: JSON, name: String?, path: String?, indent: Int, into output: inout [UInt8]
     ) throws(FHIRError) {
         guard case .object(let object) = value, let type = object["resourceType"]?.stringValue,
-            let node = definitions.node(type), definitions.resourceType(named: type) != nil
+            let node = definitions.node(type), definitions.isResourceType(type)
         else { throw fail("not a FHIR resource", path: path ?? "$") }
         let here = path ?? type
         var level = indent

@@ -49,7 +49,7 @@ private struct XMLToJSON {
         guard element.namespace == FHIRXML.namespace else {
             throw fail("<\(type)> is not in the FHIR namespace \(FHIRXML.namespace)", element, path: here)
         }
-        guard definitions.resourceType(named: type) != nil, let node = definitions.node(type) else {
+        guard definitions.isResourceType(type), let node = definitions.node(type) else {
             throw fail("<\(type)> is not a FHIR R4 resource type", element, path: here)
         }
         var object = JSONObject()

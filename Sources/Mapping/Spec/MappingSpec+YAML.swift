@@ -278,7 +278,7 @@ struct SpecReader {
             return try text(value, name)
         }
         let resource = try need("resource")
-        guard definitions.resourceType(named: resource) != nil else {
+        guard definitions.isResourceType(resource) else {
             throw fail(values["resource"], "\(resource) is not a FHIR R4 resource type")
         }
         let name = try values["name"].map { try text($0, "name") } ?? "\(try need("table"))-\(resource)"

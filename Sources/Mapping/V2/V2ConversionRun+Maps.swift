@@ -95,7 +95,7 @@ extension V2ConversionRun {
         if let last = steps.last, let type = last.referenceType {
             guard let mapName = row.dataTypeMap, let map = row.dataTypeKey.flatMap(maps.dataTypeMap(key:)),
                 let objectType = converter.definitions.objectType(named: type),
-                converter.definitions.resourceType(named: type) != nil
+                converter.definitions.isResourceType(type)
             else { return false }
             let made = ResourceNode(type: objectType)
             mapDataType(map, name: mapName, piece: piece, segment: segment, into: made, suffix: "1", location: location)

@@ -100,7 +100,7 @@ final class V2ConversionRun {
                     apply(segmentMap, segment: visit.index, to: owner)
                     continue
                 }
-                guard let (type, label) = row.resource, converter.definitions.resourceType(named: type) != nil
+                guard let (type, label) = row.resource, converter.definitions.isResourceType(type)
                 else { continue }
                 guard let segmentMap = maps.segmentMap(key: row.segmentMapKey) else {
                     issues.append("\(segment.id): no segment map \(row.segmentMap)")
