@@ -22,10 +22,10 @@ struct SearchIndexRows {
 
     init(_ resource: JSON, extractor: SearchParameterExtractor) throws(StoreError) {
         let index: [(parameter: SearchParameterDefinition, values: [SearchValue])]
-        do { index = try extractor.index(resource) } catch {
+        do { index = try extractor.index(resource, excluding: Self.answeredByResourceRow) } catch {
             throw StoreError(.invalid, "indexing: \(error)")
         }
-        for (parameter, values) in index where !Self.answeredByResourceRow.contains(parameter.code) {
+        for (parameter, values) in index {
             let param = parameter.code
             for value in values {
                 switch value {

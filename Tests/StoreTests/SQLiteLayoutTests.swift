@@ -1,8 +1,9 @@
 import FHIR
 import Foundation
 import GRDB
-import Store
 import Testing
+
+@testable import Store
 
 /// The embedded store's tables: each version's content once, in the history; the current row points at it.
 struct SQLiteLayoutTests {
@@ -41,6 +42,32 @@ struct SQLiteLayoutTests {
             }
             #expect(described == ["p1 v2 → v2", "p2 v2 → v2 (deleted)"])
         }
+    }
+
+    /// Bulk mode copies the write-ahead log into the database file seldom (two syncs a copy), and the
+    /// index build puts SQLite's default back and copies what the load left in the log.
+    @Test func bulkModeCheckpointsSeldomAndTheBuildLeavesNothingInTheLog() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("bulk.sqlite").path
+        let store = try SQLiteStore(path: path, definitions: Support.definitions)
+        func autocheckpoint() async throws -> Int? {
+            try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        }
+        #expect(try await autocheckpoint() == 1000)
+        try await store.dropSearchIndexes()
+        #expect(try await autocheckpoint() == SQLiteStore.bulkCheckpointPages)
+        for number in 0..<20 {
+            _ = try await store.update(Support.patient("b\(number)", family: "Bulk"))
+        }
+        try await store.buildSearchIndexes()
+        #expect(try await autocheckpoint() == 1000)
+        // What the load wrote is in the database file itself: a copy of the file without its log has it all.
+        let copy = folder.appendingPathComponent("copy.sqlite").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let database = try DatabaseQueue(path: copy)
+        #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") } == 20)
     }
 
     @Test func aStoreOfAnotherLayoutIsRefusedWithWhatToDo() async throws {

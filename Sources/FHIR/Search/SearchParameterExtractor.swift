@@ -21,12 +21,43 @@ public struct SearchParameterExtractor: Sendable {
     /// branches of a shared expression (`AllergyIntolerance.code | Condition.code | …`) that start
     /// from another resource type can never match, so they are not evaluated.
     private struct Plan: Sendable {
-        var steps: [(parameter: SearchParameterDefinition, expression: Result<FHIRPathExpression, FHIRError>)]
+        var steps: [Step]
+        var selector: ExpressionSelector
     }
+
+    /// One parameter of a plan (a class: the loop over a type's parameters copies no definitions).
+    private final class Step: Sendable {
+        let parameter: SearchParameterDefinition
+        let expression: Result<FHIRPathExpression, FHIRError>
+        /// The resource's top-level elements the expression reads first (`ExpressionStart`): on a
+        /// resource with none of them it yields nothing. `nil` when the expression does not show them.
+        let members: [String]?
+
+        init(_ parameter: SearchParameterDefinition, _ text: String, resourceType: String) {
+            self.parameter = parameter
+            expression = Result { () throws(FHIRError) in try FHIRPathExpression(text) }
+            if case .success(let compiled) = expression,
+                case .members(let names)? = ExpressionStart(compiled.root, resourceType: resourceType)
+            {
+                members = names.sorted()
+            } else {
+                members = nil
+            }
+        }
+    }
+
+    /// Whether plans skip parameters whose expression cannot find anything in the resource (on
+    /// unless a test compares the two).
+    let skipsAbsentElements: Bool
 
     /// Creates an extractor; expressions are compiled on first use and kept.
     public init(definitions: FHIRDefinitions) {
+        self.init(definitions: definitions, skipsAbsentElements: true)
+    }
+
+    init(definitions: FHIRDefinitions, skipsAbsentElements: Bool) {
         self.definitions = definitions
+        self.skipsAbsentElements = skipsAbsentElements
     }
 
     /// The values of one parameter. `rootResource` is the Bundle around the resource, when there is one.
@@ -59,48 +90,51 @@ public struct SearchParameterExtractor: Sendable {
         return values
     }
 
-    /// Every parameter of the resource's type with the values it extracts (parameters with none are left out).
+    /// Every parameter of the resource's type with the values it extracts (parameters with none are
+    /// left out), except the parameters named in `excluding`.
     public func index(
-        _ resource: JSON, rootResource: JSON? = nil
+        _ resource: JSON, rootResource: JSON? = nil, excluding: Set<String> = []
     ) throws(FHIRError) -> [(
         parameter: SearchParameterDefinition, values: [SearchValue]
     )] {
-        guard let type = resource["resourceType"]?.stringValue else {
+        guard case .object(let object) = resource, let type = object["resourceType"]?.stringValue else {
             throw FHIRError(.structure, "the resource has no resourceType")
         }
         var entries: [(SearchParameterDefinition, [SearchValue])] = []
         let focus = [FHIRPathValue.resource(resource, definitions: definitions)]
         let environment = FHIRPathEnvironment(rootResource: rootResource ?? resource, castsCollections: true)
-        let steps = plan(for: type).steps
-        // By index: a step's definition is copied only for the parameters that found values.
-        for index in steps.indices {
+        let plan = plan(for: type)
+        let selected = skipsAbsentElements ? plan.selector.selected(in: object) : []
+        for (index, step) in plan.steps.enumerated() {
+            if skipsAbsentElements, !selected[index] { continue }
+            if !excluding.isEmpty, excluding.contains(step.parameter.code) { continue }
             let expression: FHIRPathExpression
-            do { expression = try steps[index].expression.get() } catch {
+            do { expression = try step.expression.get() } catch {
                 var located = error
-                located.message = "search parameter \(steps[index].parameter.code): \(error.message)"
+                located.message = "search parameter \(step.parameter.code): \(error.message)"
                 throw located
             }
             let items = try expression.evaluate(focus: focus, definitions: definitions, environment: environment)
             guard !items.isEmpty else { continue }
             var values: [SearchValue] = []
-            for item in items { append(item, as: steps[index].parameter.type, to: &values) }
-            if !values.isEmpty { entries.append((steps[index].parameter, values)) }
+            for item in items { append(item, as: step.parameter.type, to: &values) }
+            if !values.isEmpty { entries.append((step.parameter, values)) }
         }
         return entries
     }
 
     private func plan(for type: String) -> Plan {
         if let plan = plans.byType.withLock({ $0[type] }) { return plan }
-        var plan = Plan(steps: [])
+        var steps: [Step] = []
         for parameter in definitions.searchParameters(for: type) {
             guard let text = parameter.expression, !text.isEmpty, parameter.type != "composite",
                 parameter.type != "special"
             else { continue }
             let narrowed = Self.narrowed(text, to: type, definitions: definitions)
             guard !narrowed.isEmpty else { continue }
-            plan.steps.append(
-                (parameter, Result { () throws(FHIRError) in try FHIRPathExpression(narrowed) }))
+            steps.append(Step(parameter, narrowed, resourceType: type))
         }
+        let plan = Plan(steps: steps, selector: ExpressionSelector(steps.map(\.members)))
         plans.byType.withLock { $0[type] = plan }
         return plan
     }
@@ -307,25 +341,28 @@ public struct SearchParameterExtractor: Sendable {
     }
 
     /// The type and id a reference names: `Patient/1`, `http://x/fhir/Patient/1`, `Patient/1/_history/2`.
-    private func typeAndID(of text: String) -> (String?, String?) {
+    func typeAndID(of text: String) -> (String?, String?) {
+        let bytes = text.utf8
         // The last four `/`-separated parts at most, found from the end without splitting the rest.
-        var parts: [Substring] = []
-        var end = text.endIndex
-        var index = text.endIndex
-        while index > text.startIndex, parts.count < 4 {
-            let before = text.index(before: index)
-            if text[before] == "/" {
-                parts.append(text[index..<end])
+        var parts: [Range<String.Index>] = []
+        var end = bytes.endIndex
+        var index = bytes.endIndex
+        while index > bytes.startIndex, parts.count < 4 {
+            let before = bytes.index(before: index)
+            if bytes[before] == UInt8(ascii: "/") {
+                parts.append(index..<end)
                 end = before
             }
             index = before
         }
-        if parts.count < 4 { parts.append(text[text.startIndex..<end]) }
+        if parts.count < 4 { parts.append(bytes.startIndex..<end) }
         parts.reverse()
         var position = parts.count - 2
-        if parts.count >= 4, parts[parts.count - 2] == "_history" { position = parts.count - 4 }
-        guard position >= 0, definitions.isResourceType(String(parts[position])) else { return (nil, nil) }
-        return (String(parts[position]), String(parts[position + 1]))
+        if parts.count >= 4, bytes[parts[parts.count - 2]].elementsEqual("_history".utf8) { position = parts.count - 4 }
+        guard position >= 0 else { return (nil, nil) }
+        let type = String(text[parts[position]])
+        guard definitions.isResourceType(type) else { return (nil, nil) }
+        return (type, String(text[parts[position + 1]]))
     }
 
     private func appendQuantity(_ item: FHIRPathValue, to values: inout [SearchValue]) {

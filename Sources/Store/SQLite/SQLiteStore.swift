@@ -13,6 +13,8 @@ public final class SQLiteStore: FHIRStore {
     let now: @Sendable () -> Date
     /// Writes take turns: a transaction stays open across several steps on the one writer connection.
     private let writes = AsyncLock()
+    /// Where write transactions continue between their steps on the connection.
+    private let writer = WriterExecutor(label: "ferry.sqlite.writer")
 
     /// Opens (creating when absent) a store at `path`.
     public init(
@@ -60,16 +62,24 @@ public final class SQLiteStore: FHIRStore {
     {
         let transaction = Transaction(pool: pool, indexing: indexing, time: time ?? now())
         return try await storeErrors {
-            try await writes.run {
-                try await self.pool.writeWithoutTransaction { db in try db.beginTransaction(.immediate) }
-                do {
-                    let result = try await body(transaction)
-                    try await self.pool.writeWithoutTransaction { db in try db.commit() }
-                    return result
-                } catch {
-                    try? await self.pool.writeWithoutTransaction { db in try db.rollback() }
-                    throw error
-                }
+            try await withTaskExecutorPreference(writer) {
+                try await self.writeLocked(transaction, body)
+            }
+        }
+    }
+
+    private func writeLocked<T: Sendable>(
+        _ transaction: Transaction, _ body: @Sendable @escaping (Transaction) async throws -> T
+    ) async throws -> T {
+        try await writes.run {
+            try await self.pool.writeWithoutTransaction { db in try db.beginTransaction(.immediate) }
+            do {
+                let result = try await body(transaction)
+                try await self.pool.writeWithoutTransaction { db in try db.commit() }
+                return result
+            } catch {
+                try? await self.pool.writeWithoutTransaction { db in try db.rollback() }
+                throw error
             }
         }
     }
@@ -109,19 +119,37 @@ public final class SQLiteStore: FHIRStore {
     /// Also drops the history's (type, id, version) index: ids are hashes, so each new version would
     /// be inserted at a random place of that tree; a load reads current versions through `resource`
     /// alone, and the history's uniqueness is checked again when the index is built.
+    ///
+    /// Until the indexes are built again, the write-ahead log is copied into the database file only
+    /// once it holds `bulkCheckpointPages` pages instead of SQLite's 1,000: each copy ends with two
+    /// syncs, and a load wrote 4 MB between them (a commit is durable in the log either way).
     public func dropSearchIndexes() async throws(StoreError) {
         try await transact { transaction in
             try await transaction.searchIndexes(drop: true)
             try await transaction.execute(StoreSchema.historyKey.drop, [])
+            try await transaction.execute("PRAGMA wal_autocheckpoint = \(Self.bulkCheckpointPages)", [])
         }
     }
 
+    /// Also copies the write-ahead log into the database file (as much as no reader still needs),
+    /// and puts the log's checkpoints back at SQLite's default.
     public func buildSearchIndexes() async throws(StoreError) {
         try await transact { transaction in
             try await transaction.execute(StoreSchema.historyKey.create, [])
             try await transaction.searchIndexes(drop: false)
+            try await transaction.execute("PRAGMA wal_autocheckpoint = 1000", [])
+        }
+        try await storeErrors {
+            try await writes.run {
+                try await self.pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                }
+            }
         }
     }
+
+    /// Pages of write-ahead log between checkpoints in bulk mode (4 KB each: 128 MB).
+    static let bulkCheckpointPages = 32768
 
     public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
         let time = now()
