@@ -287,6 +287,103 @@ import Testing
     }
 }
 
+/// Ferry's corrections of the IG's maps (`NAME-` rows out, `NAME+` rows in).
+@Suite struct V2MapCorrectionTests {
+    typealias Support = V2ConverterTests
+
+    @Test func theAddressTypeIsKeptInAnExtensionWithAURL() throws {
+        let pid = "PID|1||100234^^^GENHOSP^MR||RIVERA^ANA||19710422|F|||12 ELM ST^^SPRINGFIELD^IL^62701^US^H"
+        let conversion = try Support.converter.convert(
+            Support.message("ADT^A04^ADT_A01", "X1", ["EVN|A04|20240315083000", pid, Support.pv1]))
+        let address = try #require(Support.resources(conversion.bundle, "Patient").first?["address"]?[0])
+        #expect(address["use"]?.stringValue == "home")
+        let type = try #require(address["extension"]?[0])
+        #expect(type["url"]?.stringValue == "https://ferry.health/fhir/StructureDefinition/hl7v2-address-type")
+        #expect(type["valueCodeableConcept"]?["coding"]?[0]?["code"]?.stringValue == "H")
+        #expect(
+            type["valueCodeableConcept"]?["coding"]?[0]?["system"]?.stringValue
+                == "http://terminology.hl7.org/CodeSystem/v2-0190")
+        #expect(!conversion.issues.contains { $0.contains("address") || $0.contains("PID-11") }, "\(conversion.issues)")
+    }
+
+    @Test func theOrderDateIsKeptInTheBusinessEvent() throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                "ORU^R01^ORU_R01", "X2",
+                [
+                    Support.pid, "ORC|RE|ORD77|FIL77||CM||||20240315093000",
+                    "OBR|1|ORD77|FIL77|57021-8^CBC panel^LN|||20240315093000|||||||||||||||20240315101500|||F",
+                    "OBX|1|NM|6690-2^Leukocytes^LN||7.1|10*3/uL^^UCUM|4.0-10.5|N|||F",
+                ]))
+        let order = try #require(Support.resources(conversion.bundle, "ServiceRequest").first)
+        let events = order["extension"]?.arrayValue ?? []
+        let dated = events.first { $0["extension"]?[0]?["url"]?.stringValue == "date" }
+        #expect(dated?["url"]?.stringValue == "http://hl7.org/fhir/StructureDefinition/businessEvent")
+        #expect(dated?["extension"]?[0]?["valueDateTime"]?.stringValue?.hasPrefix("2024-03-15") == true)
+        #expect(
+            !conversion.issues.contains { $0.contains("ORC-9") || $0.contains("ServiceRequest") },
+            "\(conversion.issues)")
+    }
+
+    @Test func aCorrectionNamingARowThatIsNotThereIsAnError() throws {
+        func maps(_ correction: String) throws -> V2Maps {
+            let ig = try JSONParser().parse(
+                Data(#"{"datatypes": {"XAD[Address]": [["XAD.3",null,"city","string",null,null,null]]}}"#.utf8))
+            return try V2Maps(documents: [ig, try JSONParser().parse(Data(correction.utf8))])
+        }
+        _ = try maps(#"{"datatypes": {"XAD[Address]-": [["XAD.3",null,"city","string",null,null,null]]}}"#)
+        #expect {
+            try maps(#"{"datatypes": {"XAD[Address]-": [["XAD.3",null,"town","string",null,null,null]]}}"#)
+        } throws: { "\($0)".contains("is not a row of XAD[Address]") }
+        #expect {
+            try maps(#"{"datatypes": {"XPN[HumanName]-": [["XPN.1",null,"family","string",null,null,null]]}}"#)
+        } throws: { "\($0)".contains("there is no map XPN[HumanName]") }
+    }
+}
+
+/// Repetitions of a segment in one group make a resource each.
+@Suite struct V2RepeatedSegmentTests {
+    typealias Support = V2ConverterTests
+
+    @Test func twoAllergiesAndTwoDiagnosesAreFourResources() throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                "ADT^A01^ADT_A01", "R1",
+                [
+                    "EVN|A01|20240315083000", Support.pid, Support.pv1,
+                    "AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives", "AL1|2|FA|256349002^Peanut^SCT|MO|Swelling",
+                    "DG1|1||I10^Essential hypertension^I10||20240315|A", "DG1|2||E11.9^Type 2 diabetes^I10||20240315|A",
+                ]))
+        #expect(Support.validator.validate(conversion.bundle).isValid)
+        let allergies = Support.resources(conversion.bundle, "AllergyIntolerance")
+        #expect(
+            allergies.compactMap { $0["code"]?["coding"]?[0]?["code"]?.stringValue }.sorted() == ["256349002", "70618"])
+        let conditions = Support.resources(conversion.bundle, "Condition")
+        #expect(conditions.compactMap { $0["code"]?["coding"]?[0]?["code"]?.stringValue }.sorted() == ["E11.9", "I10"])
+        #expect(Set(conditions.compactMap { $0["id"]?.stringValue }).count == 2)
+        // The visit names each diagnosis's own Condition.
+        let encounter = try #require(Support.resources(conversion.bundle, "Encounter").first)
+        let named = (encounter["diagnosis"]?.arrayValue ?? []).compactMap { $0["condition"]?["reference"]?.stringValue }
+        #expect(Set(named) == Set(conditions.compactMap { $0["id"]?.stringValue }.map { "Condition/\($0)" }))
+        // Each allergy and each diagnosis is the patient's.
+        let patient = try #require(Support.resources(conversion.bundle, "Patient").first?["id"]?.stringValue)
+        #expect(allergies.allSatisfy { $0["patient"]?["reference"]?.stringValue == "Patient/\(patient)" })
+        #expect(conditions.allSatisfy { $0["subject"]?["reference"]?.stringValue == "Patient/\(patient)" })
+        // The same message again gives the same ids.
+        let again = try Support.converter.convert(
+            Support.message(
+                "ADT^A01^ADT_A01", "R1",
+                [
+                    "EVN|A01|20240315083000", Support.pid, Support.pv1,
+                    "AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives", "AL1|2|FA|256349002^Peanut^SCT|MO|Swelling",
+                    "DG1|1||I10^Essential hypertension^I10||20240315|A", "DG1|2||E11.9^Type 2 diabetes^I10||20240315|A",
+                ]))
+        #expect(
+            Support.resources(again.bundle, "Condition").compactMap { $0["id"]?.stringValue }
+                == conditions.compactMap { $0["id"]?.stringValue })
+    }
+}
+
 /// Ferry's output for the IG's sample message against the IG's own bundle, element by element.
 @Suite struct V2ImplementationGuideSampleTests {
     @Test func theMDMSampleAgreesWithTheIGBundleOnTheMappedElements() throws {

@@ -60,14 +60,24 @@ final class V2ConversionRun {
     }
 
     func convert() throws -> V2Converter.Conversion {
-        var visits: [(index: Int, place: String, scope: String)] = []
+        // A segment repeated in one group (two AL1s, two DG1s) makes a resource each: from the second
+        // on, it has a scope of its own inside the group's (`/DG1[2]`), and does not add to what an
+        // earlier repetition made.
+        var visits: [(index: Int, place: String, scope: String, group: String)] = []
         func walk(_ group: HL7Group, names: [String], scope: String) {
             var occurrences: [String: Int] = [:]
+            var repetitions: [String: Int] = [:]
             for child in group.children {
                 switch child {
                 case .segment(let index):
                     let id = message.segments[index].id
-                    visits.append((index, (names + [id]).joined(separator: "."), scope))
+                    repetitions[id, default: 0] += 1
+                    let repetition = repetitions[id]!
+                    visits.append(
+                        (
+                            index, (names + [id]).joined(separator: "."),
+                            repetition > 1 ? scope + "/\(id)[\(repetition)]" : scope, scope
+                        ))
                 case .group(let nested):
                     occurrences[nested.name, default: 0] += 1
                     walk(
@@ -107,7 +117,7 @@ final class V2ConversionRun {
                     continue
                 }
                 currentSegment = visit.index
-                let instance = instance(type: type, label: label, scope: visit.scope)
+                let instance = instance(type: type, label: label, scope: visit.scope, group: visit.group)
                 usedSegments.insert(visit.index)
                 apply(segmentMap, segment: visit.index, to: instance)
                 for link in row.links {
@@ -128,13 +138,19 @@ final class V2ConversionRun {
     }
 
     /// The instance for a label in a scope: the one already made in this scope or an enclosing one,
-    /// else a new one.
-    func instance(type: String, label: String, scope: String) -> Instance {
+    /// else a new one. `group` is the scope of the segment's group (its own scope when it is a
+    /// repetition is inside it).
+    func instance(type: String, label: String, scope: String, group: String) -> Instance {
         // The same label in this group, a group around it or a group inside it is one resource: TQ1 in
         // TIMING_ENCODED adds to its ORDER's MedicationRequest, ORC in COMMON_ORDER and OBR make one
-        // DiagnosticReport. Sibling groups (two OBSERVATIONs) make two.
+        // DiagnosticReport. Sibling groups (two OBSERVATIONs) make two, and so do repetitions of a
+        // segment in one group: the second DG1 does not add to the Condition of the first.
+        let segmentID = message.segments[currentSegment].id
+        let repeated = scope != group
         if let existing = instances.last(where: {
             $0.label == label && (Self.encloses($0.scope, scope) || Self.encloses(scope, $0.scope))
+                && !(repeated && $0.scope == group && $0.segment >= 0
+                    && message.segments[$0.segment].id == segmentID)
         }) {
             return existing
         }

@@ -211,17 +211,32 @@ public final class V2Maps: Sendable {
     }
 
     /// Reads maps documents, later ones replacing earlier maps of the same name; a map named `NAME+`
-    /// adds its rows to `NAME`.
+    /// adds its rows to `NAME`, and one named `NAME-` takes rows out of it (each must be there, row
+    /// for row: a correction of the IG that no longer applies is an error, not silently nothing).
     public convenience init(documents: [JSON]) throws {
         var sections: [String: [(String, JSON)]] = [:]
         for document in documents {
             for section in ["messages", "segments", "datatypes", "codesystems"] {
                 for (name, rows) in document[section]?.objectValue ?? JSONObject() {
                     var entries = sections[section] ?? []
-                    if name.hasSuffix("+"), let base = entries.firstIndex(where: { $0.0 == String(name.dropLast()) }),
-                        case .array(let existing) = entries[base].1, case .array(let more) = rows
+                    let base = entries.firstIndex { $0.0 == String(name.dropLast()) }
+                    if name.hasSuffix("+"), let base, case .array(let existing) = entries[base].1,
+                        case .array(let more) = rows
                     {
                         entries[base].1 = .array(existing + more)
+                    } else if name.hasSuffix("-") {
+                        guard let base, case .array(var existing) = entries[base].1, case .array(let removed) = rows
+                        else {
+                            throw V2MapsError(
+                                "\(section).\(name): there is no map \(name.dropLast()) to take rows out of")
+                        }
+                        for row in removed {
+                            guard let at = existing.firstIndex(of: row) else {
+                                throw V2MapsError("\(section).\(name): \(row) is not a row of \(name.dropLast())")
+                            }
+                            existing.remove(at: at)
+                        }
+                        entries[base].1 = .array(existing)
                     } else {
                         entries.removeAll { $0.0.lowercased() == name.lowercased() }
                         entries.append((name, rows))
@@ -330,5 +345,14 @@ public final class V2Maps: Sendable {
         let numbers = source[source.index(after: start)...].split(separator: ".").map { Int($0) }
         guard let first = numbers.first ?? nil else { return nil }
         return (first, numbers.count > 1 ? numbers[1] : nil)
+    }
+}
+
+/// A maps document that cannot be read as maps (a correction naming a row that is not there).
+public struct V2MapsError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }
