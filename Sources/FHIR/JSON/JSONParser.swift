@@ -188,8 +188,11 @@ private struct Reader {
             let key = try parseString()
             // A bit per (length, first byte, last byte): keys whose bits differ cannot be equal, so the
             // scan for a duplicate runs only on a collision.
-            let utf8 = key.utf8
-            let bit: UInt64 = 1 << ((utf8.count &* 31 &+ Int(utf8.first ?? 0) &* 7 &+ Int(utf8.last ?? 0)) & 63)
+            // (The bytes through contiguous storage: `String.UTF8View.last` steps back a generic index.)
+            let bit: UInt64 =
+                key.utf8.withContiguousStorageIfAvailable { bytes in
+                    1 << ((bytes.count &* 31 &+ Int(bytes.first ?? 0) &* 7 &+ Int(bytes.last ?? 0)) & 63)
+                } ?? 1 << ((key.utf8.count &* 31 &+ Int(key.utf8.first ?? 0) &* 7 &+ Int(key.utf8.last ?? 0)) & 63)
             let mayRepeat = keyBloom & bit != 0
             keyBloom |= bit
             if memberStack.count - base < 64 {
