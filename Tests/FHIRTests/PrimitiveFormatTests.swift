@@ -171,3 +171,16 @@ import Testing
         }
     }
 }
+
+/// The mimetypes value set is not expanded; a code must be `type/subtype` (parameters aside).
+@Suite struct MIMETypeTests {
+    @Test(arguments: [
+        ("text/plain", true), ("application/fhir+json", true), ("text/plain; charset=utf-8", true),
+        ("text/plain;charset=a/b", true), ("image/svg+xml", true), ("TX", false), ("", false), ("/plain", false),
+        ("text/", false), ("text/plain/extra", false), ("a/b/c; x=y", false), ("/", false), ("; text/plain", false),
+        ("ä/ö", true),
+    ])
+    func aMIMETypeIsTypeSlashSubtype(_ code: String, _ valid: Bool) {
+        #expect(ValidationRun.isMIMEType(code) == valid, "\(code)")
+    }
+}

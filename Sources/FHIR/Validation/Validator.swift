@@ -460,12 +460,21 @@ struct ValidationRun {
         } else if valueSet.url == "http://hl7.org/fhir/ValueSet/mimetypes" {
             // R4 lets CapabilityStatement.format use the shorthands xml, json and ttl.
             if code == "xml" || code == "json" || code == "ttl" { return }
-            let parts = code.prefix { $0 != ";" }.split(separator: "/", omittingEmptySubsequences: false)
-            if parts.count != 2 || parts.contains(where: \.isEmpty) {
+            if !Self.isMIMEType(code) {
                 report(
                     .error, "code-invalid",
                     "'\(code)' is not a MIME type (type/subtype) as the value set \(valueSet.url) requires")
             }
+        }
+    }
+
+    /// `type/subtype`, parameters after `;` aside: one `/` with something on each side (on bytes).
+    static func isMIMEType(_ code: String) -> Bool {
+        var code = code
+        return code.withUTF8 { bytes in
+            let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+            guard let slash = bytes[..<end].firstIndex(of: UInt8(ascii: "/")) else { return false }
+            return slash > bytes.startIndex && slash + 1 < end && !bytes[(slash + 1)..<end].contains(UInt8(ascii: "/"))
         }
     }
 

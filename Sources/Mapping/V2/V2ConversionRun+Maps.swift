@@ -142,11 +142,10 @@ extension V2ConversionRun {
             var text: String?
             if piece.level == -1 {
                 // Lines of a document: decoded, joined, and written as base64.
-                let lines = piece.raw.split(
-                    separator: Character(Unicode.Scalar(message.separators.repetition)),
-                    omittingEmptySubsequences: false
+                let lines = piece.raw.utf8.split(
+                    separator: message.separators.repetition, omittingEmptySubsequences: false
                 )
-                .map { HL7Escaping.decode(String($0), separators: message.separators) }
+                .map { HL7Escaping.decode(String(Substring($0)), separators: message.separators) }
                 text = Data(lines.joined(separator: "\n").utf8).base64EncodedString()
             } else if let value = row.value, !value.isInstruction {
                 text = value.text(piece, message.separators)
