@@ -325,6 +325,41 @@ import Testing
             "\(conversion.issues)")
     }
 
+    @Test(arguments: ["ADT^A01^ADT_A01", "ADT^A28^ADT_A05"])
+    func theInsuranceIsAnActiveCoverageOfThePatientAndADiagnosisNoEpisode(_ type: String) throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                type, "X3",
+                [
+                    "EVN|A01|20240315083000", Support.pid, Support.pv1,
+                    "DG1|1||I10^Essential hypertension^I10||20240315|A",
+                    "IN1|1|BCBS^Blue Cross|60054|BLUE CROSS||||||||20240101|20241231",
+                ]))
+        #expect(Support.validator.validate(conversion.bundle).isValid)
+        let coverage = try #require(Support.resources(conversion.bundle, "Coverage").first)
+        #expect(coverage["status"]?.stringValue == "active")
+        let patient = try #require(Support.resources(conversion.bundle, "Patient").first?["id"]?.stringValue)
+        #expect(coverage["beneficiary"]?["reference"]?.stringValue == "Patient/\(patient)")
+        #expect(Support.resources(conversion.bundle, "EpisodeOfCare").isEmpty)
+        #expect(Support.resources(conversion.bundle, "Condition").count == 1)
+        #expect(!conversion.issues.contains { $0.contains("left out") }, "\(conversion.issues)")
+    }
+
+    @Test(arguments: [("AU", "final"), ("LA", "final"), ("IP", "preliminary"), ("DI", "preliminary")])
+    func aDocumentsCompletionStatusBecomesItsDocStatus(_ completion: String, _ status: String) throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                "MDM^T02^MDM_T02", "X4",
+                [
+                    "EVN|T02|20240315110000", Support.pid, Support.pv1,
+                    "TXA|1|DS^Discharge summary|TX|20240315110000|1234^KOWALSKI^PIOTR|||||||DOC1|||||\(completion)||AV",
+                    "OBX|1|TX|18842-5^Discharge summary^LN||Patient stable.||||||F",
+                ]))
+        let document = try #require(Support.resources(conversion.bundle, "DocumentReference").first)
+        #expect(document["docStatus"]?.stringValue == status)
+        #expect(!conversion.issues.contains { $0.contains("docStatus") }, "\(conversion.issues)")
+    }
+
     @Test func aCorrectionNamingARowThatIsNotThereIsAnError() throws {
         func maps(_ correction: String) throws -> V2Maps {
             let ig = try JSONParser().parse(
