@@ -353,10 +353,17 @@ import Testing
                 [
                     "EVN|T02|20240315110000", Support.pid, Support.pv1,
                     "TXA|1|DS^Discharge summary|TX|20240315110000|1234^KOWALSKI^PIOTR|||||||DOC1|||||\(completion)||AV",
-                    "OBX|1|TX|18842-5^Discharge summary^LN||Patient stable.||||||F",
+                    "OBX|1|TX|18842-5^Discharge summary^LN||Patient stable.~Second line.||||||F",
                 ]))
         let document = try #require(Support.resources(conversion.bundle, "DocumentReference").first)
         #expect(document["docStatus"]?.stringValue == status)
+        // One attachment: the text with its type (TXA-3 `TX` is a table 0191 code, not a MIME type).
+        let contents = document["content"]?.arrayValue ?? []
+        #expect(contents.count == 1)
+        #expect(contents.first?["attachment"]?["contentType"]?.stringValue == "text/plain")
+        #expect(
+            contents.first?["attachment"]?["data"]?.stringValue
+                == Data("Patient stable.\nSecond line.".utf8).base64EncodedString())
         #expect(!conversion.issues.contains { $0.contains("docStatus") }, "\(conversion.issues)")
     }
 
