@@ -383,6 +383,31 @@ import Testing
     }
 }
 
+/// The sender in a Provenance's identifier system is percent-encoded on bytes, as Foundation would.
+@Suite struct V2URISafeTests {
+    @Test func senderTextIsEncodedAsFoundationEncodesIt() {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        var samples = [
+            "REG|GENHOSP", "", "a-b.c_d~e", "Größe|Ärzte", "東京|病院", "tab\there", "😀|x", "e\u{301}", "100%",
+            "a b+c/d?e#f",
+            "\u{7F}\u{80}\u{A0}", "١٢٣", "Ⅻ", "ﬁ",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("aZ09-._~|^&%/ \u{0}\u{1F}é東😀\u{301}١".unicodeScalars)
+        for _ in 0..<500 {
+            let length = Int.random(in: 0..<12, using: &generator)
+            samples.append(
+                String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &generator)! })))
+        }
+        for text in samples {
+            #expect(
+                V2ConversionRun.uriSafe(text) == text.addingPercentEncoding(withAllowedCharacters: allowed),
+                "\(text.debugDescription)")
+        }
+    }
+}
+
 /// Repetitions of a segment in one group make a resource each.
 @Suite struct V2RepeatedSegmentTests {
     typealias Support = V2ConverterTests

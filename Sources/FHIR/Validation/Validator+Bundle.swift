@@ -46,7 +46,7 @@ extension ValidationRun {
                 if !seenFullURLs.insert(fullURL + "|" + version).inserted {
                     report(.error, "invariant", "the fullUrl '\(fullURL)' appears in more than one entry", key: "bdl-7")
                 }
-                if fullURL.contains("/_history/") {
+                if fullURL.utf8.firstRange(of: "/_history/".utf8) != nil {
                     report(.error, "invariant", "a fullUrl must not be a version-specific reference", key: "bdl-8")
                 }
                 checkFullURL(fullURL, matches: resource)

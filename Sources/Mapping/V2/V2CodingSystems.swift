@@ -3,7 +3,7 @@
 /// URI, and leaves out (and reports) a system it does not know, since FHIR requires a URI there.
 enum V2CodingSystems {
     static func uri(for name: String) -> String? {
-        if name.contains(":") { return name }
+        if name.utf8.contains(UInt8(ascii: ":")) { return name }
         let upper = name.uppercased()
         if let known = table[upper] { return known }
         // HL7 tables: `HL70203` → v2-0203.
