@@ -29,15 +29,23 @@ extension V2ConversionRun {
     func apply(_ map: [V2Maps.Row], segment index: Int, to instance: Instance) {
         let segment = message.segments[index]
         let separators = message.separators
-        let holds = map.map { row in
-            row.condition.map { condition in condition.holds { values($0, segment: index, piece: nil, owner: nil) } }
-                ?? true
+        // Conditions are read when a row has something to write (most fields of a segment are empty).
+        var known: [Bool?] = Array(repeating: nil, count: map.count)
+        func holds(_ rowIndex: Int) -> Bool {
+            if let answer = known[rowIndex] { return answer }
+            let answer =
+                map[rowIndex].condition.map { condition in
+                    condition.holds { values($0, segment: index, piece: nil, owner: nil) }
+                } ?? true
+            known[rowIndex] = answer
+            return answer
         }
         for (rowIndex, row) in map.enumerated() {
-            guard holds[rowIndex] else { continue }
+            if row.position > 0, (segment.rawField(row.position) ?? "").isEmpty { continue }
+            guard holds(rowIndex) else { continue }
             // A row without a condition beside conditional ones for the same field and choice element
             // (`OBX-5` → `valueString`) is their "otherwise": it applies when none of them does.
-            if row.condition == nil, row.alternatives.contains(where: { holds[$0] }) { continue }
+            if row.condition == nil, row.alternatives.contains(where: { holds($0) }) { continue }
             if row.position == 0 {
                 // A constant for the segment as a whole.
                 if row.assignment != nil {
