@@ -413,14 +413,14 @@ import Testing
     typealias Support = V2ConverterTests
 
     @Test func twoAllergiesAndTwoDiagnosesAreFourResources() throws {
-        let conversion = try Support.converter.convert(
-            Support.message(
-                "ADT^A01^ADT_A01", "R1",
-                [
-                    "EVN|A01|20240315083000", Support.pid, Support.pv1,
-                    "AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives", "AL1|2|FA|256349002^Peanut^SCT|MO|Swelling",
-                    "DG1|1||I10^Essential hypertension^I10||20240315|A", "DG1|2||E11.9^Type 2 diabetes^I10||20240315|A",
-                ]))
+        let message = Support.message(
+            "ADT^A01^ADT_A01", "R1",
+            [
+                "EVN|A01|20240315083000", Support.pid, Support.pv1,
+                "AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives", "AL1|2|FA|256349002^Peanut^SCT|MO|Swelling",
+                "DG1|1||I10^Essential hypertension^I10||20240315|A", "DG1|2||E11.9^Type 2 diabetes^I10||20240315|A",
+            ])
+        let conversion = try Support.converter.convert(message)
         #expect(Support.validator.validate(conversion.bundle).isValid)
         let allergies = Support.resources(conversion.bundle, "AllergyIntolerance")
         #expect(
@@ -437,14 +437,7 @@ import Testing
         #expect(allergies.allSatisfy { $0["patient"]?["reference"]?.stringValue == "Patient/\(patient)" })
         #expect(conditions.allSatisfy { $0["subject"]?["reference"]?.stringValue == "Patient/\(patient)" })
         // The same message again gives the same ids.
-        let again = try Support.converter.convert(
-            Support.message(
-                "ADT^A01^ADT_A01", "R1",
-                [
-                    "EVN|A01|20240315083000", Support.pid, Support.pv1,
-                    "AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives", "AL1|2|FA|256349002^Peanut^SCT|MO|Swelling",
-                    "DG1|1||I10^Essential hypertension^I10||20240315|A", "DG1|2||E11.9^Type 2 diabetes^I10||20240315|A",
-                ]))
+        let again = try Support.converter.convert(message)
         #expect(
             Support.resources(again.bundle, "Condition").compactMap { $0["id"]?.stringValue }
                 == conditions.compactMap { $0["id"]?.stringValue })
