@@ -187,12 +187,11 @@ private struct Reader {
             let keyOffset = offset
             let key = try parseString()
             // A bit per (length, first byte, last byte): keys whose bits differ cannot be equal, so the
-            // scan for a duplicate runs only on a collision.
-            // (The bytes through contiguous storage: `String.UTF8View.last` steps back a generic index.)
-            let bit: UInt64 =
-                key.utf8.withContiguousStorageIfAvailable { bytes in
-                    1 << ((bytes.count &* 31 &+ Int(bytes.first ?? 0) &* 7 &+ Int(bytes.last ?? 0)) & 63)
-                } ?? 1 << ((key.utf8.count &* 31 &+ Int(key.utf8.first ?? 0) &* 7 &+ Int(key.utf8.last ?? 0)) & 63)
+            // scan for a duplicate runs only on a collision. (The bytes through contiguous storage, which
+            // a parsed string always has: `String.UTF8View.last` steps back a generic index.)
+            let bit =
+                key.utf8.withContiguousStorageIfAvailable(Self.filterBit)
+                ?? Array(key.utf8).withUnsafeBufferPointer(Self.filterBit)
             let mayRepeat = keyBloom & bit != 0
             keyBloom |= bit
             if memberStack.count - base < 64 {
@@ -232,6 +231,11 @@ private struct Reader {
                 throw fail("unexpected \(describe(buffer, offset)), expected ',' or '}'")
             }
         }
+    }
+
+    /// A key's bit in an object's duplicate-key filter.
+    static func filterBit(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        1 << ((bytes.count &* 31 &+ Int(bytes.first ?? 0) &* 7 &+ Int(bytes.last ?? 0)) & 63)
     }
 
     mutating func parseArray(depth: Int) throws(JSONFailure) -> JSON {

@@ -115,7 +115,6 @@ extension V2ConversionRun {
     /// (What Foundation's `addingPercentEncoding` with those characters gives — it encodes every byte
     /// outside ASCII — without building the character set for every message; tested against it.)
     static func uriSafe(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -125,11 +124,13 @@ extension V2ConversionRun {
                 UInt8(ascii: "~"):
                 bytes.append(byte)
             default:
-                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                bytes += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
             }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// An id from a resource's first identifier when it has one, else from its place in the message.
     static func id(for instance: Instance, sender: String, control: String) -> String {
