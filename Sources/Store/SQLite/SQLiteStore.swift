@@ -15,13 +15,22 @@ public final class SQLiteStore: FHIRStore {
     private let writes = AsyncLock()
     /// Where write transactions continue between their steps on the connection.
     private let writer = WriterExecutor(label: "ferry.sqlite.writer")
+    /// Bulk mode's current versions not yet in `resource`.
+    let deferred: DeferredCurrents
 
     /// Opens (creating when absent) a store at `path`.
-    public init(
+    public convenience init(
         path: String, definitions: FHIRDefinitions, now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(StoreError) {
+        try self.init(path: path, definitions: definitions, now: now, deferred: DeferredCurrents())
+    }
+
+    init(
+        path: String, definitions: FHIRDefinitions, now: @escaping @Sendable () -> Date, deferred: DeferredCurrents
     ) throws(StoreError) {
         indexing = StoreIndexing(definitions: definitions)
         self.now = now
+        self.deferred = deferred
         do {
             var configuration = Configuration()
             // A transaction Bundle keeps its transaction open between steps (under `writes`).
@@ -60,27 +69,52 @@ public final class SQLiteStore: FHIRStore {
     ) async throws(StoreError)
         -> T
     {
-        let transaction = Transaction(pool: pool, indexing: indexing, time: time ?? now())
+        let time = time ?? now()
         return try await storeErrors {
             try await withTaskExecutorPreference(writer) {
-                try await self.writeLocked(transaction, body)
+                try await self.writeLocked(time: time, body)
             }
         }
     }
 
     private func writeLocked<T: Sendable>(
-        _ transaction: Transaction, _ body: @Sendable @escaping (Transaction) async throws -> T
+        time: Date, _ body: @Sendable @escaping (Transaction) async throws -> T
     ) async throws -> T {
         try await writes.run {
-            try await self.pool.writeWithoutTransaction { db in try db.beginTransaction(.immediate) }
+            let bulk = try await self.pool.writeWithoutTransaction { db in try self.begin(db) }
+            let transaction = Transaction(pool: pool, indexing: indexing, time: time, bulk: bulk)
+            let result: T
             do {
-                let result = try await body(transaction)
+                result = try await body(transaction)
                 try await self.pool.writeWithoutTransaction { db in try db.commit() }
-                return result
             } catch {
                 try? await self.pool.writeWithoutTransaction { db in try db.rollback() }
                 throw error
             }
+            self.deferred.committed(bulk)
+            if self.deferred.needsSpill {
+                // Committed already: a failure leaves the rows pending, for the next commit to try again.
+                try? await self.pool.writeWithoutTransaction { db in
+                    let spill = try self.begin(db)
+                    do {
+                        try spill.settle(db)
+                        try db.commit()
+                    } catch {
+                        try? db.rollback()
+                        throw error
+                    }
+                    self.deferred.committed(spill)
+                }
+            }
+            return result
+        }
+    }
+
+    private func begin(_ db: Database) throws -> DeferredTransaction {
+        try db.beginTransaction(.immediate)
+        do { return try deferred.begin(db) } catch {
+            try? db.rollback()
+            throw error
         }
     }
 
@@ -122,19 +156,23 @@ public final class SQLiteStore: FHIRStore {
     ///
     /// Until the indexes are built again, the write-ahead log is copied into the database file only
     /// once it holds `bulkCheckpointPages` pages instead of SQLite's 1,000: each copy ends with two
-    /// syncs, and a load wrote 4 MB between them (a commit is durable in the log either way).
+    /// syncs, and a load wrote 4 MB between them (a commit is durable in the log either way). And new
+    /// versions go to the history alone, their current rows kept back (`DeferredCurrents`).
     public func dropSearchIndexes() async throws(StoreError) {
         try await transact { transaction in
             try await transaction.searchIndexes(drop: true)
             try await transaction.execute(StoreSchema.historyKey.drop, [])
             try await transaction.execute("PRAGMA wal_autocheckpoint = \(Self.bulkCheckpointPages)", [])
+            transaction.bulk.switchTo = true
         }
     }
 
-    /// Also copies the write-ahead log into the database file (as much as no reader still needs),
-    /// and puts the log's checkpoints back at SQLite's default.
+    /// Also writes the current rows bulk mode kept back, copies the write-ahead log into the database
+    /// file (as much as no reader still needs), and puts the log's checkpoints back at SQLite's default.
     public func buildSearchIndexes() async throws(StoreError) {
         try await transact { transaction in
+            try await transaction.settle()
+            transaction.bulk.switchTo = false
             try await transaction.execute(StoreSchema.historyKey.create, [])
             try await transaction.searchIndexes(drop: false)
             try await transaction.execute("PRAGMA wal_autocheckpoint = 1000", [])
@@ -199,7 +237,7 @@ public final class SQLiteStore: FHIRStore {
     }
 
     public func read(type: String, id: String) async throws(StoreError) -> StoredResource? {
-        let stored = try await reading { db in
+        let stored = try await readingCurrent { db in
             try Self.row(db, "SELECT * FROM resource_current WHERE type = ? AND id = ?", [type, id])
         }
         if let stored, stored.resource == nil {
@@ -226,11 +264,11 @@ public final class SQLiteStore: FHIRStore {
 
     public func search(_ query: SearchQuery) async throws(StoreError) -> SearchResult {
         let sql = indexing.sql
-        return try await reading { db in try Self.search(query, sql: sql, in: db) }
+        return try await readingCurrent { db in try Self.search(query, sql: sql, in: db) }
     }
 
     public func counts() async throws(StoreError) -> [String: Int] {
-        try await reading { db in
+        try await readingCurrent { db in
             var counts: [String: Int] = [:]
             let rows = try Row.fetchAll(
                 db, sql: "SELECT type, COUNT(*) AS n FROM resource WHERE deleted = 0 GROUP BY type")
@@ -244,7 +282,7 @@ public final class SQLiteStore: FHIRStore {
     ) async throws(StoreError)
         -> [StoredResource]
     {
-        try await reading { db in
+        try await readingCurrent { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM resource_current WHERE type = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?",
                 arguments: [type, after ?? "", limit]
@@ -255,7 +293,7 @@ public final class SQLiteStore: FHIRStore {
     public func summary(type: String, in range: IDRange, idOnly: Bool) async throws(StoreError) -> RangeSummary {
         let (condition, bounds) = range.condition(collate: "")
         let hash = idOnly ? "''" : "hash"
-        return try await reading { db in
+        return try await readingCurrent { db in
             let row = try Row.fetchOne(
                 db,
                 sql: "SELECT COUNT(*), \(FingerprintSum.function.name)(id, \(hash)) FROM resource "
@@ -267,7 +305,7 @@ public final class SQLiteStore: FHIRStore {
 
     public func contentHashes(type: String, in range: IDRange, limit: Int) async throws(StoreError) -> [IDHash] {
         let (condition, bounds) = range.condition(collate: "")
-        return try await reading { db in
+        return try await readingCurrent { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT id, hash FROM resource WHERE type = ? AND deleted = 0\(condition) ORDER BY id LIMIT ?",
@@ -278,7 +316,7 @@ public final class SQLiteStore: FHIRStore {
 
     public func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError) {
         // One read transaction: in WAL mode it sees the database as of its start, whatever is written meanwhile.
-        try await reading { db in
+        try await readingCurrent { db in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT * FROM resource_current WHERE deleted = 0 ORDER BY type, id")
             while let row = try rows.next() { try body(try SQLiteStore.stored(row)) }
@@ -288,6 +326,22 @@ public final class SQLiteStore: FHIRStore {
     private func reading<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T
     {
         try await storeErrors { try await pool.read(body) }
+    }
+
+    /// A read of `resource`, once it holds every current version: what this store's bulk load keeps
+    /// back is written first, and so is what a load left behind (a killed one, or another connection's).
+    private func readingCurrent<T: Sendable>(
+        _ body: @Sendable @escaping (Database) throws -> T
+    ) async throws(StoreError) -> T {
+        if deferred.hasPendingRows {
+            try await transact { try await $0.settle() }
+        } else if !deferred.isActive {
+            let read = try await reading { db -> T? in try DeferredCurrents.lagsBehind(db) ? nil : body(db) }
+            if let read { return read }
+            // A write transaction begins by catching `resource` up.
+            try await transact { _ in }
+        }
+        return try await reading(body)
     }
 
     // MARK: - Rows
@@ -332,15 +386,25 @@ public final class SQLiteStore: FHIRStore {
         let pool: DatabasePool
         let indexing: StoreIndexing
         let time: Date
+        /// Bulk mode's part: where current versions not yet in `resource` are.
+        let bulk: DeferredTransaction
 
         func current(type: String, id: String) async throws -> StoredResource? {
             try await pool.writeWithoutTransaction { db in
-                try SQLiteStore.row(db, "SELECT * FROM resource_current WHERE type = ? AND id = ?", [type, id])
+                if let row = bulk.pendingRow("\(type)/\(id)") {
+                    return try SQLiteStore.row(db, "SELECT * FROM resource_history WHERE rowid = ?", [row])
+                }
+                return try SQLiteStore.row(db, "SELECT * FROM resource_current WHERE type = ? AND id = ?", [type, id])
             }
         }
 
         func save(_ stored: StoredResource) async throws {
-            try await pool.writeWithoutTransaction { db in try Self.save(db, stored) }
+            try await pool.writeWithoutTransaction { db in try Self.save(db, stored, bulk: bulk) }
+        }
+
+        /// Writes the current rows bulk mode kept back into `resource`.
+        func settle() async throws {
+            try await pool.writeWithoutTransaction { db in try bulk.settle(db) }
         }
 
         func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws {
@@ -353,10 +417,17 @@ public final class SQLiteStore: FHIRStore {
             try await pool.writeWithoutTransaction { db in
                 var found: [String: StoredResource] = [:]
                 let statement = try db.cachedStatement(sql: "SELECT * FROM resource_current WHERE type = ? AND id = ?")
-                for key in keys where found["\(key.type)/\(key.id)"] == nil {
-                    if let row = try Row.fetchOne(statement, arguments: [key.type, key.id]) {
-                        found["\(key.type)/\(key.id)"] = try SQLiteStore.stored(row)
-                    }
+                let pending = try db.cachedStatement(sql: "SELECT * FROM resource_history WHERE rowid = ?")
+                for key in keys {
+                    let name = "\(key.type)/\(key.id)"
+                    guard found[name] == nil else { continue }
+                    let row =
+                        if let pendingRow = bulk.pendingRow(name) {
+                            try Row.fetchOne(pending, arguments: [pendingRow])
+                        } else {
+                            try Row.fetchOne(statement, arguments: [key.type, key.id])
+                        }
+                    if let row { found[name] = try SQLiteStore.stored(row) }
                 }
                 return found
             }
@@ -365,7 +436,7 @@ public final class SQLiteStore: FHIRStore {
         func saveAll(_ writes: [VersionWrite]) async throws {
             try await pool.writeWithoutTransaction { db in
                 for write in writes {
-                    try Self.save(db, write.stored, content: write.content)
+                    try Self.save(db, write.stored, content: write.content, bulk: bulk)
                     try Self.replaceIndex(
                         db, type: write.stored.type, id: write.stored.id, with: write.rows, clearing: write.clearing)
                 }
@@ -383,12 +454,15 @@ public final class SQLiteStore: FHIRStore {
         /// The version and its index rows in one round trip to the writer connection.
         func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
-                try Self.save(db, stored)
+                try Self.save(db, stored, bulk: bulk)
                 try Self.replaceIndex(db, type: stored.type, id: stored.id, with: rows, clearing: clearing)
             }
         }
 
-        static func save(_ db: Database, _ stored: StoredResource, content: [UInt8]? = nil) throws {
+        /// In bulk mode the current row is kept back (`DeferredCurrents`).
+        static func save(
+            _ db: Database, _ stored: StoredResource, content: [UInt8]? = nil, bulk: DeferredTransaction
+        ) throws {
             let time = stored.lastUpdated.timeIntervalSince1970
             let deleted: Int64 = stored.resource == nil ? 1 : 0
             let history = try RawStatement(db, "INSERT INTO resource_history VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -400,6 +474,10 @@ public final class SQLiteStore: FHIRStore {
             history.bind(6, stored.contentHash)
             history.bind(7, bytes: stored.resource.map { content ?? $0.canonicalBytes })
             try history.run(db)
+            if bulk.active {
+                bulk.wrote("\(stored.type)/\(stored.id)", row: db.lastInsertedRowID)
+                return
+            }
             let current = try RawStatement(db, "INSERT OR REPLACE INTO resource VALUES (?, ?, ?, ?, ?, ?, ?)")
             current.bind(1, stored.type)
             current.bind(2, stored.id)
@@ -478,7 +556,10 @@ public final class SQLiteStore: FHIRStore {
 
         func search(_ query: SearchQuery) async throws -> SearchResult {
             let sql = indexing.sql
-            return try await pool.writeWithoutTransaction { db in try SQLiteStore.search(query, sql: sql, in: db) }
+            return try await pool.writeWithoutTransaction { db in
+                try bulk.settle(db)
+                return try SQLiteStore.search(query, sql: sql, in: db)
+            }
         }
     }
 }

@@ -1,0 +1,183 @@
+import FHIR
+import Foundation
+import GRDB
+import Testing
+
+@testable import Store
+
+/// Bulk mode on SQLite keeps new versions' current rows out of `resource` until the load ends
+/// (`DeferredCurrents`); whatever happens meanwhile, the store must read and end as if it had not.
+struct SQLiteBulkModeTests {
+    typealias Support = StoreTestSupport
+
+    /// A folder removed at the end of the test, and a clock that does not move.
+    static func withFolder(_ body: (URL) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bulk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await body(folder)
+    }
+
+    static let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_780_000_000) }
+
+    static func open(_ path: String, spillRows: Int = 200_000) throws -> SQLiteStore {
+        try SQLiteStore(
+            path: path, definitions: Support.definitions, now: clock, deferred: DeferredCurrents(spillRows: spillRows))
+    }
+
+    /// The rows of `resource` and of the history as text, read by a connection of their own.
+    static func tables(_ path: String) throws -> (current: [String], history: [String]) {
+        try DatabaseQueue(path: path).read { db in
+            let current = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT r.*, h.version AS pointed FROM resource r JOIN resource_history h ON h.rowid = r.content_row "
+                    + "ORDER BY r.type, r.id")
+            let history = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT type, id, version, last_updated, deleted, hash FROM resource_history ORDER BY type, id, version"
+            )
+            return (
+                current.map {
+                    "\($0["type"] as String)/\($0["id"] as String) v\($0["version"] as Int) → v\($0["pointed"] as Int) "
+                        + "deleted=\($0["deleted"] as Int) \($0["hash"] as String) \($0["last_updated"] as Double)"
+                },
+                history.map {
+                    "\($0["type"] as String)/\($0["id"] as String) v\($0["version"] as Int) deleted=\($0["deleted"] as Int) \($0["hash"] as String)"
+                }
+            )
+        }
+    }
+
+    static func count(_ path: String) throws -> Int {
+        try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0 }
+    }
+
+    /// Writes, updates, an unchanged write, a delete and a transaction Bundle, in that order.
+    static func load(_ store: SQLiteStore) async throws {
+        for number in 0..<6 { _ = try await store.update(Support.patient("p\(number)", family: "First")) }
+        _ = try await store.update(Support.patient("p1", family: "Second"))
+        _ = try await store.update(Support.patient("p1", family: "Second"))
+        _ = try await store.delete(type: "Patient", id: "p2")
+        _ = try await store.update(Support.patient("p2", family: "Back"))
+        _ = try await store.transaction(
+            Support.json(
+                """
+                {"resourceType":"Bundle","type":"transaction","entry":[
+                 {"resource":{"resourceType":"Patient","id":"p3","gender":"male"},"request":{"method":"PUT","url":"Patient/p3"}},
+                 {"resource":{"resourceType":"Patient","id":"p9","gender":"male"},"request":{"method":"PUT","url":"Patient/p9"}}]}
+                """))
+    }
+
+    @Test func aBulkLoadEndsWithTheSameTablesAsWritesOneByOne() async throws {
+        try await Self.withFolder { folder in
+            let plain = folder.appendingPathComponent("plain.sqlite").path
+            try await Self.load(try Self.open(plain))
+            let bulkPath = folder.appendingPathComponent("bulk.sqlite").path
+            let bulk = try Self.open(bulkPath)
+            try await bulk.dropSearchIndexes()
+            try await Self.load(bulk)
+            // Kept back: `resource` has none of them yet …
+            #expect(try Self.count(bulkPath) == 0)
+            try await bulk.buildSearchIndexes()
+            // … and after the build the same rows as the store written one resource at a time.
+            let expected = try Self.tables(plain)
+            #expect(expected.current.count == 7)
+            #expect(expected.history.count == 11)
+            #expect(try Self.tables(bulkPath) == expected)
+            #expect(!bulk.deferred.isActive)
+        }
+    }
+
+    @Test func readsDuringABulkLoadSeeEveryWrite() async throws {
+        try await Self.withFolder { folder in
+            let path = folder.appendingPathComponent("store.sqlite").path
+            let store = try Self.open(path)
+            try await store.dropSearchIndexes()
+            _ = try await store.update(Support.patient("a", family: "One"))
+            _ = try await store.update(Support.patient("a", family: "Two"))
+            #expect(try await store.read(type: "Patient", id: "a")?.version == 2)
+            #expect(try await store.read(type: "Patient", id: "a")?.resource?["name"]?[0]?["family"] == "Two")
+            _ = try await store.update(Support.patient("b"))
+            #expect(try await store.counts() == ["Patient": 2])
+            let found = try await store.search(try SearchQuery(type: "Patient", query: "family=two"))
+            #expect(found.resources.map(\.id) == ["a"])
+            // Versions written after a read still go on from the right number.
+            #expect(try await store.update(Support.patient("a", family: "Three")).stored.version == 3)
+            try await store.buildSearchIndexes()
+            #expect(try await store.read(type: "Patient", id: "a")?.version == 3)
+        }
+    }
+
+    /// What a bulk load keeps back lives in memory: a store left in bulk mode (its loader killed) is
+    /// caught up by the next connection from the history, and the loader notices that another
+    /// connection wrote meanwhile.
+    @Test func anotherConnectionCatchesUpAndTheLoaderNoticesItsWrites() async throws {
+        try await Self.withFolder { folder in
+            let path = folder.appendingPathComponent("store.sqlite").path
+            let loader = try Self.open(path)
+            try await loader.dropSearchIndexes()
+            _ = try await loader.update(Support.patient("p", family: "One"))
+            _ = try await loader.update(Support.patient("p", family: "Two"))
+            _ = try await loader.update(Support.patient("q"))
+            #expect(try Self.count(path) == 0)
+
+            let other = try Self.open(path)
+            #expect(try await other.read(type: "Patient", id: "p")?.version == 2)
+            #expect(try await other.update(Support.patient("p", family: "Three")).stored.version == 3)
+            #expect(try await other.read(type: "Patient", id: "q")?.version == 1)
+
+            // The loader's memory says version 2 is current; the history says 3.
+            #expect(try await loader.update(Support.patient("p", family: "Four")).stored.version == 4)
+            _ = try await loader.update(Support.patient("r"))
+            #expect(try await other.read(type: "Patient", id: "r")?.version == 1)
+            try await loader.buildSearchIndexes()
+            let tables = try Self.tables(path)
+            #expect(tables.history.filter { $0.hasPrefix("Patient/p ") }.count == 4)
+            #expect(tables.current.count == 3)
+            #expect(tables.current.first { $0.hasPrefix("Patient/p ") }?.contains("v4 → v4") == true)
+        }
+    }
+
+    @Test func tooManyPendingRowsAreWrittenBetweenCommits() async throws {
+        try await Self.withFolder { folder in
+            let path = folder.appendingPathComponent("store.sqlite").path
+            let store = try Self.open(path, spillRows: 3)
+            try await store.dropSearchIndexes()
+            for number in 0..<10 { _ = try await store.update(Support.patient("s\(number)")) }
+            // Written after the 3rd, 6th and 9th commit.
+            #expect(try Self.count(path) == 9)
+            #expect(try await store.update(Support.patient("s0", family: "Again")).stored.version == 2)
+            try await store.buildSearchIndexes()
+            #expect(try Self.count(path) == 10)
+            #expect(try await store.read(type: "Patient", id: "s0")?.version == 2)
+        }
+    }
+
+    /// A transaction that fails leaves nothing behind in bulk mode either.
+    @Test func aRolledBackTransactionLeavesNoPendingRow() async throws {
+        try await Self.withFolder { folder in
+            let path = folder.appendingPathComponent("store.sqlite").path
+            let store = try Self.open(path)
+            try await store.dropSearchIndexes()
+            _ = try await store.update(Support.patient("kept"))
+            await #expect(throws: StoreError.self) {
+                _ = try await store.transaction(
+                    Support.json(
+                        """
+                        {"resourceType":"Bundle","type":"transaction","entry":[
+                         {"resource":{"resourceType":"Patient","id":"kept","gender":"male"},"request":{"method":"PUT","url":"Patient/kept"}},
+                         {"resource":{"resourceType":"Patient","id":"lost"},"request":{"method":"PUT","url":"Patient/lost"}},
+                         {"resource":{"resourceType":"NoSuchType","id":"x"},"request":{"method":"PUT","url":"NoSuchType/x"}}]}
+                        """))
+            }
+            #expect(try await store.read(type: "Patient", id: "lost") == nil)
+            #expect(try await store.read(type: "Patient", id: "kept")?.version == 1)
+            #expect(try await store.update(Support.patient("lost")).stored.version == 1)
+            #expect(try await store.update(Support.patient("kept", family: "New")).stored.version == 2)
+            try await store.buildSearchIndexes()
+            #expect(try Self.tables(path).history.count == 3)
+        }
+    }
+}
