@@ -184,3 +184,45 @@ import Testing
         #expect(ValidationRun.isMIMEType(code) == valid, "\(code)")
     }
 }
+
+/// bdl-8: a Bundle entry's fullUrl names no version. Searched by bytes, it finds `/_history/` exactly
+/// where Foundation's string search does.
+@Suite struct HistorySegmentTests {
+    @Test func theByteSearchAgreesWithFoundation() {
+        var samples = [
+            "http://x/Patient/1/_history/2", "/_history/", "_history/", "/_history", "Patient/1", "",
+            "http://x/_history/_history/", "//_history//", "/_histor/_history/1", "ä/_history/ö", "/_/_history/",
+            "urn:uuid:9d3c2ce4-1f36-4bd2-8b1d-1c9e5f0c2a10",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["/", "_", "h", "i", "s", "t", "o", "r", "y", "_history", "/_history/", "x", "é"]
+        for _ in 0..<2000 {
+            samples.append(
+                (0..<Int.random(in: 0..<12, using: &generator)).map { _ in pieces.randomElement()! }.joined())
+        }
+        for sample in samples {
+            #expect(
+                ValidationRun.containsHistorySegment(sample) == sample.contains("/_history/"), "'\(sample)'")
+        }
+    }
+}
+
+/// A Bundle request url's path segments, by bytes, are what splitting its part before `?` on `/` gives.
+@Suite struct RequestURLSegmentTests {
+    @Test func theByteWalkAgreesWithSplitting() {
+        var samples = [
+            "Patient/1", "Patient", "", "?", "/", "Patient?name=x/y", "//Patient//1//", "Patient/ä?x", "?a/b",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["/", "?", "Patient", "1", "ö", "=", "&", "_history"]
+        for _ in 0..<2000 {
+            samples.append(
+                (0..<Int.random(in: 0..<10, using: &generator)).map { _ in pieces.randomElement()! }.joined())
+        }
+        for sample in samples {
+            let expected = sample.utf8.prefix { $0 != UInt8(ascii: "?") }.split(separator: UInt8(ascii: "/"))
+                .map { String(Substring($0)) }
+            #expect(ValidationRun.pathSegments(sample).map(String.init) == expected, "'\(sample)'")
+        }
+    }
+}

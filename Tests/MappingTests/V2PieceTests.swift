@@ -1,0 +1,25 @@
+import HL7v2
+import Testing
+
+@testable import Mapping
+
+/// A field's repetitions are found by a byte walk; the standard library's `split` is the reference.
+struct V2PieceTests {
+    @Test func repetitionsAreWhatSplittingOnTheSeparatorGives() {
+        var samples = ["", "~", "~~", "a", "a~b", "~a~", "a~~b", "ä~ö~", "12345^Doe^Jane~67890", "\\R\\~x", "🙂~🙂🙂"]
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["~", "^", "&", "a", "Ä", "🙂", "12", "\\", " "]
+        for _ in 0..<2000 {
+            samples.append(
+                (0..<Int.random(in: 0..<10, using: &generator)).map { _ in pieces.randomElement()! }.joined())
+        }
+        let separators = HL7Separators.standard
+        for sample in samples {
+            let expected = sample.utf8.split(separator: separators.repetition).map { String(Substring($0)) }
+            let found = V2Piece.repetitions(sample, separators)
+            #expect(found.map { String($0.raw) } == expected, "'\(sample)'")
+            #expect(found.allSatisfy { $0.level == 0 })
+        }
+        #expect(V2Piece.repetitions(nil, separators).isEmpty)
+    }
+}
