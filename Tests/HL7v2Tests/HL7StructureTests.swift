@@ -60,6 +60,17 @@ import Testing
         #expect(result[1].startingSegments == ["ORC", "OBR"])
     }
 
+    /// The segment ids a structure names anywhere are worked out once and follow its elements.
+    @Test func aStructureKnowsEverySegmentItNames() throws {
+        var structure = try HL7MessageStructure(
+            name: "ORU_R01",
+            notation: "MSH PATIENT_RESULT(PATIENT(PID NTE*)? ORDER(<OBR|ORC> OBSERVATION(OBX NTE*)*)+)+")
+        #expect(structure.segmentIDs == ["MSH", "PID", "NTE", "OBR", "ORC", "OBX"])
+        structure.elements.append(.segment("ZPI", .optional))
+        #expect(structure.segmentIDs.contains("ZPI"))
+        #expect(HL7MessageStructure(name: "ORU_R01", elements: structure.elements) == structure)
+    }
+
     @Test func triggerEventsFindTheStructureTheyShare() throws {
         let a04 = try message(["MSH|^~\\&|A|B|C|D|20240101||ADT^A04|1|P|2.3", "EVN|A04", "PID|||1", "PV1||O"])
         #expect(HL7MessageStructure.for(a04)?.name == "ADT_A01")

@@ -74,3 +74,43 @@ struct V2PrimitivesTests {
         #expect(primitives.dateTime("20241301120000", instant: false) == nil)
     }
 }
+
+/// Timestamps of ASCII text are read byte by byte; they must read exactly as Character by Character.
+struct V2TimestampBytesTests {
+    static func samples() -> [String] {
+        var samples = [
+            "", "2024", "20240", "202401", "2024011", "20240115", "202401151", "2024011512", "20240115123",
+            "202401151230", "20240115123045", "20240115123045.1234", "20240115123045.", "20240115123045..5",
+            "20240115123045-0500", "20240115123045+0530", "20240115123045+053", "20240115123045Z", "2024011512+1",
+            "20241315", "20240132", "20240115253000", "20240115126000", "20240115123061", ".20240115", "..",
+            "20240115123045.12+0100", "20240115123045++100", "20240115123045-+100", "20240115 123045",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        let pieces = [
+            "2024", "01", "15", "12", "30", "45", "9", "0", ".", "..", "+", "-", "0500", "Z", " ", "\r\n", "a", "13",
+            "99", "+0100", "-1",
+        ]
+        for _ in 0..<3000 {
+            samples.append((0..<Int.random(in: 0..<8, using: &generator)).map { _ in pieces.randomElement()! }.joined())
+        }
+        return samples
+    }
+
+    @Test(arguments: ["UTC", "America/New_York", "Asia/Kolkata"])
+    func dateTimesReadTheSameAsByCharacters(zone: String) throws {
+        let primitives = V2Primitives(senderZone: try #require(TimeZone(identifier: zone)))
+        for sample in Self.samples() {
+            for instant in [false, true] {
+                let fast = primitives.dateTime(sample, instant: instant)
+                let slow = primitives.dateTimeByCharacters(sample, instant: instant)
+                #expect(fast?.0 == slow?.0 && fast?.original == slow?.original, "'\(sample)' instant: \(instant)")
+            }
+        }
+    }
+
+    @Test func datesReadTheSameAsByCharacters() {
+        for sample in Self.samples() {
+            #expect(V2Primitives.date(sample) == V2Primitives.dateByCharacters(sample), "'\(sample)'")
+        }
+    }
+}

@@ -78,9 +78,7 @@ public struct HL7GroupedMessage: Sendable {
     public init(_ message: HL7Message, structure: HL7MessageStructure) {
         self.message = message
         self.structure = structure
-        var matcher = GroupMatcher(
-            message: message,
-            known: structure.elements.reduce(into: []) { $0.formUnion($1.allSegments) })
+        var matcher = GroupMatcher(message: message, known: structure.segmentIDs)
         var root = HL7Group(name: structure.name, children: [])
         matcher.match(structure.elements, into: &root, location: structure.name, isRoot: true)
         self.root = root

@@ -8,12 +8,21 @@ public struct HL7MessageStructure: Sendable, Hashable {
     /// The structure id, e.g. `ORU_R01`.
     public var name: String
     /// The elements of the message, MSH first.
-    public var elements: [HL7StructureElement]
+    public var elements: [HL7StructureElement] {
+        didSet { segmentIDs = Self.segmentIDs(elements) }
+    }
+    /// Every segment id the structure names, in any group (worked out once, not per message).
+    public private(set) var segmentIDs: Set<String>
 
     /// Creates a structure from its elements.
     public init(name: String, elements: [HL7StructureElement]) {
         self.name = name
         self.elements = elements
+        segmentIDs = Self.segmentIDs(elements)
+    }
+
+    private static func segmentIDs(_ elements: [HL7StructureElement]) -> Set<String> {
+        elements.reduce(into: []) { $0.formUnion($1.allSegments) }
     }
 
     /// Parses a structure written in Ferry's notation: segment ids and groups `NAME(...)` or choices
@@ -23,7 +32,9 @@ public struct HL7MessageStructure: Sendable, Hashable {
     public init(name: String, notation: String) throws(HL7Error) {
         var parser = NotationParser(text: Array(notation.utf8), name: name)
         self.name = name
-        self.elements = try parser.elements(until: nil)
+        let elements = try parser.elements(until: nil)
+        self.elements = elements
+        segmentIDs = Self.segmentIDs(elements)
         guard parser.isAtEnd else { throw parser.fail("an element") }
     }
 

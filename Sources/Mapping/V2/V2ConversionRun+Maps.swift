@@ -245,14 +245,15 @@ extension V2ConversionRun {
 
     /// The text a data type map gives for a primitive target (`CWE[code]`: CWE.1, else CWE.4).
     func primitiveText(_ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int) -> String? {
-        let owner = String(name.prefix { $0 != "[" })
+        var owner: String?
         for row in map {
-            if let condition = row.condition,
-                !condition.holds({ values($0, segment: segment, piece: piece, owner: owner) })
-            {
-                continue
-            }
+            // A condition is read only for a row whose component has a value (most have none).
             guard let part = piece.part(row.position, message.separators) else { continue }
+            if let condition = row.condition {
+                let name = owner ?? String(name.prefix { $0 != "[" })
+                owner = name
+                guard condition.holds({ values($0, segment: segment, piece: piece, owner: name) }) else { continue }
+            }
             if let value = row.value, !value.isInstruction { return value.text(part, message.separators) }
             if let text = part.part(1, message.separators)?.text(message.separators) { return text }
         }

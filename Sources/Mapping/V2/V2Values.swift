@@ -200,6 +200,30 @@ struct V2Primitives {
     }
 
     static func date(_ text: String) -> String? {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return date(digits: text.utf8.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        }
+        return dateByCharacters(text)
+    }
+
+    /// `YYYY[MM[DD]]` from ASCII digits, as `dateByCharacters` reads them.
+    static func date(digits: some Collection<UInt8>) -> String? {
+        let digits = Array(digits)
+        func text(_ range: Range<Int>) -> String { String(decoding: digits[range], as: UTF8.self) }
+        func number(_ range: Range<Int>) -> Int { digits[range].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } }
+        switch digits.count {
+        case 4: return text(0..<4)
+        case 6...: break
+        default: return nil
+        }
+        guard (1...12).contains(number(4..<6)) else { return nil }
+        guard digits.count >= 8 else { return "\(text(0..<4))-\(text(4..<6))" }
+        guard (1...31).contains(number(6..<8)) else { return nil }
+        return "\(text(0..<4))-\(text(4..<6))-\(text(6..<8))"
+    }
+
+    /// `date(_:)` for text with non-ASCII characters (Character by Character, as Swift reads numbers).
+    static func dateByCharacters(_ text: String) -> String? {
         let digits = Array(text.prefix { $0.isNumber })
         switch digits.count {
         case 4: return String(digits)
@@ -218,6 +242,79 @@ struct V2Primitives {
     /// A DTM (`YYYY[MM[DD[HH[MM[SS[.S…]]]]]][+/-ZZZZ]`) as a FHIR dateTime in UTC. A value with a time
     /// but no offset is read in the sender's zone and keeps its original text.
     func dateTime(_ text: String, instant: Bool) -> (JSON, original: String?)? {
+        let bytes = Array(text.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return dateTimeByCharacters(text, instant: instant) }
+        // Digits and dots, split once at a dot as `split(separator: ".", maxSplits: 1)` does (empty
+        // pieces left out), then the offset.
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        var digitsEnd = 0
+        while digitsEnd < bytes.count, isDigit(bytes[digitsEnd]) || bytes[digitsEnd] == UInt8(ascii: ".") {
+            digitsEnd += 1
+        }
+        var parts: [Range<Int>] = []
+        var start = 0
+        var end = 0
+        while end != digitsEnd {
+            if bytes[end] == UInt8(ascii: ".") {
+                let appended = start != end
+                if appended { parts.append(start..<end) }
+                end += 1
+                start = end
+                if appended { break }
+                continue
+            }
+            end += 1
+        }
+        if start != digitsEnd { parts.append(start..<digitsEnd) }
+        let digits = parts.first.map { bytes[$0] } ?? []
+        let fraction = parts.count > 1 ? String(decoding: bytes[parts[1]].prefix(3), as: UTF8.self) : ""
+        if digits.count <= 8 {
+            guard !instant, let date = Self.date(digits: digits) else { return nil }
+            return (.string(date), nil)
+        }
+        guard digits.count >= 10, Self.date(digits: digits.prefix(8)) != nil else { return nil }
+        func number(_ range: Range<Int>) -> Int {
+            guard range.upperBound <= digits.count else { return 0 }
+            return digits[(digits.startIndex + range.lowerBound)..<(digits.startIndex + range.upperBound)].reduce(0) {
+                $0 * 10 + Int($1 - UInt8(ascii: "0"))
+            }
+        }
+        let (hour, minute, second) = (number(8..<10), number(10..<12), number(12..<14))
+        guard hour < 24, minute < 60, second < 61 else { return nil }
+        var zone = senderZone
+        var original: String? = text
+        if digitsEnd < bytes.count {
+            let sign = bytes[digitsEnd] == UInt8(ascii: "-") ? -1 : 1
+            let zoneDigits = bytes[(digitsEnd + 1)...]
+            func field(_ range: Range<Int>) -> Int? {
+                Int(String(decoding: zoneDigits.dropFirst(range.lowerBound).prefix(range.count), as: UTF8.self))
+            }
+            guard zoneDigits.count == 4, let hours = field(0..<2), let minutes = field(2..<4),
+                let fixed = TimeZone(secondsFromGMT: sign * (hours * 3600 + minutes * 60))
+            else { return nil }
+            zone = fixed
+            original = nil
+        }
+        return Self.utcText(
+            year: number(0..<4), month: number(4..<6), day: number(6..<8), hour: hour, minute: minute,
+            second: second, fraction: fraction, zone: zone, original: original)
+    }
+
+    /// `…T13:30:00Z` in UTC for a local time in `zone`, with the fraction as sent (to milliseconds).
+    static func utcText(
+        year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, fraction: String, zone: TimeZone,
+        original: String?
+    ) -> (JSON, original: String?) {
+        let local =
+            FHIRPathTemporal.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        let moment = utc(local: local, zone: zone)
+        let seconds = FHIRPathTemporal(utcMilliseconds: moment * 1000, precision: .second).text.dropLast()
+        let result = seconds + (fraction.isEmpty ? "" : "." + fraction) + "Z"
+        return (.string(String(result)), original)
+    }
+
+    /// `dateTime(_:instant:)` for text with non-ASCII characters (Character by Character).
+    func dateTimeByCharacters(_ text: String, instant: Bool) -> (JSON, original: String?)? {
         let digitsEnd = text.firstIndex { !$0.isNumber && $0 != "." } ?? text.endIndex
         let main = text[..<digitsEnd]
         let offsetText = text[digitsEnd...]
@@ -247,14 +344,9 @@ struct V2Primitives {
         }
         let dateParts = date.split(separator: "-").compactMap { Int($0) }
         guard dateParts.count == 3 else { return nil }
-        let local =
-            FHIRPathTemporal.days(year: dateParts[0], month: dateParts[1], day: dateParts[2]) * 86_400
-            + hour * 3600 + minute * 60 + second
-        let moment = Self.utc(local: local, zone: zone)
-        // `…T13:30:00Z` with the fraction as sent (to milliseconds) before the `Z`.
-        let seconds = FHIRPathTemporal(utcMilliseconds: moment * 1000, precision: .second).text.dropLast()
-        let result = seconds + (fraction.isEmpty ? "" : "." + fraction) + "Z"
-        return (.string(String(result)), original)
+        return Self.utcText(
+            year: dateParts[0], month: dateParts[1], day: dateParts[2], hour: hour, minute: minute, second: second,
+            fraction: fraction, zone: zone, original: original)
     }
 }
 
