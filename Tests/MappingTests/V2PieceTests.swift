@@ -22,4 +22,29 @@ struct V2PieceTests {
         }
         #expect(V2Piece.repetitions(nil, separators).isEmpty)
     }
+
+    /// A piece's parts found in one pass are its parts found one by one.
+    @Test func partsInOnePassAreThePartsOneByOne() {
+        var samples = ["", "^", "^^", "a", "a^b", "^a^", "a^^b", "ä&ö^x", "123^Doe&Jr^Jane", "\\S\\^x", "🙂^🙂&🙂"]
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["^", "&", "a", "Ä", "🙂", "12", "\\", " ", "~"]
+        for _ in 0..<2000 {
+            samples.append(
+                (0..<Int.random(in: 0..<10, using: &generator)).map { _ in pieces.randomElement()! }.joined())
+        }
+        let separators = HL7Separators.standard
+        for sample in samples {
+            for level in 0...2 {
+                let piece = V2Piece(raw: Substring(sample), level: level)
+                let parts = piece.parts(separators)
+                for number in 0...(parts.count + 2) {
+                    let expected = piece.part(number, separators)
+                    let found = V2Piece.part(number, in: parts)
+                    #expect(
+                        found?.raw == expected?.raw && found?.level == expected?.level, "'\(sample)' \(level) \(number)"
+                    )
+                }
+            }
+        }
+    }
 }

@@ -218,21 +218,23 @@ extension V2ConversionRun {
         _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: String,
         location: String
     ) -> Bool {
-        let owner = String(name.prefix { $0 != "[" })
+        var owner: String?
         var wrote = false
+        let parts = piece.parts(message.separators)
         for row in map {
-            if let condition = row.condition,
-                !condition.holds({ values($0, segment: segment, piece: piece, owner: owner) })
-            {
-                continue
-            }
-            guard var part = piece.part(row.position, message.separators) else { continue }
+            // A further instance (`[2].given`) would need the parent's array; only the first goes here.
+            if row.isFurtherInstance { continue }
+            // A condition is read only for a row whose component has a value (most have none).
+            guard var part = V2Piece.part(row.position, in: parts) else { continue }
             if let sub = row.subPosition {
                 guard let deeper = part.part(sub, message.separators) else { continue }
                 part = deeper
             }
-            // A further instance (`[2].given`) would need the parent's array; only the first goes here.
-            if row.isFurtherInstance { continue }
+            if let condition = row.condition {
+                let name = owner ?? String(name.prefix { $0 != "[" })
+                owner = name
+                guard condition.holds({ values($0, segment: segment, piece: piece, owner: name) }) else { continue }
+            }
             if assign(
                 row, piece: part, segment: segment, in: node, suffix: suffix,
                 location: location + "." + String(row.position))
@@ -246,9 +248,10 @@ extension V2ConversionRun {
     /// The text a data type map gives for a primitive target (`CWE[code]`: CWE.1, else CWE.4).
     func primitiveText(_ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int) -> String? {
         var owner: String?
+        let parts = piece.parts(message.separators)
         for row in map {
             // A condition is read only for a row whose component has a value (most have none).
-            guard let part = piece.part(row.position, message.separators) else { continue }
+            guard let part = V2Piece.part(row.position, in: parts) else { continue }
             if let condition = row.condition {
                 let name = owner ?? String(name.prefix { $0 != "[" })
                 owner = name

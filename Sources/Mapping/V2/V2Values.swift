@@ -35,6 +35,36 @@ struct V2Piece {
         return index == number ? Self.nonEmpty(raw[start...], level + 1) : nil
     }
 
+    /// Every component (or subcomponent) of this piece, found in one pass: `parts[n - 1]` is
+    /// `part(n)` (`V2Piece.part(_:in:)` reads it), for a map that reads several.
+    func parts(_ separators: HL7Separators) -> [V2Piece?] {
+        let separator: UInt8? =
+            switch level {
+            case 0: separators.component
+            case 1: separators.subcomponent
+            default: nil
+            }
+        guard let separator else { return [self] }
+        let bytes = raw.utf8
+        var parts: [V2Piece?] = []
+        var start = bytes.startIndex
+        var position = bytes.startIndex
+        while position < bytes.endIndex {
+            if bytes[position] == separator {
+                parts.append(Self.nonEmpty(raw[start..<position], level + 1))
+                start = bytes.index(after: position)
+            }
+            position = bytes.index(after: position)
+        }
+        parts.append(Self.nonEmpty(raw[start...], level + 1))
+        return parts
+    }
+
+    /// Component `number` (1-based) from `parts(_:)`.
+    static func part(_ number: Int, in parts: [V2Piece?]) -> V2Piece? {
+        number >= 1 && number <= parts.count ? parts[number - 1] : nil
+    }
+
     /// The decoded text, or `nil` for empty and for the explicit null `""`.
     func text(_ separators: HL7Separators) -> String? {
         guard !raw.isEmpty, raw != "\"\"" else { return nil }
