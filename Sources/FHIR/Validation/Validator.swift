@@ -1,3 +1,5 @@
+import Foundation
+
 /// Validates FHIR R4 resources against the definitions generated from the core package.
 ///
 /// Checks, each with its own issue code and FHIRPath location: the resource type; the JSON shape of
@@ -74,6 +76,8 @@ struct ValidationRun {
     var bundleScopes: [BundleScope] = []
     /// Per-element value counts of the objects being walked, innermost last (one allocation per run).
     var counts: [Int] = []
+    /// The moment FHIRPath's `now()` gives the run's invariants: read once, at the first invariant.
+    var now: Date?
 
     struct ResourceScope {
         var type: String
