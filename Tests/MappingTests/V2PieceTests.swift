@@ -47,4 +47,21 @@ struct V2PieceTests {
             }
         }
     }
+
+    /// Labels and scopes are matched byte for byte; `hasPrefix` of the string with the separator is
+    /// the reference.
+    @Test func labelsAndScopesMatchAsByPrefix() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["PID", "Patient", "[", "]", "1", "2", "/", "ORDER", "OBX", "Observation"]
+        func random() -> String {
+            (0..<Int.random(in: 0..<5, using: &generator)).map { _ in pieces.randomElement()! }.joined()
+        }
+        for _ in 0..<3000 {
+            let (a, b) = (random(), random())
+            let matches =
+                a == b || (!b.contains("[") && a.hasPrefix(b + "[")) || (!a.contains("[") && b.hasPrefix(a + "["))
+            #expect(V2ConversionRun.matches(a, b) == matches, "'\(a)' '\(b)'")
+            #expect(V2ConversionRun.encloses(a, b) == (a == b || b.hasPrefix(a + "/")), "'\(a)' '\(b)'")
+        }
+    }
 }

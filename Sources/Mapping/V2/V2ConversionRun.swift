@@ -133,8 +133,22 @@ final class V2ConversionRun {
     static func matches(_ label: String, _ written: String) -> Bool {
         // Byte-wise: `String.contains(String)` would go through Foundation.
         let bracket = UInt8(ascii: "[")
-        return label == written || (!written.utf8.contains(bracket) && label.hasPrefix(written + "["))
-            || (!label.utf8.contains(bracket) && written.hasPrefix(label + "["))
+        return label == written || (!written.utf8.contains(bracket) && startsWith(label, written, then: bracket))
+            || (!label.utf8.contains(bracket) && startsWith(written, label, then: bracket))
+    }
+
+    /// Whether `text` is `prefix` and then the byte `next` and more, byte for byte (labels and scopes
+    /// are ASCII; `hasPrefix(prefix + "[")` made a string per comparison).
+    static func startsWith(_ text: String, _ prefix: String, then next: UInt8) -> Bool {
+        let text = text.utf8
+        let prefix = prefix.utf8
+        guard text.count > prefix.count else { return false }
+        var index = text.startIndex
+        for byte in prefix {
+            guard text[index] == byte else { return false }
+            index = text.index(after: index)
+        }
+        return text[index] == next
     }
 
     /// The instance for a label in a scope: the one already made in this scope or an enclosing one,
@@ -163,13 +177,13 @@ final class V2ConversionRun {
 
     /// Whether scope `outer` is `inner` or encloses it (`/A[1]` encloses `/A[1]/B[2]`, not `/A[10]`).
     static func encloses(_ outer: String, _ inner: String) -> Bool {
-        outer == inner || inner.hasPrefix(outer + "/")
+        outer == inner || startsWith(inner, outer, then: UInt8(ascii: "/"))
     }
 
     /// The instance with a label whose scope encloses `scope` most closely, else the first with it.
     func nearest(_ label: String, scope: String) -> Instance? {
         let candidates = instances.filter { Self.matches($0.label, label) }
-        return candidates.filter { Self.encloses($0.scope, scope) }.max { $0.scope.count < $1.scope.count }
+        return candidates.filter { Self.encloses($0.scope, scope) }.max { $0.scope.utf8.count < $1.scope.utf8.count }
             ?? candidates.first
     }
 }
