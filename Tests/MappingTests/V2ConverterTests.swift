@@ -495,3 +495,42 @@ import Testing
         return current
     }
 }
+
+/// SIU: the IG's AIP/AIL rows wrote the practitioner's name into the Reference itself and gave the
+/// participation no valid status, its AIS rows made a participant with only a period, and its PID rows
+/// made one subject extension per identifier repetition — each left out again by a repair.
+@Suite struct V2AppointmentTests {
+    typealias Support = V2ConverterTests
+
+    @Test(arguments: [("Booked", "", "accepted"), ("Pending", "", "tentative"), ("Booked", "Cancelled", "declined")])
+    func theAppointmentNamesItsPractitionerAndThePatientOnce(
+        _ filler: String, _ practitionerFiller: String, _ status: String
+    ) throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                "SIU^S12^SIU_S12", "S1",
+                [
+                    "SCH|APT1|APT1|||||ROUTINE^Routine^HL70276|FOLLOWUP^Follow-up^HL70277|30|min|^^30^20240320140000^20240320143000||||||||||||||\(filler)",
+                    "PID|1||100009^^^GENHOSP^MR~683-89-5391^^^USSSA^SS||NGUYEN^SIOBHAN||19930714|M",
+                    "PV1|1|O", "RGS|1|A", "AIS|1|A|99213^Office visit^CPT|20240320140000|0|min|30|min",
+                    "AIP|1|A|1898^ADDISON^JAMES^^^DR|ATT^Attending||||||||\(practitionerFiller)",
+                ]))
+        let appointment = try #require(Support.resources(conversion.bundle, "Appointment").first)
+        let practitioner = try #require(Support.resources(conversion.bundle, "Practitioner").first)
+        #expect(practitioner["name"]?[0]?["family"]?.stringValue == "ADDISON")
+        let patient = try #require(Support.resources(conversion.bundle, "Patient").first?["id"]?.stringValue)
+        let participants = appointment["participant"]?.arrayValue ?? []
+        #expect(participants.count == 2)
+        let byPractitioner = participants.first {
+            $0["actor"]?["reference"]?.stringValue == "Practitioner/\(practitioner["id"]?.stringValue ?? "")"
+        }
+        #expect(byPractitioner?["status"]?.stringValue == status)
+        #expect(byPractitioner?["type"]?[0]?["coding"]?[0]?["code"]?.stringValue == "ATT")
+        #expect(participants.contains { $0["actor"]?["reference"]?.stringValue == "Patient/\(patient)" })
+        let subjects = (appointment["extension"]?.arrayValue ?? []).filter {
+            $0["url"]?.stringValue == "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.subject"
+        }
+        #expect(subjects.map { $0["valueReference"]?["reference"]?.stringValue } == ["Patient/\(patient)"])
+        #expect(!conversion.issues.contains { $0.contains("left out") || $0.contains("AIP-3") }, "\(conversion.issues)")
+    }
+}

@@ -47,11 +47,12 @@ extension V2ConversionRun {
             // (`OBX-5` → `valueString`) is their "otherwise": it applies when none of them does.
             if row.condition == nil, row.alternatives.contains(where: { holds($0) }) { continue }
             if row.position == 0 {
-                // A constant for the segment as a whole.
-                if row.assignment != nil {
+                // A constant for the segment as a whole, or a reference to the resource the segment
+                // makes; it joins the element the segment's first field repetitions write.
+                if row.assignment != nil || row.steps?.last?.referenceType != nil {
                     assign(
-                        row, piece: V2Piece(raw: "", level: 0), segment: index, in: instance.node, suffix: "1",
-                        location: segment.id)
+                        row, piece: V2Piece(raw: "", level: 0), segment: index, in: instance.node,
+                        suffix: "\(instance.segment == index ? 0 : index)#1", location: segment.id)
                 }
                 continue
             }
@@ -92,8 +93,11 @@ extension V2ConversionRun {
             type.utf8.contains(UInt8(ascii: ".")) || row.dataTypeMap == nil
         {
             let resource = String(type.prefix { $0.isLetter })
+            // Once per element path: `participant.actor[1](Patient)` from PID-2 and `[2]` from PID-3
+            // name one participant, the subject extension another element.
             if !pendingSegmentReferences.contains(where: {
                 $0.node === node && $0.segment == segment && $0.type == resource
+                    && $0.steps.map(\.name) == steps.map(\.name)
             }) {
                 pendingSegmentReferences.append((node, Array(steps), segment, resource, suffix))
             }
