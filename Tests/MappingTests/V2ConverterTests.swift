@@ -534,3 +534,23 @@ import Testing
         #expect(!conversion.issues.contains { $0.contains("left out") || $0.contains("AIP-3") }, "\(conversion.issues)")
     }
 }
+
+/// A data type map's further instances (a PL's room, unit and facility beside its bed; a name's
+/// second form) are not made yet: what they would have held is reported, never dropped unsaid.
+@Suite struct V2FurtherInstanceTests {
+    typealias Support = V2ConverterTests
+
+    @Test func aPlacesLevelsAboveTheBedAreReported() throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                "ADT^A01^ADT_A01", "F1", ["EVN|A01|20240315083000", Support.pid, "PV1|1|I|3N^308^A^GENHOSP"]))
+        let location = try #require(Support.resources(conversion.bundle, "Location").first)
+        #expect(location["identifier"]?[0]?["value"]?.stringValue == "A")
+        for component in ["PV1-3.1", "PV1-3.2", "PV1-3.4"] {
+            #expect(
+                conversion.issues.contains { $0.hasPrefix("\(component): ") && $0.contains("not made yet") },
+                "\(component): \(conversion.issues)")
+        }
+        #expect(!conversion.issues.contains { $0.hasPrefix("PV1-3.3") })
+    }
+}

@@ -224,12 +224,20 @@ extension V2ConversionRun {
     ) -> Bool {
         var owner: String?
         var wrote = false
+        var further: Set<Int> = []
         let parts = piece.parts(message.separators)
         for row in map {
-            // A further instance (`[2].given`) would need the parent's array; only the first goes here.
-            if row.isFurtherInstance { continue }
             // A condition is read only for a row whose component has a value (most have none).
             guard var part = V2Piece.part(row.position, in: parts) else { continue }
+            // A further instance (`[2].given`, a PL's room and unit) would need the parent's array or
+            // resources of their own: not made yet, and said so, once per component.
+            if row.isFurtherInstance {
+                if further.insert(row.position).inserted {
+                    issues.append(
+                        "\(location).\(row.position): \(row.target): a further instance of \(name) is not made yet")
+                }
+                continue
+            }
             if let sub = row.subPosition {
                 guard let deeper = part.part(sub, message.separators) else { continue }
                 part = deeper
