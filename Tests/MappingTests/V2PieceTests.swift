@@ -5,14 +5,19 @@ import Testing
 
 /// A field's repetitions are found by a byte walk; the standard library's `split` is the reference.
 struct V2PieceTests {
-    @Test func repetitionsAreWhatSplittingOnTheSeparatorGives() {
-        var samples = ["", "~", "~~", "a", "a~b", "~a~", "a~~b", "ä~ö~", "12345^Doe^Jane~67890", "\\R\\~x", "🙂~🙂🙂"]
+    /// `fixed`, then `count` strings of up to `length - 1` random pieces.
+    static func samples(_ fixed: [String], from pieces: [String], count: Int = 2000, length: Int = 10) -> [String] {
         var generator = SystemRandomNumberGenerator()
-        let pieces = ["~", "^", "&", "a", "Ä", "🙂", "12", "\\", " "]
-        for _ in 0..<2000 {
-            samples.append(
-                (0..<Int.random(in: 0..<10, using: &generator)).map { _ in pieces.randomElement()! }.joined())
-        }
+        return fixed
+            + (0..<count).map { _ in
+                (0..<Int.random(in: 0..<length, using: &generator)).map { _ in pieces.randomElement()! }.joined()
+            }
+    }
+
+    @Test func repetitionsAreWhatSplittingOnTheSeparatorGives() {
+        let samples = Self.samples(
+            ["", "~", "~~", "a", "a~b", "~a~", "a~~b", "ä~ö~", "12345^Doe^Jane~67890", "\\R\\~x", "🙂~🙂🙂"],
+            from: ["~", "^", "&", "a", "Ä", "🙂", "12", "\\", " "])
         let separators = HL7Separators.standard
         for sample in samples {
             let expected = sample.utf8.split(separator: separators.repetition).map { String(Substring($0)) }
@@ -25,13 +30,9 @@ struct V2PieceTests {
 
     /// A piece's parts found in one pass are its parts found one by one.
     @Test func partsInOnePassAreThePartsOneByOne() {
-        var samples = ["", "^", "^^", "a", "a^b", "^a^", "a^^b", "ä&ö^x", "123^Doe&Jr^Jane", "\\S\\^x", "🙂^🙂&🙂"]
-        var generator = SystemRandomNumberGenerator()
-        let pieces = ["^", "&", "a", "Ä", "🙂", "12", "\\", " ", "~"]
-        for _ in 0..<2000 {
-            samples.append(
-                (0..<Int.random(in: 0..<10, using: &generator)).map { _ in pieces.randomElement()! }.joined())
-        }
+        let samples = Self.samples(
+            ["", "^", "^^", "a", "a^b", "^a^", "a^^b", "ä&ö^x", "123^Doe&Jr^Jane", "\\S\\^x", "🙂^🙂&🙂"],
+            from: ["^", "&", "a", "Ä", "🙂", "12", "\\", " ", "~"])
         let separators = HL7Separators.standard
         for sample in samples {
             for level in 0...2 {
@@ -51,13 +52,10 @@ struct V2PieceTests {
     /// Labels and scopes are matched byte for byte; `hasPrefix` of the string with the separator is
     /// the reference.
     @Test func labelsAndScopesMatchAsByPrefix() {
-        var generator = SystemRandomNumberGenerator()
         let pieces = ["PID", "Patient", "[", "]", "1", "2", "/", "ORDER", "OBX", "Observation"]
-        func random() -> String {
-            (0..<Int.random(in: 0..<5, using: &generator)).map { _ in pieces.randomElement()! }.joined()
-        }
-        for _ in 0..<3000 {
-            let (a, b) = (random(), random())
+        let firsts = Self.samples([], from: pieces, count: 3000, length: 5)
+        let seconds = Self.samples([], from: pieces, count: 3000, length: 5)
+        for (a, b) in zip(firsts, seconds) {
             let matches =
                 a == b || (!b.contains("[") && a.hasPrefix(b + "[")) || (!a.contains("[") && b.hasPrefix(a + "["))
             #expect(V2ConversionRun.matches(a, b) == matches, "'\(a)' '\(b)'")
