@@ -81,7 +81,6 @@ extension ValidationRun {
         resolveBundleReferences(scope)
     }
 
-    /// An absolute `fullUrl` ending in `Type/id` must name the entry's resource.
     /// The non-empty `/`-separated segments of a request url before any `?`, by bytes (the standard
     /// library's generic `split` showed in HL7 v2 conversion profiles).
     static func pathSegments(_ url: String) -> [Substring] {
@@ -119,6 +118,7 @@ extension ValidationRun {
         }
     }
 
+    /// An absolute `fullUrl` ending in `Type/id` must name the entry's resource.
     private mutating func checkFullURL(_ fullURL: String, matches resource: JSON?) {
         guard fullURL.hasPrefix("http://") || fullURL.hasPrefix("https://"),
             let type = resource?["resourceType"]?.stringValue, let id = resource?["id"]?.stringValue
