@@ -157,6 +157,17 @@ import Testing
             rule: "two choices of one element",
             json: "{\(patient),\"deceasedBoolean\":true,\"deceasedDateTime\":\"2020\"}", code: "structure",
             expression: "Patient.deceased.ofType(dateTime)"),
+        // One type's value, another's id and extensions (`_valueString`), in either order.
+        Broken(
+            rule: "a choice's value beside another type's extensions",
+            json:
+                "{\(observation),\"valueInteger\":3,\"_valueString\":{\"extension\":[{\"url\":\"http://x\",\"valueString\":\"y\"}]}}",
+            code: "structure", expression: "Observation.value"),
+        Broken(
+            rule: "a choice's extensions beside another type's value",
+            json:
+                "{\(observation),\"_valueString\":{\"extension\":[{\"url\":\"http://x\",\"valueString\":\"y\"}]},\"valueInteger\":3}",
+            code: "structure", expression: "Observation.value.ofType(integer)"),
         Broken(
             rule: "choice type not allowed", json: "{\(patient),\"deceasedString\":\"yes\"}", code: "structure",
             expression: "Patient.deceasedString"),

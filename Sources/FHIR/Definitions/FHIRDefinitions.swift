@@ -94,7 +94,8 @@ public final class FHIRDefinitions: Sendable {
         compiledConstraints = constraints.map { constraint in
             Result { () throws(FHIRError) in try FHIRPathExpression(constraint.expression, types: types) }
         }
-        shortcuts = constraints.map(InvariantShortcut.init)
+        let choiceNames = Set(types.values.flatMap { $0.elements.filter(\.isChoice).map(\.name) })
+        shortcuts = compiledConstraints.map { InvariantShortcut(try? $0.get(), choiceNames: choiceNames) }
 
         var valueSets: [String: ValueSetExpansion] = [:]
         for (url, entry) in document["valueSets"]?.objectValue ?? JSONObject() {

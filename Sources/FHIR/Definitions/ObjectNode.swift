@@ -45,6 +45,9 @@ final class ObjectNode: Sendable {
         /// The root element of the member's data type, whose invariants (`per-1` of `Period`) hold
         /// wherever the type is used; `nil` for primitives, backbone elements and resources.
         let typeRoot: ElementDefinition?
+        /// The element's own constraints, then its type root's not already among them — what a
+        /// complex value is checked against — for the interpreted (all) and native (the rest) modes.
+        let valueConstraintIndices: (all: [Int], interpreted: [Int])
 
         init(
             name: String,
@@ -56,6 +59,13 @@ final class ObjectNode: Sendable {
             typeRoot: ElementDefinition? = nil
         ) {
             self.typeRoot = typeRoot
+            func merged(_ own: [Int], _ typeRoot: [Int]?) -> [Int] {
+                own + (typeRoot ?? []).filter { !own.contains($0) }
+            }
+            valueConstraintIndices = (
+                merged(element.constraintIndices, typeRoot?.constraintIndices),
+                merged(element.interpretedConstraintIndices, typeRoot?.interpretedConstraintIndices)
+            )
             self.name = name
             self.element = element
             self.index = index
@@ -91,6 +101,10 @@ final class ObjectNode: Sendable {
     /// For the node of a type, the type and its bases (`Age`, `Quantity`, `Element`), for type tests
     /// without lookups; empty for backbone elements.
     let ancestry: [String]
+    /// The positions in `elements` whose cardinality a value count can break: a minimum, a bounded
+    /// repetition, a choice (two types, or `_name` beside another type, can count twice). A member
+    /// that does not repeat counts at most once otherwise, so `0..1` and `0..*` need no look.
+    let cardinalityChecked: [Int]
     /// The slots' names and their UTF-8 lengths, side by side for a lookup that touches no slot object.
     private let names: [String]
     private let nameLengths: [Int]
@@ -102,6 +116,10 @@ final class ObjectNode: Sendable {
         self.elements = elements
         self.isExtension = key == "Extension"
         self.choiceNames = elements.filter(\.isChoice).map(\.name)
+        self.cardinalityChecked = elements.indices.filter { index in
+            let element = elements[index]
+            return element.min > 0 || element.isChoice || element.max == 0 || (element.isArray && element.max != nil)
+        }
         self.names = slots.map(\.name)
         self.nameLengths = slots.map(\.nameLength)
     }

@@ -1,57 +1,338 @@
-/// The common invariants of R4 that a glance at the value shows to hold: a `Reference` whose reference
-/// does not start with `#` (ref-1), a resource with nothing contained (dom-5) or with a narrative
-/// (dom-6), a `Quantity` without a code (qty-3), a `ContactPoint` without a value (cpt-2), a `Period`
-/// missing a bound (per-1). Only the verdict "holds" is taken from the glance; every other value is
-/// evaluated by its FHIRPath as before, so the outcome is the same either way (tested on the
-/// official examples and probes aimed at each case).
-enum InvariantShortcut: Sendable {
-    case none
-    /// ref-1: `reference.startsWith('#').not() or …`
-    case localReferenceOnly
-    /// dom-5: `contained.meta.security.empty()`
-    case containedOnly
-    /// dom-6: `text.`div`.exists()`
-    case narrative
-    /// qty-3 and cpt-2: `code.empty() or system.exists()` (`value` for cpt-2)
-    case systemWith(String)
-    /// per-1: `start.hasValue().not() or end.hasValue().not() or (start <= end)`
-    case bothBounds
+/// What a glance at a value's JSON settles about an invariant, without evaluating its FHIRPath: most
+/// invariants are built from `exists()`, `empty()` and `hasValue()` of members joined by `or`, `and`
+/// and `implies` (`low.exists() or high.exists() or text.exists()`), and a glance at which members
+/// the object holds decides them in the common case. Whatever the glance cannot settle is evaluated
+/// by its FHIRPath as before, so the outcome is the same either way (tested: every invariant, on the
+/// official examples, the broken resources and probes aimed at the corners of each kind of glance).
+///
+/// The glance is a list of steps in prefix order over a table of member names (no tree of boxes to
+/// retain while reading it); `or` and `and` stop at the first operand that settles them.
+final class InvariantShortcut: Sendable {
+    /// What a glance found.
+    enum Verdict: Equatable {
+        case holds, fails, unknown
+    }
 
-    /// The shortcut for a constraint: by key, and only while its expression is the one R4 gives.
-    init(_ constraint: Constraint) {
-        switch (constraint.key, constraint.expression) {
-        case (
-            "ref-1",
-            "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))"
-        ):
-            self = .localReferenceOnly
-        case ("dom-5", "contained.meta.security.empty()"): self = .containedOnly
-        case ("dom-6", "text.`div`.exists()"): self = .narrative
-        case ("qty-3", "code.empty() or system.exists()"): self = .systemWith("code")
-        case ("cpt-2", "value.empty() or system.exists()"): self = .systemWith("value")
-        case ("per-1", "start.hasValue().not() or end.hasValue().not() or (start <= end)"): self = .bothBounds
-        default: self = .none
+    /// A member name the glance looks for, with what the lookups need ready.
+    struct Member: Sendable {
+        let name: String
+        /// `_name`: a primitive's id and extensions.
+        let underscored: String
+        /// Whether some element of the definitions is a choice of this name (`value` for `value[x]`),
+        /// so that `valueQuantity` counts as `value` too.
+        let isChoice: Bool
+    }
+
+    enum Step: Sendable {
+        /// `a.b.c.exists()`: members `start..<start+count`, each holding one object, then a value.
+        case exists(start: Int, count: Int)
+        /// `name….empty()` through steps that keep an empty collection empty (`where`, `ofType`, members):
+        /// true when the object has no `name` at all; otherwise unknown.
+        case emptyFrom(Int)
+        /// `name.hasValue()`: false when the object has no `name`; true when it holds one primitive.
+        case hasValue(Int)
+        /// `name.startsWith(prefixes[1])`, on a member holding a string.
+        case startsWith(Int, prefix: Int)
+        /// An operand no glance decides.
+        case unknown
+        /// The next operand negated.
+        case not
+        /// The next `count` operands joined; `size` steps in all, this one included.
+        case or(count: Int, size: Int), and(count: Int, size: Int)
+        /// The next two operands.
+        case implies
+    }
+
+    let steps: [Step]
+    let members: [Member]
+    private let prefixes: [String]
+
+    /// The glance for a compiled constraint; an empty one when its expression has no part a glance decides.
+    /// `choiceNames`: the names of the definitions' choice elements, without `[x]`.
+    init(_ expression: FHIRPathExpression?, choiceNames: Set<String>) {
+        var builder = Builder(choiceNames: choiceNames)
+        if let expression, builder.glance(expression.root) {
+            steps = builder.steps
+            members = builder.members
+            prefixes = builder.prefixes
+        } else {
+            steps = []
+            members = []
+            prefixes = []
         }
     }
 
-    /// Whether the invariant plainly holds on `object` (false: evaluate it).
-    func holds(on object: JSONObject) -> Bool {
-        switch self {
-        case .none: return false
-        case .localReferenceOnly:
-            guard let reference = object["reference"] else { return object["_reference"] == nil }
-            guard case .string(let text) = reference else { return false }
-            return text.utf8.first != UInt8(ascii: "#")
-        case .containedOnly: return object["contained"] == nil
-        case .narrative:
-            guard case .object(let text)? = object["text"], case .string? = text["div"] else { return false }
-            return true
-        case .systemWith(let member):
-            if object[member] == nil && object["_" + member] == nil { return true }
-            guard case .string? = object["system"] else { return false }
-            return true
-        case .bothBounds:
-            return object["start"] == nil || object["end"] == nil
+    /// The invariant's value on `object` when a glance settles it. `node` describes the object (its
+    /// choice elements are the ones to look for under a type's name); `nil` assumes any name may be one.
+    func verdict(on object: JSONObject, node: ObjectNode?, definitions: FHIRDefinitions) -> Verdict {
+        guard !steps.isEmpty else { return .unknown }
+        let context = Context(object: object, node: node, definitions: definitions)
+        return verdict(at: 0, context).verdict
+    }
+
+    private struct Context {
+        let object: JSONObject
+        let node: ObjectNode?
+        let definitions: FHIRDefinitions
+    }
+
+    /// The verdict of the operand starting at `position`, and the position after it.
+    private func verdict(at position: Int, _ context: Context) -> (verdict: Verdict, next: Int) {
+        let object = context.object
+        switch steps[position] {
+        case .exists(let start, let count):
+            return (exists(start..<(start + count), context), position + 1)
+        case .emptyFrom(let index):
+            return (lacks(members[index], object, context.node) ? .holds : .unknown, position + 1)
+        case .hasValue(let index):
+            return (hasValue(members[index], object, context.node), position + 1)
+        case .startsWith(let index, let prefix):
+            guard case .string(let text)? = object[members[index].name] else { return (.unknown, position + 1) }
+            return (text.hasPrefix(prefixes[prefix]) ? .holds : .fails, position + 1)
+        case .unknown:
+            return (.unknown, position + 1)
+        case .not:
+            let (operand, next) = verdict(at: position + 1, context)
+            switch operand {
+            case .holds: return (.fails, next)
+            case .fails: return (.holds, next)
+            case .unknown: return (.unknown, next)
+            }
+        case .or(let count, let size), .and(let count, let size):
+            let isOr = if case .or = steps[position] { true } else { false }
+            // `or` is settled by an operand that holds, `and` by one that fails.
+            let settling: Verdict = isOr ? .holds : .fails
+            var joined: Verdict = isOr ? .fails : .holds
+            var next = position + 1
+            for _ in 0..<count {
+                let operand: Verdict
+                (operand, next) = verdict(at: next, context)
+                if operand == settling { return (settling, position + size) }
+                if operand == .unknown { joined = .unknown }
+            }
+            return (joined, next)
+        case .implies:
+            // `false implies x` and `x implies true` are true whatever x is, empty included.
+            let (premise, middle) = verdict(at: position + 1, context)
+            let (conclusion, next) = verdict(at: middle, context)
+            if premise == .fails || conclusion == .holds { return (.holds, next) }
+            return (premise == .holds && conclusion == .fails ? .fails : .unknown, next)
+        }
+    }
+
+    // MARK: Glancing at the JSON
+
+    private func exists(_ chain: Range<Int>, _ context: Context) -> Verdict {
+        var current = context.object
+        var node = context.node
+        for position in chain {
+            let member = members[position]
+            let isLast = position == chain.upperBound - 1
+            switch current[member.name] {
+            case nil:
+                return lacks(member, current, node) ? .fails : .unknown
+            case .object(let child)?:
+                if isLast { return .holds }
+                current = child
+                // The child's node, when the definitions describe it.
+                if case .complex(let index)? = node?.slot(named: member.name)?.kind {
+                    node = context.definitions.nodeList[index]
+                } else {
+                    node = nil
+                }
+            case .string?, .number?, .bool?:
+                return isLast ? .holds : .unknown
+            case .array(let items)?:
+                return isLast && !items.isEmpty && !items.contains(.null) ? .holds : .unknown
+            case .null?:
+                return .unknown
+            }
+        }
+        return .unknown
+    }
+
+    private func hasValue(_ member: Member, _ object: JSONObject, _ node: ObjectNode?) -> Verdict {
+        switch object[member.name] {
+        case .string?, .number?, .bool?: return .holds
+        case nil:
+            // Its `_name` alone (an id and extensions) has no value either.
+            return isChoice(member, node) && hasChoice(member, object, underscored: false) ? .unknown : .fails
+        default: return .unknown
+        }
+    }
+
+    /// Whether `object` holds nothing FHIRPath would find under the member: not the member, not its
+    /// `_name`, and no choice member spelt with a type (`valueQuantity`).
+    private func lacks(_ member: Member, _ object: JSONObject, _ node: ObjectNode?) -> Bool {
+        guard object.index(forKey: member.name) == nil, object.index(forKey: member.underscored) == nil else {
+            return false
+        }
+        return !isChoice(member, node) || !hasChoice(member, object, underscored: true)
+    }
+
+    /// Whether the member may be a choice of types here: per the object's node when known.
+    private func isChoice(_ member: Member, _ node: ObjectNode?) -> Bool {
+        guard member.isChoice else { return false }
+        guard let node else { return true }
+        return node.choiceNames.contains(member.name)
+    }
+
+    /// Whether a key of `object` is the member's name + a type (`valueQuantity`), or with
+    /// `underscored` the same after a `_`. (`hasPrefix` compares the bytes of ASCII strings.)
+    private func hasChoice(_ member: Member, _ object: JSONObject, underscored: Bool) -> Bool {
+        func typed(_ key: String, _ name: String) -> Bool {
+            let length = name.utf8.count
+            guard key.utf8.count > length, key.hasPrefix(name) else { return false }
+            let next = key.utf8[key.utf8.index(key.utf8.startIndex, offsetBy: length)]
+            return next >= UInt8(ascii: "A") && next <= UInt8(ascii: "Z")
+        }
+        return object.members.contains {
+            typed($0.key, member.name) || (underscored && typed($0.key, member.underscored))
+        }
+    }
+
+    // MARK: Reading the expression
+
+    /// Turns an expression into steps; `glance` answers whether the part read decides anything.
+    private struct Builder {
+        let choiceNames: Set<String>
+        var steps: [Step] = []
+        var members: [Member] = []
+        var prefixes: [String] = []
+
+        /// Appends the steps of `node`, or nothing (and false) when no part of it can be glanced at.
+        mutating func glance(_ node: FHIRPathNode) -> Bool {
+            switch node.kind {
+            case .binary:
+                guard let left = node.target, let right = node.other else { return false }
+                switch node.op {
+                case .or, .and:
+                    var operands: [FHIRPathNode] = []
+                    Self.collect(node, node.op, into: &operands)
+                    let mark = (steps.count, members.count, prefixes.count)
+                    steps.append(.unknown)  // the join, written once its size is known
+                    var decided = false
+                    for operand in operands {
+                        if glance(operand) { decided = true } else { steps.append(.unknown) }
+                    }
+                    guard decided else { return rollback(to: mark) }
+                    let size = steps.count - mark.0
+                    steps[mark.0] =
+                        node.op == .or
+                        ? .or(count: operands.count, size: size) : .and(count: operands.count, size: size)
+                    return true
+                case .implies:
+                    let mark = (steps.count, members.count, prefixes.count)
+                    steps.append(.implies)
+                    let condition = glance(left)
+                    if !condition { steps.append(.unknown) }
+                    let consequence = glance(right)
+                    if !consequence { steps.append(.unknown) }
+                    guard condition || consequence else { return rollback(to: mark) }
+                    return true
+                default: return false
+                }
+            case .function:
+                guard let target = node.target, node.function == .startsWith || node.arguments.isEmpty else {
+                    return false
+                }
+                switch node.function {
+                case .not:
+                    let mark = (steps.count, members.count, prefixes.count)
+                    steps.append(.not)
+                    guard glance(target) else { return rollback(to: mark) }
+                    return true
+                case .exists:
+                    guard let names = Self.memberChain(target) else { return false }
+                    steps.append(.exists(start: members.count, count: names.count))
+                    names.forEach { add($0) }
+                    return true
+                case .empty:
+                    if let names = Self.memberChain(target) {
+                        steps.append(.not)
+                        steps.append(.exists(start: members.count, count: names.count))
+                        names.forEach { add($0) }
+                        return true
+                    }
+                    guard let name = Self.emptyKeepingRoot(target) else { return false }
+                    steps.append(.emptyFrom(add(name)))
+                    return true
+                case .hasValue:
+                    guard let names = Self.memberChain(target), names.count == 1 else { return false }
+                    steps.append(.hasValue(add(names[0])))
+                    return true
+                case .startsWith:
+                    guard let names = Self.memberChain(target), names.count == 1, node.arguments.count == 1,
+                        case .string(let prefix)? = node.arguments[0].literalValue?.system
+                    else { return false }
+                    prefixes.append(prefix)
+                    steps.append(.startsWith(add(names[0]), prefix: prefixes.count - 1))
+                    return true
+                default: return false
+                }
+            default: return false
+            }
+        }
+
+        private mutating func rollback(to mark: (Int, Int, Int)) -> Bool {
+            steps.removeSubrange(mark.0...)
+            members.removeSubrange(mark.1...)
+            prefixes.removeSubrange(mark.2...)
+            return false
+        }
+
+        @discardableResult
+        private mutating func add(_ name: String) -> Int {
+            members.append(Member(name: name, underscored: "_" + name, isChoice: choiceNames.contains(name)))
+            return members.count - 1
+        }
+
+        /// The operands of a run of one operator (`a or b or c` parses as `(a or b) or c`).
+        private static func collect(_ node: FHIRPathNode, _ op: FHIRPathOperator, into operands: inout [FHIRPathNode]) {
+            guard node.kind == .binary, node.op == op, let left = node.target, let right = node.other else {
+                operands.append(node)
+                return
+            }
+            collect(left, op, into: &operands)
+            collect(right, op, into: &operands)
+        }
+
+        /// `a.b.c` from the focus: the member names, or `nil` for anything else (a type name, a function).
+        static func memberChain(_ node: FHIRPathNode) -> [String]? {
+            guard node.kind == .member, isMemberName(node.name) else { return nil }
+            guard let target = node.target else { return [node.name] }
+            return memberChain(target).map { $0 + [node.name] }
+        }
+
+        /// The first member of a path whose steps all give nothing from nothing, or `nil`.
+        static func emptyKeepingRoot(_ node: FHIRPathNode) -> String? {
+            switch node.kind {
+            case .member:
+                guard isMemberName(node.name) else { return nil }
+                guard let target = node.target else { return node.name }
+                return emptyKeepingRoot(target)
+            case .function:
+                guard keepsEmpty.contains(node.function), let target = node.target else { return nil }
+                return emptyKeepingRoot(target)
+            case .indexer:
+                return node.target.flatMap(emptyKeepingRoot)
+            case .typeTest where node.isCast:
+                return node.target.flatMap(emptyKeepingRoot)
+            default:
+                return nil
+            }
+        }
+
+        /// Functions that give nothing from nothing, whatever their arguments.
+        static let keepsEmpty: Set<FHIRPathFunction> = [
+            .where, .select, .ofType, .as, .first, .last, .tail, .skip, .take, .single, .distinct,
+            .resolve, .extension, .children, .descendants, .trace, .repeat,
+        ]
+
+        /// A lowercase first letter: an element's name (a capital may name the focus's type instead).
+        static func isMemberName(_ name: String) -> Bool {
+            guard let first = name.utf8.first else { return false }
+            return first >= UInt8(ascii: "a") && first <= UInt8(ascii: "z")
         }
     }
 }

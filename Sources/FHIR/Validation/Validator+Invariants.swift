@@ -14,22 +14,32 @@ extension ValidationRun {
     /// Evaluates invariants (indices into the definitions' constraints) on one value of an element and
     /// reports each that does not hold.
     mutating func checkInvariants(_ indices: [Int], on value: FHIRPathValue) {
-        let focus = [value]
-        let resource = resourceScopes.last?.focus
-        // One reading of the clock a run (it cost 1 % of validation when read for every element).
-        let now = now ?? Date()
-        self.now = now
-        let environment = FHIRPathEnvironment(
-            rootResource: resourceScopes.first?.resource, now: now, castsCollections: true)
-        let object: JSONObject? =
-            if invariantMode == .native, case .element(let element) = value, case .object(let object) = element.value {
-                object
-            } else {
-                nil
-            }
+        var object: JSONObject?
+        var node: ObjectNode?
+        if invariantMode == .native, case .element(let element) = value, case .object(let json) = element.value {
+            object = json
+            node = element.node >= 0 ? definitions.nodeList[element.node] : nil
+        }
+        // Made at the first invariant a shortcut does not settle (most values of a Reference or a
+        // Quantity need none): the focus collection, and the environment, once a run.
+        var focus: [FHIRPathValue] = []
         for index in indices {
-            if let object, definitions.shortcuts[index].holds(on: object) { continue }
+            if let object {
+                switch definitions.shortcuts[index].verdict(on: object, node: node, definitions: definitions) {
+                case .holds: continue
+                case .fails:
+                    let constraint = definitions.constraints[index]
+                    report(
+                        constraint.severity == .warning ? .warning : .error, "invariant", constraint.human,
+                        key: constraint.key, isNative: false)
+                    continue
+                case .unknown: break
+                }
+            }
             let constraint = definitions.constraints[index]
+            if focus.isEmpty { focus = [value] }
+            let environment = invariantEnvironment()
+            let resource = resourceScopes.last?.focus
             do {
                 let expression = try definitions.compiledConstraints[index].get()
                 let result = try expression.evaluate(
@@ -50,12 +60,32 @@ extension ValidationRun {
         }
     }
 
+    /// The environment of the run's invariants: `%rootResource` the outermost resource, `now()` one
+    /// reading of the clock a run (reading it for every element cost 1 % of validation).
+    mutating func invariantEnvironment() -> FHIRPathEnvironment {
+        if let environment { return environment }
+        let made = FHIRPathEnvironment(
+            rootResource: resourceScopes.first?.resource, now: Date(), castsCollections: true)
+        environment = made
+        return made
+    }
+
     /// The constraints of an element this run evaluates as FHIRPath (usually none: look before building a value).
     @inline(__always)
     func invariantIndices(of element: ElementDefinition) -> [Int] {
         switch invariantMode {
         case .native: element.interpretedConstraintIndices
         case .interpreted: element.constraintIndices
+        case .off: []
+        }
+    }
+
+    /// The constraints a complex value of `slot` is checked against as FHIRPath: the element's and its type's.
+    @inline(__always)
+    func valueInvariantIndices(of slot: ObjectNode.Slot) -> [Int] {
+        switch invariantMode {
+        case .native: slot.valueConstraintIndices.interpreted
+        case .interpreted: slot.valueConstraintIndices.all
         case .off: []
         }
     }

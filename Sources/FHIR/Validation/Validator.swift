@@ -76,8 +76,8 @@ struct ValidationRun {
     var bundleScopes: [BundleScope] = []
     /// Per-element value counts of the objects being walked, innermost last (one allocation per run).
     var counts: [Int] = []
-    /// The moment FHIRPath's `now()` gives the run's invariants: read once, at the first invariant.
-    var now: Date?
+    /// The environment of the run's invariants, made at the first one (`invariantEnvironment()`).
+    var environment: FHIRPathEnvironment?
 
     struct ResourceScope {
         var type: String
@@ -97,6 +97,9 @@ struct ValidationRun {
     init(definitions: FHIRDefinitions, invariantMode: Validator.InvariantMode = .native) {
         self.definitions = definitions
         self.invariantMode = invariantMode
+        // Room for a resource's usual depth, so the walk does not grow them step by step.
+        path.segments.reserveCapacity(16)
+        counts.reserveCapacity(256)
     }
 
     mutating func report(
@@ -224,8 +227,11 @@ struct ValidationRun {
                 continue
             }
             if slot.isChoice && counts[base + slot.index] > 0 {
+                // The other member of the element, perhaps only its `_name` (id and extensions).
                 let previous =
-                    object.members.first { $0.key != key && node.slot(named: $0.key)?.index == slot.index }?.key ?? "?"
+                    object.members.first {
+                        $0.key != key && node.slot(named: String($0.key.trimmingPrefix("_")))?.index == slot.index
+                    }?.key ?? "?"
                 path.push(.member(Unmanaged.passUnretained(slot)))
                 report(
                     .error, "structure",
@@ -243,7 +249,8 @@ struct ValidationRun {
             }
         }
 
-        for (index, element) in node.elements.enumerated() {
+        for index in node.cardinalityChecked {
+            let element = node.elements[index]
             let count = counts[base + index]
             if count < element.min {
                 path.push(.raw(element.name))
@@ -305,11 +312,9 @@ struct ValidationRun {
                 return
             }
             validateObject(object, node: definitions.nodeList[nodeIndex])
-            let typeRoot = slot.typeRoot.map { invariantIndices(of: $0) } ?? []
-            let own = invariantIndices(of: slot.element)
-            if !own.isEmpty || !typeRoot.isEmpty {
-                checkInvariants(
-                    own + typeRoot.filter { !own.contains($0) }, on: fhirPathValue(value, slot: slot, node: nodeIndex))
+            let invariants = valueInvariantIndices(of: slot)
+            if !invariants.isEmpty {
+                checkInvariants(invariants, on: fhirPathValue(value, slot: slot, node: nodeIndex))
             }
             switch slot.check {
             case .none: break
