@@ -54,6 +54,39 @@ import Testing
         #expect(try selected(#"{}"#) == [false, false, false, false, true])
     }
 
+    /// Members found through the type's slots select what their names select (less the names that are
+    /// only a prefix of another element's), on every official example and members the type does not have.
+    @Test func selectingThroughTheTypesSlotsAgreesWithSelectingByName() throws {
+        let definitions = TestSupport.definitions
+        var compared = 0
+        for file in TestSupport.exampleFiles() {
+            guard case .object(var object) = try JSON(parsing: Data(contentsOf: file)),
+                let type = object["resourceType"]?.stringValue, let node = definitions.node(type)
+            else { continue }
+            object["valueNotAType"] = .string("x")
+            object["_unknownThing"] = .object(JSONObject())
+            let names: [[String]?] = node.elements.map { [$0.name] } + [nil]
+            let bySlots = ExpressionSelector(names, node: node)
+            let byName = ExpressionSelector(names)
+            // The same, except that a name is no longer taken for a prefix of another element's
+            // (`policy` of Consent's `policyRule`): what slots select, names select too.
+            let slotted = bySlots.selected(in: object)
+            let named = byName.selected(in: object)
+            for index in named.indices where slotted[index] != named[index] {
+                let name = names[index]?.first ?? ""
+                #expect(!slotted[index] && object[name] == nil, "\(file.lastPathComponent): \(name)")
+                #expect(
+                    object.members.contains { $0.key.hasPrefix(name) && node.slot(named: $0.key) != nil },
+                    "\(file.lastPathComponent): \(name)")
+            }
+            // A start that names no element of the type: the selector keeps to names.
+            let foreign = ExpressionSelector([["valueNot"], ["unknown"], ["id"]], node: node)
+            #expect(foreign.selected(in: object) == [true, true, object["id"] != nil])
+            compared += 1
+        }
+        #expect(compared > 50)
+    }
+
     /// Every official example indexed with skipping and without: the same parameters, the same values.
     @Test(arguments: TestSupport.exampleFiles().map(\.lastPathComponent))
     func skippingChangesNothingOnTheOfficialExamples(_ name: String) throws {

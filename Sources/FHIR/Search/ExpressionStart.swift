@@ -78,9 +78,15 @@ struct ExpressionSelector: Sendable {
     /// Expressions whose start is not known: always evaluated.
     private let unknown: [Int]
     let count: Int
+    /// The resource type's node, and per position in its `elements` the expressions that start from
+    /// that element: a member found through the node's slots (`valueQuantity` is `value`'s) needs no
+    /// name cut and hashed. `nil` when some start names no element of the type.
+    private let node: ObjectNode?
+    private let byElement: [[Int]]
 
-    /// `names[i]`: the elements expression `i` starts from, `nil` when not known.
-    init(_ names: [[String]?]) {
+    /// `names[i]`: the elements expression `i` starts from, `nil` when not known. `node`: the node of
+    /// the resource type the expressions are evaluated on, when there is one.
+    init(_ names: [[String]?], node: ObjectNode? = nil) {
         var byName: [String: [Int]] = [:]
         var unknown: [Int] = []
         for (index, names) in names.enumerated() {
@@ -93,6 +99,14 @@ struct ExpressionSelector: Sendable {
         self.byName = byName
         self.unknown = unknown
         count = names.count
+        let elementNames = Set(node?.elements.map(\.name) ?? [])
+        if let node, byName.keys.allSatisfy(elementNames.contains) {
+            self.node = node
+            byElement = node.elements.map { byName[$0.name] ?? [] }
+        } else {
+            self.node = nil
+            byElement = []
+        }
     }
 
     /// Whether each expression may find something in `object`: an element `name` is written as
@@ -102,6 +116,17 @@ struct ExpressionSelector: Sendable {
         var selected = [Bool](repeating: false, count: count)
         for index in unknown { selected[index] = true }
         for member in object.members {
+            if let node {
+                let key = member.key
+                let slot =
+                    key.utf8.first == UInt8(ascii: "_")
+                    ? node.slot(named: String(key.dropFirst())) : node.slot(named: key)
+                if let slot {
+                    for index in byElement[slot.index] { selected[index] = true }
+                    continue
+                }
+            }
+            // A member the type does not have (the validator reports it): every name it could stand for.
             var key = Substring(member.key)
             if key.utf8.first == UInt8(ascii: "_") { key = key.dropFirst() }
             mark(key, in: &selected)

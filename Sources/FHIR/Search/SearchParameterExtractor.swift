@@ -100,14 +100,15 @@ public struct SearchParameterExtractor: Sendable {
         guard case .object(let object) = resource, let type = object["resourceType"]?.stringValue else {
             throw FHIRError(.structure, "the resource has no resourceType")
         }
-        var entries: [(SearchParameterDefinition, [SearchValue])] = []
+        var entries: [(parameter: SearchParameterDefinition, values: [SearchValue])] = []
         let focus = [FHIRPathValue.resource(resource, definitions: definitions)]
         let environment = FHIRPathEnvironment(rootResource: rootResource ?? resource, castsCollections: true)
         let plan = plan(for: type)
         let selected = skipsAbsentElements ? plan.selector.selected(in: object) : []
         for (index, step) in plan.steps.enumerated() {
             if skipsAbsentElements, !selected[index] { continue }
-            if !excluding.isEmpty, excluding.contains(step.parameter.code) { continue }
+            // A few names, compared rather than hashed (a hash per parameter per resource cost 1 %).
+            if !excluding.isEmpty, excluding.contains(where: { $0 == step.parameter.code }) { continue }
             let expression: FHIRPathExpression
             do { expression = try step.expression.get() } catch {
                 var located = error
@@ -134,7 +135,8 @@ public struct SearchParameterExtractor: Sendable {
             guard !narrowed.isEmpty else { continue }
             steps.append(Step(parameter, narrowed, resourceType: type))
         }
-        let plan = Plan(steps: steps, selector: ExpressionSelector(steps.map(\.members)))
+        let plan = Plan(
+            steps: steps, selector: ExpressionSelector(steps.map(\.members), node: definitions.node(type)))
         plans.byType.withLock { $0[type] = plan }
         return plan
     }
