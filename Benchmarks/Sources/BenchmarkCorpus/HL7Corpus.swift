@@ -49,12 +49,14 @@ public struct HL7Corpus {
             + "||\(type)|MSG\(index)|P|2.5.1|||AL|NE|||||"
     }
 
+    /// PID with identifiers, name, birth date, sex, race, address, phone and e-mail, marital status (16),
+    /// religion (17), account (18), ethnic group `N` (22) and death indicator `N` (30).
     mutating func pid(_ index: Int) -> String {
         let mrn = 100_000 + index % 4_000
         return "PID|1||\(mrn)^^^GENHOSP^MR~\(number(100...899))-\(number(10...99))-\(number(1000...9999))^^^USSSA^SS||"
             + "\(pick(Self.families))^\(pick(Self.givens))^\(pick(["A", "M", ""]))^^^^L||19\(number(30...99))\(two(number(1...12)))\(two(number(1...28)))"
             + "|\(pick(["F", "M"]))||2106-3^White^HL70005|\(number(1...999)) MAIN ST^APT \(number(1...20))^PORTSMOUTH^NH^03801^USA^H||"
-            + "^PRN^PH^^1^603^\(number(2_000_000...9_999_999))~^NET^Internet^patient\(index)@example.org|||M|CHR|V\(index)|||N||||||||N"
+            + "^PRN^PH^^1^603^\(number(2_000_000...9_999_999))~^NET^Internet^patient\(index)@example.org|||M|CHR|V\(index)||||N||||||||N"
     }
 
     mutating func pv1(_ index: Int) -> String {
