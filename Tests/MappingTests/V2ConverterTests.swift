@@ -540,17 +540,86 @@ import Testing
 @Suite struct V2FurtherInstanceTests {
     typealias Support = V2ConverterTests
 
-    @Test func aPlacesLevelsAboveTheBedAreReported() throws {
+    /// The Locations of a bundle by their identifier's value, and where each one's `partOf` leads.
+    static func places(_ bundle: JSON) -> (byValue: [String: JSON], parent: [String: String]) {
+        var byID: [String: JSON] = [:]
+        var byValue: [String: JSON] = [:]
+        for location in Support.resources(bundle, "Location") {
+            if let id = location["id"]?.stringValue { byID[id] = location }
+            if let value = location["identifier"]?[0]?["value"]?.stringValue { byValue[value] = location }
+        }
+        var parent: [String: String] = [:]
+        for (value, location) in byValue {
+            guard let reference = location["partOf"]?["reference"]?.stringValue,
+                let target = byID[String(reference.dropFirst("Location/".count))],
+                let targetValue = target["identifier"]?[0]?["value"]?.stringValue
+            else { continue }
+            parent[value] = targetValue
+        }
+        return (byValue, parent)
+    }
+
+    /// PV1-3 `3N^308^A^GENHOSP^^^B1^2`: a Location per level (bed, room, floor, point of care,
+    /// building, facility), each part of the next there is, and the Encounter at the bed.
+    @Test func aPlaceBecomesALocationPerLevelEachPartOfTheNext() throws {
         let conversion = try Support.converter.convert(
             Support.message(
-                "ADT^A01^ADT_A01", "F1", ["EVN|A01|20240315083000", Support.pid, "PV1|1|I|3N^308^A^GENHOSP"]))
-        let location = try #require(Support.resources(conversion.bundle, "Location").first)
-        #expect(location["identifier"]?[0]?["value"]?.stringValue == "A")
-        for component in ["PV1-3.1", "PV1-3.2", "PV1-3.4"] {
-            #expect(
-                conversion.issues.contains { $0.hasPrefix("\(component): ") && $0.contains("not made yet") },
-                "\(component): \(conversion.issues)")
+                "ADT^A01^ADT_A01", "F1",
+                ["EVN|A01|20240315083000", Support.pid, "PV1|1|I|3N^308^A^GENHOSP^^^B1^2^3 NORTH"]))
+        let (places, parent) = Self.places(conversion.bundle)
+        #expect(Set(places.keys) == ["A", "308", "2", "3N", "B1", "GENHOSP"])
+        let types = places.mapValues { $0["physicalType"]?["coding"]?[0]?["code"]?.stringValue ?? "" }
+        #expect(types == ["A": "bd", "308": "ro", "2": "lvl", "3N": "wa", "B1": "bu", "GENHOSP": "si"])
+        #expect(parent == ["A": "308", "308": "2", "2": "3N", "3N": "GENHOSP", "B1": "GENHOSP"])
+        #expect(places["A"]?["description"]?.stringValue == "3 NORTH")
+        let encounter = try #require(Support.resources(conversion.bundle, "Encounter").first)
+        #expect(
+            encounter["location"]?[0]?["location"]?["reference"]?.stringValue
+                == "Location/\(places["A"]?["id"]?.stringValue ?? "")")
+        #expect(!conversion.issues.contains { $0.hasPrefix("PV1-3") }, "\(conversion.issues)")
+        #expect(Support.validator.validate(conversion.bundle).isValid)
+    }
+
+    /// Levels the value leaves out are skipped: a room in a facility is part of the facility, and a
+    /// place with no bed puts the Encounter at its most specific level.
+    @Test func missingLevelsAreSkippedAndTheMostSpecificIsTheEncountersPlace() throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                "ADT^A01^ADT_A01", "F2", ["EVN|A01|20240315083000", Support.pid, "PV1|1|I|^308^^GENHOSP"]))
+        let (places, parent) = Self.places(conversion.bundle)
+        #expect(Set(places.keys) == ["308", "GENHOSP"])
+        #expect(parent == ["308": "GENHOSP"])
+        let encounter = try #require(Support.resources(conversion.bundle, "Encounter").first)
+        #expect(
+            encounter["location"]?[0]?["location"]?["reference"]?.stringValue
+                == "Location/\(places["308"]?["id"]?.stringValue ?? "")")
+    }
+
+    /// The same place in two messages is the same Locations (ids from their content, links included).
+    @Test func theSamePlaceIsTheSameLocations() throws {
+        func ids(_ control: String) throws -> Set<String> {
+            let conversion = try Support.converter.convert(
+                Support.message(
+                    "ADT^A01^ADT_A01", control, ["EVN|A01|20240315083000", Support.pid, "PV1|1|I|3N^308^A^GENHOSP"]))
+            return Set(Support.resources(conversion.bundle, "Location").compactMap { $0["id"]?.stringValue })
         }
-        #expect(!conversion.issues.contains { $0.hasPrefix("PV1-3.3") })
+        let first = try ids("F3")
+        #expect(first.count == 4)
+        #expect(try ids("F4") == first)
+    }
+
+    /// A name's nickname (XPN `[2].given`) would need a second element of the parent's array: not
+    /// made, and reported.
+    @Test func aFurtherInstanceInTheParentsArrayIsReported() throws {
+        let conversion = try Support.converter.convert(
+            Support.message(
+                "ADT^A01^ADT_A01", "F5",
+                [
+                    "EVN|A01|20240315083000",
+                    "PID|1||100001^^^GENHOSP^MR||DOE^JANE^^^^^L^^^^^^^^JJ||19800101|F",
+                ]))
+        #expect(
+            conversion.issues.contains { $0.hasPrefix("PID-5.15: ") && $0.contains("not made yet") },
+            "\(conversion.issues)")
     }
 }

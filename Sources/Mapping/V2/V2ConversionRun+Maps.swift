@@ -109,14 +109,22 @@ extension V2ConversionRun {
                 let objectType = converter.definitions.objectType(named: type),
                 converter.definitions.isResourceType(type)
             else { return false }
-            let made = ResourceNode(type: objectType)
-            mapDataType(map, name: mapName, piece: piece, segment: segment, into: made, suffix: "1", location: location)
-            guard let json = made.json() else { return false }
-            let id = Self.id(type: type, content: JSONWriter().string(json))
-            if extras[id] == nil {
-                let extra = Instance(type: type, label: type, scope: "", node: made)
-                extra.id = id
-                extras[id] = extra
+            let id: String
+            if map.contains(where: \.isFurtherInstance) {
+                // A PL: a Location per level it names (bed, room, floor, point of care, building,
+                // facility), each part of the next one there is; the value is the most specific.
+                guard
+                    let made = makeInstances(
+                        map, name: mapName, type: type, objectType: objectType, piece: piece, segment: segment,
+                        location: location)
+                else { return false }
+                id = made
+            } else {
+                let made = ResourceNode(type: objectType)
+                mapDataType(
+                    map, name: mapName, piece: piece, segment: segment, into: made, suffix: "1", location: location)
+                guard let json = made.json() else { return false }
+                id = keepExtra(made, type: type, json: json)
             }
             return write(
                 .string("\(type)/\(id)"), at: Array(steps) + [TargetStep(name: "reference")], in: node,
@@ -200,6 +208,80 @@ extension V2ConversionRun {
         }
     }
 
+    /// A resource made from a value, kept once per content (the same Location from two fields is one); its id.
+    private func keepExtra(_ made: ResourceNode, type: String, json: JSON) -> String {
+        let id = Self.id(type: type, content: JSONWriter().string(json))
+        if extras[id] == nil {
+            let extra = Instance(type: type, label: type, scope: "", node: made)
+            extra.id = id
+            extras[id] = extra
+        }
+        return id
+    }
+
+    /// The resources a data type map with `[k]` targets makes from one value: one per instance the
+    /// value fills, each linked to the instance its `partOf` rows name — or, when that one is not
+    /// there, to the nearest one above it that is. Parents are made first, so that a child's id
+    /// covers its link. Returns the id of the most specific (the one no other is part of).
+    func makeInstances(
+        _ map: [V2Maps.Row], name: String, type: String, objectType: FHIRObjectType, piece: V2Piece, segment: Int,
+        location: String
+    ) -> String? {
+        var nodes: [Int: ResourceNode] = [:]
+        var parents: [Int: Int] = [:]
+        for row in map {
+            if let parent = row.parentInstance, parents[row.instances.lowerBound] == nil {
+                parents[row.instances.lowerBound] = parent
+            }
+        }
+        // An instance is there when a component of its own has a value (PL.2 for the room); rows for
+        // every instance (`[1-6]`) or chosen by a condition do not make one.
+        let parts = piece.parts(message.separators)
+        let levels = Set(
+            map.filter {
+                $0.instances.count == 1 && $0.condition == nil && $0.parentInstance == nil
+                    && V2Piece.part($0.position, in: parts) != nil
+            }.map(\.instances.lowerBound))
+        for level in levels.sorted() {
+            let node = ResourceNode(type: objectType)
+            mapDataType(
+                map, name: name, piece: piece, segment: segment, into: node, suffix: "1", location: location,
+                instance: level)
+            if node.hasContent { nodes[level] = node }
+        }
+        guard !nodes.isEmpty else { return nil }
+        /// The nearest instance above `level` that was made.
+        func madeParent(of level: Int) -> Int? {
+            var seen: Set<Int> = [level]
+            var next = parents[level]
+            while let candidate = next, seen.insert(candidate).inserted {
+                if nodes[candidate] != nil { return candidate }
+                next = parents[candidate]
+            }
+            return nil
+        }
+        var ids: [Int: String] = [:]
+        var making: Set<Int> = []
+        func id(of level: Int) -> String? {
+            if let id = ids[level] { return id }
+            guard let node = nodes[level], making.insert(level).inserted else { return nil }
+            if let parent = madeParent(of: level), let parentID = id(of: parent) {
+                _ = write(
+                    .string("\(type)/\(parentID)"),
+                    at: [TargetStep(name: "partOf"), TargetStep(name: "reference")], in: node, suffix: "1",
+                    location: location)
+            }
+            guard let json = node.json() else { return nil }
+            let made = keepExtra(node, type: type, json: json)
+            ids[level] = made
+            return made
+        }
+        let parentsMade = Set(nodes.keys.compactMap(madeParent))
+        for level in nodes.keys.sorted() { _ = id(of: level) }
+        guard let leaf = nodes.keys.sorted().first(where: { !parentsMade.contains($0) }) else { return nil }
+        return ids[leaf]
+    }
+
     /// Writes a primitive at a path.
     func write(
         _ value: JSON, at steps: [TargetStep], in node: ResourceNode, suffix: String, location: String
@@ -215,12 +297,14 @@ extension V2ConversionRun {
         return true
     }
 
-    /// Applies a data type map to one value, into an object; `[k]` targets make further instances
-    /// beside the first in the parent's array (a name's nickname).
+    /// Applies a data type map to one value, into an object. `instance`: which of the map's `[k]`
+    /// targets to fill (each a resource of its own: a PL's Locations, `makeInstances`); without it the
+    /// first, and further instances (`[2].given`, a name's nickname, which would need the parent's
+    /// array) are reported as not made.
     @discardableResult
     func mapDataType(
         _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: String,
-        location: String
+        location: String, instance: Int? = nil
     ) -> Bool {
         var owner: String?
         var wrote = false
@@ -229,9 +313,11 @@ extension V2ConversionRun {
         for row in map {
             // A condition is read only for a row whose component has a value (most have none).
             guard var part = V2Piece.part(row.position, in: parts) else { continue }
-            // A further instance (`[2].given`, a PL's room and unit) would need the parent's array or
-            // resources of their own: not made yet, and said so, once per component.
-            if row.isFurtherInstance {
+            // Links between instances (`partOf`) are made by `makeInstances`, which knows which exist.
+            if row.parentInstance != nil { continue }
+            if let instance {
+                guard row.instances.contains(instance) else { continue }
+            } else if row.isFurtherInstance {
                 if further.insert(row.position).inserted {
                     issues.append(
                         "\(location).\(row.position): \(row.target): a further instance of \(name) is not made yet")

@@ -29,8 +29,15 @@ public final class V2Maps: Sendable {
         /// The target as steps from the object the map fills: `$value`/`$this` and a leading type name
         /// dropped, a data type map's `[1].` prefix taken off; `nil` when Ferry cannot follow it.
         let steps: [TargetStep]?
+        /// Which instances of a data type map's target the row fills: `[2].given` the second (a name's
+        /// nickname), `[4].identifier` a PL's fourth Location (its point of care), `[1-6]` each of
+        /// them; 1 without `[k]`.
+        let instances: ClosedRange<Int>
         /// A data type map's target for a further instance (`[2].given`), which one value cannot fill.
-        let isFurtherInstance: Bool
+        var isFurtherInstance: Bool { instances.lowerBound > 1 }
+        /// For `[k].partOf.reference(Location[j])`: j, the instance that instance k is part of (the
+        /// link is made when both are, or to the nearest instance above j that is).
+        let parentInstance: Int?
         /// `valueQuantity[1].value` → `value`: the choice element the row writes, if it is one.
         let choice: String?
         let dataTypeKey: String?
@@ -56,20 +63,37 @@ public final class V2Maps: Sendable {
             self.vocabulary = vocabulary
             self.assignment = assignment
             var element = target
-            isFurtherInstance = target.hasPrefix("[") && !target.hasPrefix("[1]")
-            if target.hasPrefix("[1]") {
-                element = String(target.dropFirst(3))
-                if element.hasPrefix(".") { element.removeFirst() }
-                if element.isEmpty { element = "$this" }
+            var instances = 1...1
+            if target.hasPrefix("["), let close = target.firstIndex(of: "]") {
+                let inside = target[target.index(after: target.startIndex)..<close]
+                let bounds = inside.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+                if bounds.count <= 2, let low = bounds.first ?? nil, let high = bounds.last ?? nil, low >= 1,
+                    low <= high
+                {
+                    instances = low...high
+                    element = String(target[target.index(after: close)...])
+                    if element.hasPrefix(".") { element.removeFirst() }
+                    if element.isEmpty { element = "$this" }
+                }
             }
+            self.instances = instances
             var steps = TargetStep.parse(element)
             if steps?.last?.name == "$value" || steps?.last?.name == "$this" { steps?.removeLast() }
             if let first = steps?.first?.name.first, first.isUppercase { steps?.removeFirst() }
             self.steps = steps
+            parentInstance = Self.parentInstance(steps)
             choice = Self.choiceBase(target)
             dataTypeKey = dataTypeMap?.lowercased()
             vocabularyKey = vocabulary?.lowercased()
             value = assignment.map(V2Assignment.init)
+        }
+
+        /// `partOf.reference(Location[3])` → 3.
+        static func parentInstance(_ steps: [TargetStep]?) -> Int? {
+            guard let steps, steps.count == 2, steps[0].name == "partOf", steps[1].name == "reference",
+                let type = steps[1].referenceType, let open = type.firstIndex(of: "["), type.last == "]"
+            else { return nil }
+            return Int(type[type.index(after: open)..<type.index(before: type.endIndex)])
         }
 
         /// `valueQuantity[1].value` → `value`; `nil` when the first step is not a choice element.
