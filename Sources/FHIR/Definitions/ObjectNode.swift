@@ -42,11 +42,9 @@ final class ObjectNode: Sendable {
         let nameLength: Int
         /// Whether the member holds a primitive (and may have a `_name` sibling).
         let isPrimitive: Bool
-        /// The root element of the member's data type, whose invariants (`per-1` of `Period`) hold
-        /// wherever the type is used; `nil` for primitives, backbone elements and resources.
-        let typeRoot: ElementDefinition?
-        /// The element's own constraints, then its type root's not already among them — what a
-        /// complex value is checked against — for the interpreted (all) and native (the rest) modes.
+        /// The element's own constraints, then those of its data type's root element not already
+        /// among them (`per-1` of `Period` holds wherever the type is used) — what a complex value is
+        /// checked against — for the interpreted (all) and native (the rest) modes.
         let valueConstraintIndices: (all: [Int], interpreted: [Int])
 
         init(
@@ -58,7 +56,8 @@ final class ObjectNode: Sendable {
             requiredValueSet: ValueSetExpansion?,
             typeRoot: ElementDefinition? = nil
         ) {
-            self.typeRoot = typeRoot
+            // `typeRoot`: the root element of the member's data type; `nil` for primitives, backbone
+            // elements and resources.
             func merged(_ own: [Int], _ typeRoot: [Int]?) -> [Int] {
                 own + (typeRoot ?? []).filter { !own.contains($0) }
             }
