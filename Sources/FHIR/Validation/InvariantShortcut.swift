@@ -156,7 +156,7 @@ final class InvariantShortcut: Sendable {
         case .string?, .number?, .bool?: return .holds
         case nil:
             // Its `_name` alone (an id and extensions) has no value either.
-            return isChoice(member, node) && hasChoice(member, object, underscored: false) ? .unknown : .fails
+            return hasChoice(member, object, node, underscored: false) ? .unknown : .fails
         default: return .unknown
         }
     }
@@ -167,27 +167,21 @@ final class InvariantShortcut: Sendable {
         guard object.index(forKey: member.name) == nil, object.index(forKey: member.underscored) == nil else {
             return false
         }
-        return !isChoice(member, node) || !hasChoice(member, object, underscored: true)
+        return !hasChoice(member, object, node, underscored: true)
     }
 
-    /// Whether the member may be a choice of types here: per the object's node when known.
-    private func isChoice(_ member: Member, _ node: ObjectNode?) -> Bool {
+    /// Whether a member of `object` spells the choice `member` with a type (`valueQuantity` for
+    /// `value`), or with `underscored` in its `_` form: found through the node's slots, as FHIRPath
+    /// finds choice members. Without a node, any member might.
+    private func hasChoice(_ member: Member, _ object: JSONObject, _ node: ObjectNode?, underscored: Bool) -> Bool {
         guard member.isChoice else { return false }
         guard let node else { return true }
-        return node.choiceNames.contains(member.name)
-    }
-
-    /// Whether a key of `object` is the member's name + a type (`valueQuantity`), or with
-    /// `underscored` the same after a `_`. (`hasPrefix` compares the bytes of ASCII strings.)
-    private func hasChoice(_ member: Member, _ object: JSONObject, underscored: Bool) -> Bool {
-        func typed(_ key: String, _ name: String) -> Bool {
-            let length = name.utf8.count
-            guard key.utf8.count > length, key.hasPrefix(name) else { return false }
-            let next = key.utf8[key.utf8.index(key.utf8.startIndex, offsetBy: length)]
-            return next >= UInt8(ascii: "A") && next <= UInt8(ascii: "Z")
-        }
-        return object.members.contains {
-            typed($0.key, member.name) || (underscored && typed($0.key, member.underscored))
+        guard node.choiceNames.contains(member.name) else { return false }
+        return object.members.contains { entry in
+            let key =
+                underscored && entry.key.utf8.first == UInt8(ascii: "_") ? String(entry.key.dropFirst()) : entry.key
+            guard let slot = node.slot(named: key) else { return false }
+            return slot.isChoice && slot.element.name == member.name
         }
     }
 
