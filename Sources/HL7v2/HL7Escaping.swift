@@ -1,9 +1,15 @@
 /// HL7 v2 escape sequences: `\F\ \S\ \T\ \R\ \E\` stand for the separators, `\Xhh…\` for bytes;
 /// formatting commands (`\.br\`, `\H\`, `\N\`, `\.sp\`, …) and character-set switches are kept as written.
 public enum HL7Escaping {
+    /// Whether `text` holds `byte`: most values hold no escape, and a scan of the contiguous UTF-8
+    /// costs less than the generic one over `String.UTF8View` (1.4 % of a conversion).
+    static func contains(_ text: String, _ byte: UInt8) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { $0.contains(byte) } ?? text.utf8.contains(byte)
+    }
+
     /// Text with its escape sequences decoded.
     public static func decode(_ raw: String, separators: HL7Separators) -> String {
-        guard let escape = separators.escape, raw.utf8.contains(escape) else { return raw }
+        guard let escape = separators.escape, contains(raw, escape) else { return raw }
         let bytes = Array(raw.utf8)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)

@@ -27,6 +27,8 @@ public final class FHIRDefinitions: Sendable {
     let searchParametersByType: [String: [SearchParameterDefinition]]
     /// The names of the resource types (a lookup that copies no definition).
     let resourceTypeNames: Set<String>
+    /// The node of `Element`: what a primitive's `_name` object holds (looked up once, not per value).
+    let elementNode: ObjectNode?
 
     /// The node of a type or backbone element path.
     func node(_ key: String) -> ObjectNode? {
@@ -119,7 +121,9 @@ public final class FHIRDefinitions: Sendable {
             )
         }
 
-        (nodeList, nodeIndex) = Self.buildNodes(types, valueSets: valueSets)
+        let (nodes, index) = Self.buildNodes(types, valueSets: valueSets)
+        (nodeList, nodeIndex) = (nodes, index)
+        elementNode = index["Element"].map { nodes[$0] }
         var byType: [String: [SearchParameterDefinition]] = [:]
         for (name, type) in types where type.kind == .resource {
             byType[name] = searchParameters.filter { parameter in

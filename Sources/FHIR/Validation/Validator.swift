@@ -399,7 +399,7 @@ struct ValidationRun {
         }
         var hasExtensions = false
         if let extensions, extensions != .null {
-            if case .object(let object) = extensions, let node = definitions.node("Element") {
+            if case .object(let object) = extensions, let node = definitions.elementNode {
                 validateObject(object, node: node, isPrimitiveExtras: true)
                 hasExtensions = true
                 if value == nil || value == .null, object.count == 1, object.key(at: 0) == "id" {
