@@ -7,7 +7,8 @@ struct SearchIndexRows {
     var tokens: [(param: String, system: String?, code: String?, text: String?)] = []
     var strings: [(param: String, normalized: String, exact: String)] = []
     var dates: [(param: String, low: Double, high: Double)] = []
-    var references: [(param: String, targetType: String?, targetID: String?, url: String)] = []
+    /// `url` only when the reference is not `targetType/targetID` (searched by `url` only when absolute).
+    var references: [(param: String, targetType: String?, targetID: String?, url: String?)] = []
     var numbers: [(param: String, value: Double)] = []
     var quantities: [(param: String, value: Double, system: String?, code: String?)] = []
     var uris: [(param: String, value: String)] = []
@@ -40,7 +41,7 @@ struct SearchIndexRows {
                             high?.timeIntervalSince1970 ?? Self.distantFuture
                         ))
                 case .reference(let url, let type, let id):
-                    references.append((param, type, id, url))
+                    references.append((param, type, id, Self.isTypeAndID(url, type: type, id: id) ? nil : url))
                 case .quantity(let number, let system, let code, let unit, _):
                     quantities.append((param, Self.double(number), system, code ?? unit))
                 case .number(let number, _):
@@ -65,7 +66,7 @@ struct SearchIndexRows {
         for row in dates { rows.append(("search_date", [.text(row.param), .real(row.low), .real(row.high)])) }
         for row in references {
             rows.append(
-                ("search_reference", [.text(row.param), text(row.targetType), text(row.targetID), .text(row.url)]))
+                ("search_reference", [.text(row.param), text(row.targetType), text(row.targetID), text(row.url)]))
         }
         for row in numbers { rows.append(("search_number", [.text(row.param), .real(row.value)])) }
         for row in quantities {
@@ -73,6 +74,15 @@ struct SearchIndexRows {
         }
         for row in uris { rows.append(("search_uri", [.text(row.param), .text(row.value)])) }
         return rows
+    }
+
+    /// Whether `url` is `type/id` exactly.
+    static func isTypeAndID(_ url: String, type: String?, id: String?) -> Bool {
+        guard let type, let id else { return false }
+        let bytes = url.utf8
+        return bytes.count == type.utf8.count + 1 + id.utf8.count && bytes.starts(with: type.utf8)
+            && bytes.dropFirst(type.utf8.count).first == UInt8(ascii: "/")
+            && bytes.dropFirst(type.utf8.count + 1).elementsEqual(id.utf8)
     }
 
     static func double(_ decimal: Decimal) -> Double { NSDecimalNumber(decimal: decimal).doubleValue }

@@ -22,8 +22,24 @@ struct SQLFragment {
 
 /// Turns a `SearchQuery` into conditions on the `resource` table (alias `r`) over the search index
 /// tables that `SearchIndexRows` fills. The SQL is plain enough for SQLite and PostgreSQL alike.
+///
+/// Each parameter is a set of resources read from its table's value index, `r.owner IN (SELECT
+/// i.owner FROM search_token i WHERE i.type = ? AND i.param = ? AND …)`, so that the database can look
+/// a selective search up instead of probing every resource of the type. Index rows name their
+/// resource by `owner` in SQLite and by `id` (with the type) in PostgreSQL.
 struct SearchSQL {
     let definitions: FHIRDefinitions
+    /// The column of `resource` and of the index tables that names a resource within its type.
+    let owner: String
+
+    init(definitions: FHIRDefinitions, dialect: StoreSchema.Dialect) {
+        self.definitions = definitions
+        owner =
+            switch dialect {
+            case .sqlite: "owner"
+            case .postgres: "id"
+            }
+    }
 
     /// The conditions every match meets, joined by AND.
     func conditions(_ query: SearchQuery) throws(StoreError) -> SQLFragment {
@@ -70,20 +86,22 @@ struct SearchSQL {
         guard let table = Self.table(for: definition.type) else {
             throw StoreError(.badQuery, "\(name) is a \(definition.type) parameter, which Ferry does not search")
         }
-        let exists = "SELECT 1 FROM \(table) i WHERE i.type = r.type AND i.id = r.id AND i.param = ?"
+        func member(negated: Bool) -> String {
+            "r.\(owner) \(negated ? "NOT " : "")IN (SELECT i.\(owner) FROM \(table) i WHERE i.type = ? AND i.param = ?"
+        }
         if parameter.modifier == "missing" {
             guard let missing = Bool(parameter.values[0]) else {
                 throw StoreError(.badQuery, "\(name):missing takes true or false")
             }
-            return SQLFragment("\(missing ? "NOT " : "")EXISTS (\(exists))", [.text(name)])
+            return SQLFragment("\(member(negated: missing)))", [.text(type), .text(name)])
         }
         let alternatives = try anyOf(parameter.values) { (value) throws(StoreError) in
             try valueCondition(value, definition: definition, modifier: parameter.modifier)
         }
         let negated = parameter.modifier == "not" && definition.type == "token"
         return SQLFragment(
-            "\(negated ? "NOT " : "")EXISTS (\(exists) AND (\(alternatives.text)))",
-            [.text(name)] + alternatives.arguments)
+            "\(member(negated: negated)) AND (\(alternatives.text)))",
+            [.text(type), .text(name)] + alternatives.arguments)
     }
 
     static func table(for type: String) -> String? {

@@ -9,89 +9,124 @@ enum StoreSchema {
     }
 
     /// The layout of a SQLite store's tables (`PRAGMA user_version`); a store of another layout is refused.
-    static let sqliteLayout = 2
+    static let sqliteLayout = 3
 
     static func sql(for dialect: Dialect) -> String {
-        // Ids compare byte by byte in both databases (PostgreSQL's "C" collation), so that id ranges and
-        // keyset pages mean the same everywhere and PostgreSQL's primary-key index serves them.
-        let (real, blob, withoutRowID, byteOrder) =
-            switch dialect {
-            case .sqlite: ("REAL", "BLOB", " WITHOUT ROWID", "")
-            case .postgres: ("DOUBLE PRECISION", "BYTEA", "", " COLLATE \"C\"")
-            }
-        let version =
-            "type TEXT NOT NULL, id TEXT\(byteOrder) NOT NULL, version INTEGER NOT NULL, last_updated \(real) NOT NULL, "
-            + "deleted INTEGER NOT NULL, hash TEXT NOT NULL, content \(blob)"
-        var statements: [String]
         switch dialect {
-        case .sqlite:
-            // Each version's content is written once, appended to the history (a rowid table, so rows
-            // of a few KB go to the end of the file instead of splitting pages of a tree keyed by id);
-            // `resource` is a small row per resource, clustered by (type, id), that points at its
-            // current version. `resource_current` reads like PostgreSQL's `resource`.
-            statements = [
-                "CREATE TABLE IF NOT EXISTS resource_history (\(version))",
-                historyKey.create,
-                "CREATE TABLE IF NOT EXISTS resource (type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, "
-                    + "last_updated REAL NOT NULL, deleted INTEGER NOT NULL, hash TEXT NOT NULL, "
-                    + "content_row INTEGER NOT NULL, PRIMARY KEY (type, id))\(withoutRowID)",
-                "CREATE VIEW IF NOT EXISTS resource_current AS SELECT r.type, r.id, r.version, r.last_updated, "
-                    + "r.deleted, r.hash, h.content FROM resource r JOIN resource_history h ON h.rowid = r.content_row",
-                "PRAGMA user_version = \(sqliteLayout)",
-            ]
-        case .postgres:
-            statements = [
-                "CREATE TABLE IF NOT EXISTS resource (\(version), PRIMARY KEY (type, id))",
-                "CREATE TABLE IF NOT EXISTS resource_history (\(version), PRIMARY KEY (type, id, version))",
-            ]
+        case .sqlite: sqliteTables
+        case .postgres: postgresTables
         }
-        statements.append("CREATE INDEX IF NOT EXISTS resource_updated ON resource (type, last_updated)")
-        let indexTables: [(String, String)] = [
-            ("search_token", "system TEXT, code TEXT, text TEXT"),
-            ("search_string", "normalized TEXT, exact TEXT"),
-            ("search_date", "low \(real), high \(real)"),
-            ("search_reference", "target_type TEXT, target_id TEXT, url TEXT"),
-            ("search_number", "value \(real)"),
-            ("search_quantity", "value \(real), system TEXT, code TEXT"),
-            ("search_uri", "value TEXT"),
+    }
+
+    /// SQLite's tables. Each resource has an integer key, `owner` (the history row of its first
+    /// version), that its versions and search index rows carry instead of its type and 36-character
+    /// id: narrower rows, and keys that grow in the order resources are first written, so that a bulk
+    /// load appends to the indexes by owner instead of inserting at random places.
+    ///
+    /// Each version's content is written once, appended to the history (a rowid table, so rows of a
+    /// few KB go to the end of the file instead of splitting pages of a tree keyed by id); `resource`
+    /// is a small row per resource, clustered by (type, id), that points at its current version.
+    /// `resource_current` reads like PostgreSQL's `resource`.
+    private static var sqliteTables: String {
+        var statements = [
+            "CREATE TABLE IF NOT EXISTS resource_history (owner INTEGER NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, "
+                + "version INTEGER NOT NULL, last_updated REAL NOT NULL, deleted INTEGER NOT NULL, hash TEXT NOT NULL, "
+                + "content BLOB)",
+            historyKey.create,
+            "CREATE TABLE IF NOT EXISTS resource (type TEXT NOT NULL, id TEXT NOT NULL, owner INTEGER NOT NULL, "
+                + "version INTEGER NOT NULL, last_updated REAL NOT NULL, deleted INTEGER NOT NULL, hash TEXT NOT NULL, "
+                + "content_row INTEGER NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID",
+            "CREATE UNIQUE INDEX IF NOT EXISTS resource_owner ON resource (owner)",
+            "CREATE INDEX IF NOT EXISTS resource_updated ON resource (type, last_updated)",
+            "CREATE VIEW IF NOT EXISTS resource_current AS SELECT r.owner, r.type, r.id, r.version, r.last_updated, "
+                + "r.deleted, r.hash, h.content FROM resource r JOIN resource_history h ON h.rowid = r.content_row",
         ]
-        for (table, columns) in indexTables {
-            statements.append("CREATE TABLE IF NOT EXISTS \(table) (type TEXT, id TEXT, param TEXT, \(columns))")
+        for table in indexTables {
+            statements.append(
+                "CREATE TABLE IF NOT EXISTS \(table.name) (owner INTEGER NOT NULL, type TEXT NOT NULL, "
+                    + "param TEXT NOT NULL, \(table.columns))")
         }
-        statements += searchIndexes.map(\.create)
-        statements.append(
-            "CREATE TABLE IF NOT EXISTS migration_checkpoint (run TEXT NOT NULL, partition TEXT NOT NULL, "
-                + "position INTEGER NOT NULL, PRIMARY KEY (run, partition))")
-        statements.append(
-            "CREATE TABLE IF NOT EXISTS migration_dead_letter (run TEXT NOT NULL, locator TEXT NOT NULL, "
-                + "partition TEXT NOT NULL, reason TEXT NOT NULL, content \(blob), PRIMARY KEY (run, locator))")
-        statements.append(
-            "CREATE TABLE IF NOT EXISTS migration_partition (run TEXT NOT NULL, partition TEXT NOT NULL, "
-                + "state TEXT NOT NULL, owner TEXT, lease_until \(real), PRIMARY KEY (run, partition))")
+        statements += searchIndexes(.sqlite).map(\.create)
+        statements += migrationTables(blob: "BLOB", real: "REAL")
+        statements.append("PRAGMA user_version = \(sqliteLayout)")
         return statements.joined(separator: ";\n") + ";"
     }
 
-    /// SQLite's index of versions by (type, id, version), which a bulk load drops with the search
-    /// tables' indexes (PostgreSQL's is the history table's primary key).
+    /// PostgreSQL's tables: current versions and history keyed by (type, id), the search tables by
+    /// the same. Ids compare byte by byte (the "C" collation), so that id ranges and keyset pages mean
+    /// the same as in SQLite and the primary key's index serves them.
+    private static var postgresTables: String {
+        let version =
+            "type TEXT NOT NULL, id TEXT COLLATE \"C\" NOT NULL, version INTEGER NOT NULL, "
+            + "last_updated DOUBLE PRECISION NOT NULL, deleted INTEGER NOT NULL, hash TEXT NOT NULL, content BYTEA"
+        var statements = [
+            "CREATE TABLE IF NOT EXISTS resource (\(version), PRIMARY KEY (type, id))",
+            "CREATE TABLE IF NOT EXISTS resource_history (\(version), PRIMARY KEY (type, id, version))",
+            "CREATE INDEX IF NOT EXISTS resource_updated ON resource (type, last_updated)",
+        ]
+        for table in indexTables {
+            statements.append(
+                "CREATE TABLE IF NOT EXISTS \(table.name) (type TEXT, id TEXT, param TEXT, "
+                    + table.columns.replacingOccurrences(of: "REAL", with: "DOUBLE PRECISION") + ")")
+        }
+        statements += searchIndexes(.postgres).map(\.create)
+        statements += migrationTables(blob: "BYTEA", real: "DOUBLE PRECISION")
+        return statements.joined(separator: ";\n") + ";"
+    }
+
+    /// The search tables: their value columns (in SQLite's types; PostgreSQL's doubles are `DOUBLE
+    /// PRECISION`), and the columns their value index orders by.
+    private static let indexTables: [(name: String, columns: String, key: String)] = [
+        ("search_token", "system TEXT, code TEXT, text TEXT", "code, system"),
+        ("search_string", "normalized TEXT, exact TEXT", "normalized"),
+        ("search_date", "low REAL, high REAL", "low, high"),
+        // `url` only when the reference is not `type/id` (an absolute or a contained one).
+        ("search_reference", "target_type TEXT, target_id TEXT, url TEXT", "target_id"),
+        ("search_number", "value REAL", "value"),
+        ("search_quantity", "value REAL, system TEXT, code TEXT", "value"),
+        ("search_uri", "value TEXT", "value"),
+    ]
+
+    private static func migrationTables(blob: String, real: String) -> [String] {
+        [
+            "CREATE TABLE IF NOT EXISTS migration_checkpoint (run TEXT NOT NULL, partition TEXT NOT NULL, "
+                + "position INTEGER NOT NULL, PRIMARY KEY (run, partition))",
+            "CREATE TABLE IF NOT EXISTS migration_dead_letter (run TEXT NOT NULL, locator TEXT NOT NULL, "
+                + "partition TEXT NOT NULL, reason TEXT NOT NULL, content \(blob), PRIMARY KEY (run, locator))",
+            "CREATE TABLE IF NOT EXISTS migration_partition (run TEXT NOT NULL, partition TEXT NOT NULL, "
+                + "state TEXT NOT NULL, owner TEXT, lease_until \(real), PRIMARY KEY (run, partition))",
+        ]
+    }
+
+    /// SQLite's index of versions by (owner, version), which a bulk load drops with the search tables'
+    /// indexes (PostgreSQL's is the history table's primary key). Its absence marks a store in bulk
+    /// mode (`DeferredCurrents`).
     static let historyKey = (
         drop: "DROP INDEX IF EXISTS resource_history_key",
-        create: "CREATE UNIQUE INDEX IF NOT EXISTS resource_history_key ON resource_history (type, id, version)"
+        create: "CREATE UNIQUE INDEX IF NOT EXISTS resource_history_key ON resource_history (owner, version)"
     )
 
-    /// The search tables' own indexes, the same in both databases: by value (searches) and by owner
-    /// (a resource's rows replaced). A bulk load drops them and builds them again at its end.
-    static let searchIndexes: [(drop: String, create: String)] = [
-        ("search_token", "code, system"), ("search_string", "normalized"), ("search_date", "low, high"),
-        ("search_reference", "target_id"), ("search_number", "value"), ("search_quantity", "value"),
-        ("search_uri", "value"),
-    ].flatMap { table, key in
-        [
-            (
-                "DROP INDEX IF EXISTS \(table)_value",
-                "CREATE INDEX IF NOT EXISTS \(table)_value ON \(table) (type, param, \(key))"
-            ),
-            ("DROP INDEX IF EXISTS \(table)_owner", "CREATE INDEX IF NOT EXISTS \(table)_owner ON \(table) (type, id)"),
-        ]
+    /// The search tables' own indexes: by value (searches; in SQLite with the owner at the end, so a
+    /// search reads the index alone) and by owner (a resource's rows replaced). A bulk load drops them
+    /// and builds them again at its end.
+    static func searchIndexes(_ dialect: Dialect) -> [(drop: String, create: String)] {
+        indexTables.flatMap { table in
+            let (owner, valueKey) =
+                switch dialect {
+                case .sqlite: ("owner", "\(table.key), owner")
+                case .postgres: ("type, id", table.key)
+                }
+            return [
+                (
+                    "DROP INDEX IF EXISTS \(table.name)_value",
+                    "CREATE INDEX IF NOT EXISTS \(table.name)_value ON \(table.name) (type, param, \(valueKey))"
+                ),
+                (
+                    "DROP INDEX IF EXISTS \(table.name)_owner",
+                    "CREATE INDEX IF NOT EXISTS \(table.name)_owner ON \(table.name) (\(owner))"
+                ),
+            ]
+        }
     }
 
     /// A stored version from a row's columns.

@@ -32,11 +32,14 @@ struct StoreIndexing: Sendable {
     let definitions: FHIRDefinitions
     let extractor: SearchParameterExtractor
     let sql: SearchSQL
+    /// The database's SQL, which decides how index rows name their resource.
+    let dialect: StoreSchema.Dialect
 
-    init(definitions: FHIRDefinitions) {
+    init(definitions: FHIRDefinitions, dialect: StoreSchema.Dialect) {
         self.definitions = definitions
+        self.dialect = dialect
         extractor = SearchParameterExtractor(definitions: definitions)
-        sql = SearchSQL(definitions: definitions)
+        sql = SearchSQL(definitions: definitions, dialect: dialect)
     }
 }
 
@@ -98,7 +101,9 @@ extension StoreTransaction {
 
     /// Drops (`true`) or builds the search tables' own indexes.
     func searchIndexes(drop: Bool) async throws {
-        for statement in StoreSchema.searchIndexes { try await execute(drop ? statement.drop : statement.create, []) }
+        for statement in StoreSchema.searchIndexes(indexing.dialect) {
+            try await execute(drop ? statement.drop : statement.create, [])
+        }
     }
 
     /// Writes a resource under its id: a new version unless the content is unchanged. `prepared`,

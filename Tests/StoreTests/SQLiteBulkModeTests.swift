@@ -25,8 +25,9 @@ struct SQLiteBulkModeTests {
             path: path, definitions: Support.definitions, now: clock, deferred: DeferredCurrents(spillRows: spillRows))
     }
 
-    /// The rows of `resource` and of the history as text, read by a connection of their own.
-    static func tables(_ path: String) throws -> (current: [String], history: [String]) {
+    /// The rows of `resource`, of the history and of the token index as text, read by a connection of
+    /// their own, each with its resource's owner.
+    static func tables(_ path: String) throws -> (current: [String], history: [String], tokens: [String]) {
         try DatabaseQueue(path: path).read { db in
             let current = try Row.fetchAll(
                 db,
@@ -35,18 +36,36 @@ struct SQLiteBulkModeTests {
                     + "ORDER BY r.type, r.id")
             let history = try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT type, id, version, last_updated, deleted, hash FROM resource_history ORDER BY type, id, version"
-            )
+                sql: "SELECT owner, type, id, version, last_updated, deleted, hash FROM resource_history "
+                    + "ORDER BY type, id, version")
+            let tokens = try Row.fetchAll(
+                db, sql: "SELECT * FROM search_token ORDER BY owner, param, system, code")
             return (
                 current.map {
-                    "\($0["type"] as String)/\($0["id"] as String) v\($0["version"] as Int) → v\($0["pointed"] as Int) "
-                        + "deleted=\($0["deleted"] as Int) \($0["hash"] as String) \($0["last_updated"] as Double)"
+                    "\($0["type"] as String)/\($0["id"] as String) o\($0["owner"] as Int) v\($0["version"] as Int) → "
+                        + "v\($0["pointed"] as Int) deleted=\($0["deleted"] as Int) \($0["hash"] as String) "
+                        + "\($0["last_updated"] as Double)"
                 },
                 history.map {
-                    "\($0["type"] as String)/\($0["id"] as String) v\($0["version"] as Int) deleted=\($0["deleted"] as Int) \($0["hash"] as String)"
-                }
+                    "\($0["type"] as String)/\($0["id"] as String) o\($0["owner"] as Int) v\($0["version"] as Int) "
+                        + "deleted=\($0["deleted"] as Int) \($0["hash"] as String)"
+                },
+                tokens.map { $0.description }
             )
+        }
+    }
+
+    /// Every version and every index row names its resource's owner, and no two resources share one.
+    static func ownersAgree(_ path: String) throws -> Bool {
+        try DatabaseQueue(path: path).read { db in
+            let strays = try Int.fetchOne(
+                db,
+                sql: "SELECT (SELECT COUNT(*) FROM resource_history h LEFT JOIN resource r ON r.type = h.type "
+                    + "AND r.id = h.id WHERE r.owner IS NOT h.owner) + (SELECT COUNT(*) FROM search_token i "
+                    + "LEFT JOIN resource r ON r.owner = i.owner WHERE r.type IS NOT i.type OR r.deleted != 0)")
+            let shared = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) - COUNT(DISTINCT owner) FROM resource")
+            return strays == 0 && shared == 0
         }
     }
 
@@ -86,6 +105,9 @@ struct SQLiteBulkModeTests {
             #expect(expected.current.count == 7)
             #expect(expected.history.count == 11)
             #expect(try Self.tables(bulkPath) == expected)
+            #expect(expected.tokens.count > 7)
+            #expect(try Self.ownersAgree(plain))
+            #expect(try Self.ownersAgree(bulkPath))
             #expect(!bulk.deferred.isActive)
         }
     }
@@ -137,6 +159,7 @@ struct SQLiteBulkModeTests {
             #expect(tables.history.filter { $0.hasPrefix("Patient/p ") }.count == 4)
             #expect(tables.current.count == 3)
             #expect(tables.current.first { $0.hasPrefix("Patient/p ") }?.contains("v4 → v4") == true)
+            #expect(try Self.ownersAgree(path))
         }
     }
 

@@ -29,7 +29,7 @@ public final class PostgresStore: FHIRStore {
             host: host, port: components.port ?? 5432, username: user, password: components.password,
             database: database.isEmpty ? nil : database, tls: .disable)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        indexing = StoreIndexing(definitions: definitions)
+        indexing = StoreIndexing(definitions: definitions, dialect: .postgres)
         self.now = now
         self.logger = logger
         let client = client

@@ -111,7 +111,7 @@ final class DeferredCurrents: Sendable {
             db,
             sql:
                 "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'resource_history_key') "
-                + "AND NOT EXISTS (SELECT 1 FROM resource r JOIN resource_history h ON r.type = h.type AND r.id = h.id "
+                + "AND NOT EXISTS (SELECT 1 FROM resource r JOIN resource_history h ON r.owner = h.owner "
                 + "AND r.content_row = h.rowid WHERE h.rowid = (SELECT max(rowid) FROM resource_history)) "
                 + "AND EXISTS (SELECT 1 FROM resource_history)"
         ) ?? false
@@ -120,8 +120,9 @@ final class DeferredCurrents: Sendable {
     /// Points `resource` at the newest history row of each resource with rows after `row`, in key order.
     static func catchUp(_ db: Database, after row: Int64) throws {
         try db.execute(
-            sql: "INSERT OR REPLACE INTO resource SELECT h.type, h.id, h.version, h.last_updated, h.deleted, h.hash, "
-                + "h.rowid FROM (SELECT max(rowid) AS newest FROM resource_history WHERE rowid > ? GROUP BY type, id) n "
+            sql: "INSERT OR REPLACE INTO resource (type, id, owner, version, last_updated, deleted, hash, content_row) "
+                + "SELECT h.type, h.id, h.owner, h.version, h.last_updated, h.deleted, h.hash, h.rowid "
+                + "FROM (SELECT max(rowid) AS newest FROM resource_history WHERE rowid > ? GROUP BY owner) n "
                 + "JOIN resource_history h ON h.rowid = n.newest ORDER BY h.type, h.id",
             arguments: [row])
     }
@@ -139,6 +140,8 @@ final class DeferredTransaction: @unchecked Sendable {
     fileprivate(set) var mergedTo: Int64?
     /// The history's last row.
     fileprivate(set) var last: Int64
+    /// By `Type/id`: the owner of each resource this transaction read or wrote (0: it has none yet).
+    private(set) var owners: [String: Int64] = [:]
     /// Bulk mode starts (`true`) or ends (`false`) when this transaction commits.
     var switchTo: Bool?
 
@@ -148,10 +151,16 @@ final class DeferredTransaction: @unchecked Sendable {
         self.last = last
     }
 
-    /// A version written to the history as row `row`: current from now on.
-    func wrote(_ key: String, row: Int64) {
-        staged[key] = row
+    /// A version written to the history as row `row`: current from now on (kept back in bulk mode).
+    func wrote(_ key: String, row: Int64, owner: Int64) {
+        if active { staged[key] = row }
+        owners[key] = owner
         last = row
+    }
+
+    /// What a lookup found: the resource's owner, or none.
+    func know(_ key: String, owner: Int64?) {
+        owners[key] = owner ?? 0
     }
 
     func pendingRow(_ key: String) -> Int64? { owner.pendingRow(key, in: self) }
