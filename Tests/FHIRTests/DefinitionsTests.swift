@@ -18,7 +18,8 @@ import Testing
         #expect(definitions.source == "hl7.fhir.r4.core#4.0.1")
         #expect(definitions.types.values.filter { $0.kind == .resource && !$0.isAbstract }.count == 146)
         #expect(definitions.types.values.filter { $0.kind == .primitiveType }.count == 20)
-        #expect(definitions.searchParameters.count == 1400)
+        // The package's 1,400 SearchParameter resources less its three examples of the resource.
+        #expect(definitions.searchParameters.count == 1397)
         #expect(definitions.valueSets.count == 224)
         #expect(definitions.valueSets.values.filter { !$0.isExpanded }.count == 4)
     }
@@ -54,5 +55,18 @@ import Testing
         let subject = try #require(
             TestSupport.definitions.searchParameters(for: "Observation").first { $0.code == "subject" })
         #expect(subject.type == "reference")
+    }
+
+    /// A type's parameters have distinct codes: the package's examples of the SearchParameter
+    /// resource (a second `subject` on Condition, targeting Organization; a second `_id`) are left out.
+    @Test func noTypeHasTwoParametersOfOneCode() throws {
+        let definitions = TestSupport.definitions
+        for type in definitions.types.values where type.kind == .resource {
+            let codes = definitions.searchParameters(for: type.name).map(\.code)
+            #expect(Set(codes).count == codes.count, "\(type.name): \(codes)")
+        }
+        let subject = try #require(definitions.searchParameters(for: "Condition").first { $0.code == "subject" })
+        #expect(subject.targets.sorted() == ["Group", "Patient"])
+        #expect(!definitions.searchParameters(for: "Patient").contains { $0.code == "part-agree" })
     }
 }

@@ -46,6 +46,15 @@ package struct DefinitionsCompiler {
         }
     }
 
+    /// Whether a SearchParameter is one of the package's examples of the SearchParameter resource
+    /// (`example`, `example-extension`, `example-reference`), not a parameter of the specification:
+    /// experimental, and not of the specification's version (the specification's own 1,397 all say
+    /// 4.0.1 except `_filter`, which is not experimental). Taken as parameters, they indexed every
+    /// Condition's subject twice, once as an Organization.
+    static func isExample(_ parameter: JSONObject) -> Bool {
+        parameter["experimental"]?.boolValue == true && parameter["version"]?.stringValue != "4.0.1"
+    }
+
     /// The compact definitions document.
     package func compile() throws -> JSON {
         var constraintTable: [JSON] = []
@@ -126,7 +135,7 @@ package struct DefinitionsCompiler {
             expanded[url] = expand(valueSetURL: url)
         }
 
-        let parameters: [JSON] = searchParameters.sorted {
+        let parameters: [JSON] = searchParameters.filter { !Self.isExample($0) }.sorted {
             ($0["url"]?.stringValue ?? "") < ($1["url"]?.stringValue ?? "")
         }
         .map { parameter in
