@@ -214,8 +214,7 @@ struct MigrationEngine: Sendable {
             let batch = MigrationBatch(
                 run: options.run, partition: name, position: position + prepared.count,
                 bundles: prepared.compactMap(\.bundle), deadLetters: prepared.compactMap(\.deadLetter), worker: worker)
-            let responses = try await store.commit(batch)
-            await tally.add(prepared, responses: responses)
+            await tally.add(prepared, outcome: try await store.commit(batch))
         } catch {
             for (offset, item) in prepared.enumerated() {
                 try await commitAlone(item, partition: name, position: position + offset + 1, tally: tally)
@@ -228,7 +227,7 @@ struct MigrationEngine: Sendable {
             run: options.run, partition: partition, position: position, bundles: item.bundle.map { [$0] } ?? [],
             deadLetters: item.deadLetter.map { [$0] } ?? [])
         do {
-            await tally.add([item], responses: try await store.commit(batch))
+            await tally.add([item], outcome: try await store.commit(batch))
         } catch {
             var refused = Prepared.dead(
                 item.locator, item.content(), partition: partition, "the store refused the Bundle: \(error)")
@@ -237,7 +236,7 @@ struct MigrationEngine: Sendable {
                 MigrationBatch(
                     run: options.run, partition: partition, position: position, bundles: [],
                     deadLetters: [refused.deadLetter!]))
-            await tally.add([refused], responses: [])
+            await tally.add([refused], outcome: BatchOutcome())
         }
     }
 
@@ -323,7 +322,7 @@ actor Tally {
         done += alreadyDone
     }
 
-    func add(_ items: [Prepared], responses: [JSON]) {
+    func add(_ items: [Prepared], outcome: BatchOutcome) {
         for item in items {
             report.read += 1
             report.groups[item.group, default: .init()].read += 1
@@ -339,19 +338,8 @@ actor Tally {
             }
             report.unmapped.merge(item.unmapped, uniquingKeysWith: +)
         }
-        for response in responses {
-            for entry in response["entry"]?.arrayValue ?? [] {
-                let status = entry["response"]?["status"]?.stringValue ?? ""
-                let note = entry["response"]?["outcome"]?["issue"]?[0]?["diagnostics"]?.stringValue ?? ""
-                if note.hasPrefix("unchanged") || note.hasPrefix("found") {
-                    report.unchanged += 1
-                } else if let type = entry["response"]?["location"]?.stringValue?.split(separator: "/").first,
-                    status.hasPrefix("20")
-                {
-                    report.resources[String(type), default: 0] += 1
-                }
-            }
-        }
+        report.unchanged += outcome.unchanged
+        report.resources.merge(outcome.written, uniquingKeysWith: +)
         done += items.count
         progress(MigrationProgress(done: done, total: total))
     }

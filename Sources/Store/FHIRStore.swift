@@ -53,8 +53,8 @@ public protocol FHIRStore: Sendable {
     /// Every current resource, type by type and id by id, as of one moment (one read transaction).
     func exportCurrent(_ body: @escaping @Sendable (StoredResource) throws -> Void) async throws(StoreError)
     /// Commits a migration batch in one database transaction: its transaction Bundles, its dead
-    /// letters and its partition's checkpoint; all of it lands or none. Returns each Bundle's response.
-    func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON]
+    /// letters and its partition's checkpoint; all of it lands or none. Returns what its Bundles wrote.
+    func commit(_ batch: MigrationBatch) async throws(StoreError) -> BatchOutcome
     /// Where a partition of a run stands: the position after its last committed batch.
     func checkpoint(run: String, partition: String) async throws(StoreError) -> Int?
     /// The dead letters of a run, by locator.

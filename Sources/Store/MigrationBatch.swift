@@ -41,6 +41,31 @@ extension MigrationBatch {
     }
 }
 
+/// What a migration batch's Bundles did, entry by entry: resources written (created or updated) per
+/// type, and entries that wrote nothing (the content was current already, or a conditional create
+/// found its match). A migration counts these; it needs no response Bundle made and read back.
+public struct BatchOutcome: Sendable, Hashable {
+    public var written: [String: Int] = [:]
+    public var unchanged = 0
+
+    public init() {}
+
+    /// Adds what a transaction-response Bundle's entries say.
+    mutating func add(response: JSON) {
+        for entry in response["entry"]?.arrayValue ?? [] {
+            let status = entry["response"]?["status"]?.stringValue ?? ""
+            let note = entry["response"]?["outcome"]?["issue"]?[0]?["diagnostics"]?.stringValue ?? ""
+            if note.hasPrefix("unchanged") || note.hasPrefix("found") {
+                unchanged += 1
+            } else if let type = entry["response"]?["location"]?.stringValue?.split(separator: "/").first,
+                status.hasPrefix("20")
+            {
+                written[String(type), default: 0] += 1
+            }
+        }
+    }
+}
+
 /// A unit of the source that could not be migrated, kept with why and where it came from.
 public struct DeadLetter: Sendable, Hashable {
     /// Where in the source: `feed.hl7#12 (line 340)`, `sqlite:legacy.db patient_data pid=17`.
@@ -61,16 +86,16 @@ public struct DeadLetter: Sendable, Hashable {
 
 extension StoreTransaction {
     /// Runs a batch's Bundles, keeps its dead letters, and moves its partition's checkpoint.
-    func commit(_ batch: MigrationBatch, prepared: [[Int: PreparedWrite]] = []) async throws -> [JSON] {
-        var responses: [JSON] = []
+    func commit(_ batch: MigrationBatch, prepared: [[Int: PreparedWrite]] = []) async throws -> BatchOutcome {
+        var outcome = BatchOutcome()
         if prepared.count == batch.bundles.count,
             let written = try await TransactionBundle.runPrepared(batch.bundles, prepared: prepared, in: self)
         {
-            responses = written
+            outcome = written
         } else {
             for (index, bundle) in batch.bundles.enumerated() {
                 let writes = index < prepared.count ? prepared[index] : [:]
-                responses.append(try await TransactionBundle.run(bundle, in: self, prepared: writes))
+                outcome.add(response: try await TransactionBundle.run(bundle, in: self, prepared: writes))
             }
         }
         for letter in batch.deadLetters {
@@ -100,7 +125,7 @@ extension StoreTransaction {
                     + "position = excluded.position",
                 [.text(batch.run), .text(batch.partition), .integer(position)])
         }
-        return responses
+        return outcome
     }
 }
 

@@ -40,7 +40,7 @@ enum TransactionBundle {
     /// version, as running each Bundle in turn; `nil` when a Bundle does not qualify.
     static func runPrepared(
         _ bundles: [JSON], prepared: [[Int: PreparedWrite]], in store: some StoreTransaction
-    ) async throws -> [JSON]? {
+    ) async throws -> BatchOutcome? {
         var plan: [[PreparedWrite]] = []
         for (index, bundle) in bundles.enumerated() {
             let entries = bundle["entry"]?.arrayValue ?? []
@@ -60,15 +60,13 @@ enum TransactionBundle {
         }
         var latest = try await store.currents(plan.flatMap { $0.map(key) })
         var saves: [VersionWrite] = []
-        var responses: [JSON] = []
+        var outcome = BatchOutcome()
         for writes in plan {
-            var entries: [JSON] = []
             for write in writes {
                 let (type, id) = key(write)
                 let current = latest["\(type)/\(id)"]
                 if let current, current.resource != nil, current.contentHash == write.contentHash {
-                    entries.append(
-                        response("200 OK", current, note: "unchanged: version \(current.version) stays current"))
+                    outcome.unchanged += 1
                     continue
                 }
                 let version = (current?.version ?? 0) + 1
@@ -85,17 +83,11 @@ enum TransactionBundle {
                         stored: stored, rows: write.rows, clearing: current != nil,
                         content: first ? write.firstContent : nil))
                 latest["\(type)/\(id)"] = stored
-                entries.append(response(current?.resource == nil ? "201 Created" : "200 OK", stored))
+                outcome.written[type, default: 0] += 1
             }
-            responses.append(
-                .object(
-                    JSONObject([
-                        ("resourceType", .string("Bundle")), ("type", .string("transaction-response")),
-                        ("entry", .array(entries)),
-                    ])))
         }
         try await store.saveAll(saves)
-        return responses
+        return outcome
     }
 
     static func run(

@@ -29,6 +29,42 @@ struct StoreConformanceTests {
         }
     }
 
+    /// A batch's outcome counts what its Bundles wrote, the same whether its plain PUTs are written
+    /// at once (worked out ahead) or entry by entry (a Bundle with a conditional create among them).
+    @Test(arguments: StoreKind.allCases)
+    func aBatchSaysWhatItsBundlesWrote(kind: StoreKind) async throws {
+        try await Support.withStore(kind) { store in
+            let observation = Support.json(
+                """
+                {"resourceType":"Observation","id":"o1","status":"final","code":{"text":"pulse"},
+                 "subject":{"reference":"Patient/a"}}
+                """)
+            func batch(_ position: Int, _ bundles: [JSON]) -> MigrationBatch {
+                MigrationBatch(run: "r", partition: "p", position: position, bundles: bundles, deadLetters: [])
+            }
+            let plain = [
+                BulkLoadTests.bundle([Support.patient("a"), Support.patient("b")]),
+                BulkLoadTests.bundle([observation]),
+            ]
+            let first = try await store.commit(batch(1, plain))
+            #expect(first.written == ["Patient": 2, "Observation": 1] && first.unchanged == 0)
+            let again = try await store.commit(batch(2, plain))
+            #expect(again.written == [:] && again.unchanged == 3)
+            // A conditional create that finds its match writes nothing; beside it, a changed Patient.
+            let conditional = Support.json(
+                """
+                {"resourceType":"Bundle","type":"transaction","entry":[
+                 {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-a"}]},
+                  "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:oid:1.2.3|MRN-a"}},
+                 {"resource":\(String(decoding: Support.patient("b", family: "Changed").canonicalBytes, as: UTF8.self)),
+                  "request":{"method":"PUT","url":"Patient/b"}}]}
+                """)
+            let mixed = try await store.commit(batch(3, [conditional, plain[1]]))
+            #expect(mixed.written == ["Patient": 1] && mixed.unchanged == 2)
+            #expect(try await store.read(type: "Patient", id: "b")?.version == 2)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aDeletedResourceIsGoneButItsHistoryStays(kind: StoreKind) async throws {
         try await Support.withStore(kind) { store in

@@ -111,7 +111,7 @@ public final class PostgresStore: FHIRStore {
         try await transact { try await $0.searchIndexes(drop: false) }
     }
 
-    public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
+    public func commit(_ batch: MigrationBatch) async throws(StoreError) -> BatchOutcome {
         let time = now()
         let prepared = batch.prepared(indexing: indexing, time: time)
         return try await transact(time: time) { try await $0.commit(batch, prepared: prepared) }

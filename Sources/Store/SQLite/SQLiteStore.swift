@@ -189,7 +189,7 @@ public final class SQLiteStore: FHIRStore {
     /// Pages of write-ahead log between checkpoints in bulk mode (4 KB each: 128 MB).
     static let bulkCheckpointPages = 32768
 
-    public func commit(_ batch: MigrationBatch) async throws(StoreError) -> [JSON] {
+    public func commit(_ batch: MigrationBatch) async throws(StoreError) -> BatchOutcome {
         let time = now()
         let prepared = batch.prepared(indexing: indexing, time: time)
         return try await transact(time: time) { try await $0.commit(batch, prepared: prepared) }
