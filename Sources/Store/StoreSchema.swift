@@ -98,6 +98,27 @@ enum StoreSchema {
         ]
     }
 
+    /// Pages of cache a SQLite connection keeps, in KB (`PRAGMA cache_size`): index tables outgrow
+    /// SQLite's 2 MB default at once.
+    static let sqliteCacheKB = 65536
+
+    /// What an index build runs under, and what is put back after it. SQLite sorts an index's rows in
+    /// runs as large as the connection's page cache: runs of 4 MB, sorted by helper threads and merged,
+    /// built the search tables' indexes of 395,028 resources in two thirds of the time one 64 MB run
+    /// took (3.1–3.4 s against 4.7–4.9 s; the index is written in order and needs no cache).
+    static func indexBuild(_ dialect: Dialect) -> (before: [String], after: [String]) {
+        switch dialect {
+        case .sqlite:
+            let threads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+            return (
+                ["PRAGMA cache_size = -4096", "PRAGMA threads = \(threads)"],
+                ["PRAGMA cache_size = -\(sqliteCacheKB)", "PRAGMA threads = 0"]
+            )
+        case .postgres:
+            return ([], [])
+        }
+    }
+
     /// SQLite's index of versions by (owner, version), which a bulk load drops with the search tables'
     /// indexes (PostgreSQL's is the history table's primary key). Its absence marks a store in bulk
     /// mode (`DeferredCurrents`).

@@ -99,11 +99,20 @@ extension StoreTransaction {
         try await replaceIndex(type: stored.type, id: stored.id, with: rows, clearing: clearing)
     }
 
-    /// Drops (`true`) or builds the search tables' own indexes.
+    /// Drops (`true`) or builds the search tables' own indexes (a build under the settings
+    /// `StoreSchema.indexBuild` gives, put back after it).
     func searchIndexes(drop: Bool) async throws {
-        for statement in StoreSchema.searchIndexes(indexing.dialect) {
-            try await execute(drop ? statement.drop : statement.create, [])
+        let settings = drop ? (before: [], after: []) : StoreSchema.indexBuild(indexing.dialect)
+        for statement in settings.before { try await execute(statement, []) }
+        do {
+            for statement in StoreSchema.searchIndexes(indexing.dialect) {
+                try await execute(drop ? statement.drop : statement.create, [])
+            }
+        } catch {
+            for statement in settings.after { try? await execute(statement, []) }
+            throw error
         }
+        for statement in settings.after { try await execute(statement, []) }
     }
 
     /// Writes a resource under its id: a new version unless the content is unchanged. `prepared`,

@@ -117,7 +117,8 @@ struct SQLiteLayoutTests {
     }
 
     /// Bulk mode copies the write-ahead log into the database file seldom (two syncs a copy), and the
-    /// index build puts SQLite's default back and copies what the load left in the log.
+    /// index build puts SQLite's default back (and the page cache it sorted without) and copies what the
+    /// load left in the log.
     @Test func bulkModeCheckpointsSeldomAndTheBuildLeavesNothingInTheLog() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -135,6 +136,11 @@ struct SQLiteLayoutTests {
         }
         try await store.buildSearchIndexes()
         #expect(try await autocheckpoint() == 1000)
+        // The build sorted in small runs on helper threads, and put the writer's cache back.
+        let settings = try await store.pool.write { db in
+            [try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA threads")]
+        }
+        #expect(settings == [-StoreSchema.sqliteCacheKB, 0])
         // What the load wrote is in the database file itself: a copy of the file without its log has it all.
         let copy = folder.appendingPathComponent("copy.sqlite").path
         try FileManager.default.copyItem(atPath: path, toPath: copy)

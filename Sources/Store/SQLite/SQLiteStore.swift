@@ -38,8 +38,7 @@ public final class SQLiteStore: FHIRStore {
             // Another process may hold the write lock (a second ferry on the same file): wait for it.
             configuration.busyMode = .timeout(30)
             configuration.prepareDatabase { db in
-                // 64 MB of page cache a connection: index tables outgrow SQLite's 2 MB default at once.
-                try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -\(StoreSchema.sqliteCacheKB)")
                 db.add(function: FingerprintSum.function)
             }
             pool = try DatabasePool(path: path, configuration: configuration)
