@@ -36,8 +36,6 @@ enum StoreSchema {
             "CREATE TABLE IF NOT EXISTS resource (type TEXT NOT NULL, id TEXT NOT NULL, owner INTEGER NOT NULL, "
                 + "version INTEGER NOT NULL, last_updated REAL NOT NULL, deleted INTEGER NOT NULL, hash TEXT NOT NULL, "
                 + "content_row INTEGER NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID",
-            "CREATE UNIQUE INDEX IF NOT EXISTS resource_owner ON resource (owner)",
-            "CREATE INDEX IF NOT EXISTS resource_updated ON resource (type, last_updated)",
             "CREATE VIEW IF NOT EXISTS resource_current AS SELECT r.owner, r.type, r.id, r.version, r.last_updated, "
                 + "r.deleted, r.hash, h.content FROM resource r JOIN resource_history h ON h.rowid = r.content_row",
         ]
@@ -127,27 +125,39 @@ enum StoreSchema {
         create: "CREATE UNIQUE INDEX IF NOT EXISTS resource_history_key ON resource_history (owner, version)"
     )
 
+    /// SQLite's indexes of `resource` besides its key, by owner (searches) and by time: a bulk load drops
+    /// them with the search tables' indexes, so that catching `resource` up inserts into its key's tree
+    /// alone (2.4 s → 1.3 s for 395,028 rows, and 0.6 s to build both after).
+    static let resourceIndexes: [(drop: String, create: String)] = [
+        ("DROP INDEX IF EXISTS resource_owner", "CREATE UNIQUE INDEX IF NOT EXISTS resource_owner ON resource (owner)"),
+        (
+            "DROP INDEX IF EXISTS resource_updated",
+            "CREATE INDEX IF NOT EXISTS resource_updated ON resource (type, last_updated)"
+        ),
+    ]
+
     /// The search tables' own indexes: by value (searches; in SQLite with the owner at the end, so a
-    /// search reads the index alone) and by owner (a resource's rows replaced). A bulk load drops them
-    /// and builds them again at its end.
+    /// search reads the index alone) and by owner (a resource's rows replaced); in SQLite also
+    /// `resourceIndexes`. A bulk load drops them and builds them again at its end.
     static func searchIndexes(_ dialect: Dialect) -> [(drop: String, create: String)] {
-        indexTables.flatMap { table in
-            let (owner, valueKey) =
-                switch dialect {
-                case .sqlite: ("owner", "\(table.key), owner")
-                case .postgres: ("type, id", table.key)
-                }
-            return [
-                (
-                    "DROP INDEX IF EXISTS \(table.name)_value",
-                    "CREATE INDEX IF NOT EXISTS \(table.name)_value ON \(table.name) (type, param, \(valueKey))"
-                ),
-                (
-                    "DROP INDEX IF EXISTS \(table.name)_owner",
-                    "CREATE INDEX IF NOT EXISTS \(table.name)_owner ON \(table.name) (\(owner))"
-                ),
-            ]
-        }
+        (dialect == .sqlite ? resourceIndexes : [])
+            + indexTables.flatMap { table in
+                let (owner, valueKey) =
+                    switch dialect {
+                    case .sqlite: ("owner", "\(table.key), owner")
+                    case .postgres: ("type, id", table.key)
+                    }
+                return [
+                    (
+                        "DROP INDEX IF EXISTS \(table.name)_value",
+                        "CREATE INDEX IF NOT EXISTS \(table.name)_value ON \(table.name) (type, param, \(valueKey))"
+                    ),
+                    (
+                        "DROP INDEX IF EXISTS \(table.name)_owner",
+                        "CREATE INDEX IF NOT EXISTS \(table.name)_owner ON \(table.name) (\(owner))"
+                    ),
+                ]
+            }
     }
 
     /// A stored version from a row's columns.

@@ -55,6 +55,12 @@ struct SQLiteBulkModeTests {
         }
     }
 
+    static func indexes(_ path: String) throws -> [String] {
+        try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        }
+    }
+
     /// Every version and every index row names its resource's owner, and no two resources share one.
     static func ownersAgree(_ path: String) throws -> Bool {
         try DatabaseQueue(path: path).read { db in
@@ -108,6 +114,9 @@ struct SQLiteBulkModeTests {
             #expect(expected.tokens.count > 7)
             #expect(try Self.ownersAgree(plain))
             #expect(try Self.ownersAgree(bulkPath))
+            // Every index the load dropped (resource's by owner and time among them) is back.
+            #expect(try Self.indexes(bulkPath) == Self.indexes(plain))
+            #expect(try Self.indexes(plain).contains("resource_owner"))
             #expect(!bulk.deferred.isActive)
         }
     }

@@ -111,7 +111,7 @@ final class DeferredCurrents: Sendable {
             db,
             sql:
                 "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'resource_history_key') "
-                + "AND NOT EXISTS (SELECT 1 FROM resource r JOIN resource_history h ON r.owner = h.owner "
+                + "AND NOT EXISTS (SELECT 1 FROM resource r JOIN resource_history h ON r.type = h.type AND r.id = h.id "
                 + "AND r.content_row = h.rowid WHERE h.rowid = (SELECT max(rowid) FROM resource_history)) "
                 + "AND EXISTS (SELECT 1 FROM resource_history)"
         ) ?? false
