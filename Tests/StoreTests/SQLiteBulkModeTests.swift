@@ -10,14 +10,7 @@ import Testing
 struct SQLiteBulkModeTests {
     typealias Support = StoreTestSupport
 
-    /// A folder removed at the end of the test, and a clock that does not move.
-    static func withFolder(_ body: (URL) async throws -> Void) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bulk-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try await body(folder)
-    }
-
+    /// A clock that does not move.
     static let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_780_000_000) }
 
     static func open(_ path: String, spillRows: Int = 200_000) throws -> SQLiteStore {
@@ -96,7 +89,7 @@ struct SQLiteBulkModeTests {
     }
 
     @Test func aBulkLoadEndsWithTheSameTablesAsWritesOneByOne() async throws {
-        try await Self.withFolder { folder in
+        try await Support.withFolder { folder in
             let plain = folder.appendingPathComponent("plain.sqlite").path
             try await Self.load(try Self.open(plain))
             let bulkPath = folder.appendingPathComponent("bulk.sqlite").path
@@ -122,7 +115,7 @@ struct SQLiteBulkModeTests {
     }
 
     @Test func readsDuringABulkLoadSeeEveryWrite() async throws {
-        try await Self.withFolder { folder in
+        try await Support.withFolder { folder in
             let path = folder.appendingPathComponent("store.sqlite").path
             let store = try Self.open(path)
             try await store.dropSearchIndexes()
@@ -145,7 +138,7 @@ struct SQLiteBulkModeTests {
     /// caught up by the next connection from the history, and the loader notices that another
     /// connection wrote meanwhile.
     @Test func anotherConnectionCatchesUpAndTheLoaderNoticesItsWrites() async throws {
-        try await Self.withFolder { folder in
+        try await Support.withFolder { folder in
             let path = folder.appendingPathComponent("store.sqlite").path
             let loader = try Self.open(path)
             try await loader.dropSearchIndexes()
@@ -173,7 +166,7 @@ struct SQLiteBulkModeTests {
     }
 
     @Test func tooManyPendingRowsAreWrittenBetweenCommits() async throws {
-        try await Self.withFolder { folder in
+        try await Support.withFolder { folder in
             let path = folder.appendingPathComponent("store.sqlite").path
             let store = try Self.open(path, spillRows: 3)
             try await store.dropSearchIndexes()
@@ -189,7 +182,7 @@ struct SQLiteBulkModeTests {
 
     /// A transaction that fails leaves nothing behind in bulk mode either.
     @Test func aRolledBackTransactionLeavesNoPendingRow() async throws {
-        try await Self.withFolder { folder in
+        try await Support.withFolder { folder in
             let path = folder.appendingPathComponent("store.sqlite").path
             let store = try Self.open(path)
             try await store.dropSearchIndexes()

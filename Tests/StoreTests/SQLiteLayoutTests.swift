@@ -10,164 +10,162 @@ struct SQLiteLayoutTests {
     typealias Support = StoreTestSupport
 
     @Test func eachVersionIsStoredOnceAndTheCurrentRowPointsAtIt() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("store.sqlite").path
-        let store = try SQLiteStore(path: path, definitions: Support.definitions)
-        _ = try await store.update(Support.patient("p1", family: "First"))
-        _ = try await store.update(Support.patient("p1", family: "Second"))
-        _ = try await store.update(Support.patient("p2"))
-        _ = try await store.delete(type: "Patient", id: "p2")
-        #expect(try await store.read(type: "Patient", id: "p1")?.resource?["name"]?[0]?["family"] == "Second")
-        #expect(
-            try await store.read(type: "Patient", id: "p1", version: 1)?.resource?["name"]?[0]?["family"] == "First")
-        await #expect(throws: StoreError.self) { try await store.read(type: "Patient", id: "p2") }
+        try await Support.withFolder { folder in
+            let path = folder.appendingPathComponent("store.sqlite").path
+            let store = try SQLiteStore(path: path, definitions: Support.definitions)
+            _ = try await store.update(Support.patient("p1", family: "First"))
+            _ = try await store.update(Support.patient("p1", family: "Second"))
+            _ = try await store.update(Support.patient("p2"))
+            _ = try await store.delete(type: "Patient", id: "p2")
+            #expect(try await store.read(type: "Patient", id: "p1")?.resource?["name"]?[0]?["family"] == "Second")
+            #expect(
+                try await store.read(type: "Patient", id: "p1", version: 1)?.resource?["name"]?[0]?["family"] == "First"
+            )
+            await #expect(throws: StoreError.self) { try await store.read(type: "Patient", id: "p2") }
 
-        let database = try DatabaseQueue(path: path)
-        try await database.read { db in
-            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource_history") == 4)
-            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") == 2)
-            // The current row names its version's history row; a deletion's has no content.
-            let current = try Row.fetchAll(
-                db,
-                sql: "SELECT r.id, r.version, h.version AS pointed, h.content IS NULL AS empty FROM resource r "
-                    + "JOIN resource_history h ON h.rowid = r.content_row ORDER BY r.id")
-            let described = current.map { row -> String in
-                let id: String = row["id"]
-                let version: Int = row["version"]
-                let pointed: Int = row["pointed"]
-                let empty: Bool = row["empty"]
-                return "\(id) v\(version) → v\(pointed)\(empty ? " (deleted)" : "")"
+            let database = try DatabaseQueue(path: path)
+            try await database.read { db in
+                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource_history") == 4)
+                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") == 2)
+                // The current row names its version's history row; a deletion's has no content.
+                let current = try Row.fetchAll(
+                    db,
+                    sql: "SELECT r.id, r.version, h.version AS pointed, h.content IS NULL AS empty FROM resource r "
+                        + "JOIN resource_history h ON h.rowid = r.content_row ORDER BY r.id")
+                let described = current.map { row -> String in
+                    let id: String = row["id"]
+                    let version: Int = row["version"]
+                    let pointed: Int = row["pointed"]
+                    let empty: Bool = row["empty"]
+                    return "\(id) v\(version) → v\(pointed)\(empty ? " (deleted)" : "")"
+                }
+                #expect(described == ["p1 v2 → v2", "p2 v2 → v2 (deleted)"])
             }
-            #expect(described == ["p1 v2 → v2", "p2 v2 → v2 (deleted)"])
         }
     }
 
     /// A resource's integer key, its owner, is the history row of its first version; every version
     /// and every index row carries it, and a reference's url is kept only when it is not `type/id`.
     @Test func versionsAndIndexRowsCarryTheResourcesOwner() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("store.sqlite").path
-        let store = try SQLiteStore(path: path, definitions: Support.definitions)
-        _ = try await store.update(Support.patient("p1", family: "First"))
-        _ = try await store.update(Support.patient("p2"))
-        _ = try await store.update(Support.patient("p1", family: "Second"))
-        _ = try await store.update(
-            Support.json(
-                """
-                {"resourceType":"Observation","id":"o1","status":"final","code":{"text":"pulse"},
-                 "subject":{"reference":"Patient/p1"},
-                 "performer":[{"reference":"https://other.example/fhir/Practitioner/x"}]}
-                """))
-        let database = try DatabaseQueue(path: path)
-        try await database.read { db in
-            let history = try Row.fetchAll(
-                db, sql: "SELECT rowid AS row, owner, id, version FROM resource_history ORDER BY rowid"
-            ).map { row -> String in
-                let (number, owner, id, version): (Int, Int, String, Int) = (
-                    row["row"], row["owner"], row["id"], row["version"]
-                )
-                return "\(number) o\(owner) \(id) v\(version)"
+        try await Support.withFolder { folder in
+            let path = folder.appendingPathComponent("store.sqlite").path
+            let store = try SQLiteStore(path: path, definitions: Support.definitions)
+            _ = try await store.update(Support.patient("p1", family: "First"))
+            _ = try await store.update(Support.patient("p2"))
+            _ = try await store.update(Support.patient("p1", family: "Second"))
+            _ = try await store.update(
+                Support.json(
+                    """
+                    {"resourceType":"Observation","id":"o1","status":"final","code":{"text":"pulse"},
+                     "subject":{"reference":"Patient/p1"},
+                     "performer":[{"reference":"https://other.example/fhir/Practitioner/x"}]}
+                    """))
+            let database = try DatabaseQueue(path: path)
+            try await database.read { db in
+                let history = try Row.fetchAll(
+                    db, sql: "SELECT rowid AS row, owner, id, version FROM resource_history ORDER BY rowid"
+                ).map { row -> String in
+                    let (number, owner, id, version): (Int, Int, String, Int) = (
+                        row["row"], row["owner"], row["id"], row["version"]
+                    )
+                    return "\(number) o\(owner) \(id) v\(version)"
+                }
+                #expect(history == ["1 o1 p1 v1", "2 o2 p2 v1", "3 o1 p1 v2", "4 o4 o1 v1"])
+                #expect(try Int.fetchOne(db, sql: "SELECT owner FROM resource WHERE id = 'p1'") == 1)
+                let family = try String.fetchAll(
+                    db, sql: "SELECT exact FROM search_string WHERE owner = 1 AND param = 'family'")
+                #expect(family == ["Second"])
+                let references = try Row.fetchAll(
+                    db, sql: "SELECT param, target_type, url FROM search_reference WHERE owner = 4 ORDER BY param")
+                let described = references.map {
+                    "\($0["param"] as String) \($0["target_type"] as String? ?? "-") \($0["url"] as String? ?? "-")"
+                }
+                #expect(described.contains("subject Patient -"))
+                #expect(described.contains("performer Practitioner https://other.example/fhir/Practitioner/x"))
             }
-            #expect(history == ["1 o1 p1 v1", "2 o2 p2 v1", "3 o1 p1 v2", "4 o4 o1 v1"])
-            #expect(try Int.fetchOne(db, sql: "SELECT owner FROM resource WHERE id = 'p1'") == 1)
-            let family = try String.fetchAll(
-                db, sql: "SELECT exact FROM search_string WHERE owner = 1 AND param = 'family'")
-            #expect(family == ["Second"])
-            let references = try Row.fetchAll(
-                db, sql: "SELECT param, target_type, url FROM search_reference WHERE owner = 4 ORDER BY param")
-            let described = references.map {
-                "\($0["param"] as String) \($0["target_type"] as String? ?? "-") \($0["url"] as String? ?? "-")"
-            }
-            #expect(described.contains("subject Patient -"))
-            #expect(described.contains("performer Practitioner https://other.example/fhir/Practitioner/x"))
+            #expect(
+                try await store.search(SearchQuery("Observation?performer=https://other.example/fhir/Practitioner/x"))
+                    .resources.map(\.id) == ["o1"])
+            #expect(try await store.search(SearchQuery("Observation?subject=Patient/p1")).resources.map(\.id) == ["o1"])
+            #expect(
+                try await store.read(type: "Patient", id: "p1", version: 1)?.resource?["name"]?[0]?["family"] == "First"
+            )
+            #expect(try await store.history(type: "Patient", id: "p1").map(\.version) == [2, 1])
         }
-        #expect(
-            try await store.search(SearchQuery("Observation?performer=https://other.example/fhir/Practitioner/x"))
-                .resources.map(\.id) == ["o1"])
-        #expect(try await store.search(SearchQuery("Observation?subject=Patient/p1")).resources.map(\.id) == ["o1"])
-        #expect(
-            try await store.read(type: "Patient", id: "p1", version: 1)?.resource?["name"]?[0]?["family"] == "First")
-        #expect(try await store.history(type: "Patient", id: "p1").map(\.version) == [2, 1])
     }
 
     /// A search reads its parameter's value index (owners and all), not every resource of the type.
     @Test func aSearchIsAnsweredFromTheValueIndex() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("store.sqlite").path
-        let store = try SQLiteStore(path: path, definitions: Support.definitions)
-        for number in 0..<50 { _ = try await store.update(Support.patient("p\(number)")) }
-        let conditions = try store.indexing.sql.conditions(try SearchQuery(type: "Patient", query: "identifier=MRN-p7"))
-        let plan = try await DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(
-                db, sql: "EXPLAIN QUERY PLAN SELECT r.* FROM resource_current r WHERE \(conditions.text)",
-                arguments: StatementArguments(conditions.arguments.map(SQLiteStore.databaseValue))
-            ).map { $0["detail"] as String }
+        try await Support.withFolder { folder in
+            let path = folder.appendingPathComponent("store.sqlite").path
+            let store = try SQLiteStore(path: path, definitions: Support.definitions)
+            for number in 0..<50 { _ = try await store.update(Support.patient("p\(number)")) }
+            let conditions = try store.indexing.sql.conditions(
+                try SearchQuery(type: "Patient", query: "identifier=MRN-p7"))
+            let plan = try await DatabaseQueue(path: path).read { db in
+                try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN SELECT r.* FROM resource_current r WHERE \(conditions.text)",
+                    arguments: StatementArguments(conditions.arguments.map(SQLiteStore.databaseValue))
+                ).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains("COVERING INDEX search_token_value") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("search_token_owner") }, "\(plan)")
+            #expect(
+                try await store.search(try SearchQuery(type: "Patient", query: "identifier=MRN-p7")).resources.map(\.id)
+                    == ["p7"])
         }
-        #expect(plan.contains { $0.contains("COVERING INDEX search_token_value") }, "\(plan)")
-        #expect(!plan.contains { $0.contains("search_token_owner") }, "\(plan)")
-        #expect(
-            try await store.search(try SearchQuery(type: "Patient", query: "identifier=MRN-p7")).resources.map(\.id)
-                == ["p7"])
     }
 
     /// Bulk mode copies the write-ahead log into the database file seldom (two syncs a copy), and the
     /// index build puts SQLite's default back (and the page cache it sorted without) and copies what the
     /// load left in the log.
     @Test func bulkModeCheckpointsSeldomAndTheBuildLeavesNothingInTheLog() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("bulk.sqlite").path
-        let store = try SQLiteStore(path: path, definitions: Support.definitions)
-        func autocheckpoint() async throws -> Int? {
-            try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        try await Support.withFolder { folder in
+            let path = folder.appendingPathComponent("bulk.sqlite").path
+            let store = try SQLiteStore(path: path, definitions: Support.definitions)
+            func autocheckpoint() async throws -> Int? {
+                try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+            }
+            #expect(try await autocheckpoint() == 1000)
+            try await store.dropSearchIndexes()
+            #expect(try await autocheckpoint() == SQLiteStore.bulkCheckpointPages)
+            for number in 0..<20 {
+                _ = try await store.update(Support.patient("b\(number)", family: "Bulk"))
+            }
+            try await store.buildSearchIndexes()
+            #expect(try await autocheckpoint() == 1000)
+            // The build sorted in small runs on helper threads, and put the writer's cache back.
+            let settings = try await store.pool.write { db in
+                [try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA threads")]
+            }
+            #expect(settings == [-StoreSchema.sqliteCacheKB, 0])
+            // What the load wrote is in the database file itself: a copy of the file without its log has it all.
+            let copy = folder.appendingPathComponent("copy.sqlite").path
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            let database = try DatabaseQueue(path: copy)
+            #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") } == 20)
         }
-        #expect(try await autocheckpoint() == 1000)
-        try await store.dropSearchIndexes()
-        #expect(try await autocheckpoint() == SQLiteStore.bulkCheckpointPages)
-        for number in 0..<20 {
-            _ = try await store.update(Support.patient("b\(number)", family: "Bulk"))
-        }
-        try await store.buildSearchIndexes()
-        #expect(try await autocheckpoint() == 1000)
-        // The build sorted in small runs on helper threads, and put the writer's cache back.
-        let settings = try await store.pool.write { db in
-            [try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA threads")]
-        }
-        #expect(settings == [-StoreSchema.sqliteCacheKB, 0])
-        // What the load wrote is in the database file itself: a copy of the file without its log has it all.
-        let copy = folder.appendingPathComponent("copy.sqlite").path
-        try FileManager.default.copyItem(atPath: path, toPath: copy)
-        let database = try DatabaseQueue(path: copy)
-        #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") } == 20)
     }
 
     @Test func aStoreOfAnotherLayoutIsRefusedWithWhatToDo() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-layout-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("old.sqlite").path
-        // The first layout: content in both tables, no layout number.
-        try await DatabaseQueue(path: path).write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE resource (type TEXT, id TEXT, version INTEGER, last_updated REAL, deleted INTEGER,
-                      hash TEXT, content BLOB, PRIMARY KEY (type, id)) WITHOUT ROWID;
-                    CREATE TABLE migration_partition (run TEXT, partition TEXT, state TEXT, owner TEXT,
-                      lease_until REAL, PRIMARY KEY (run, partition));
-                    """)
-        }
-        #expect {
-            _ = try SQLiteStore(path: path, definitions: Support.definitions)
-        } throws: { error in
-            let message = "\(error)"
-            return message.contains("layout 0") && message.contains("old.sqlite") && message.contains("snapshot")
+        try await Support.withFolder { folder in
+            let path = folder.appendingPathComponent("old.sqlite").path
+            // The first layout: content in both tables, no layout number.
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE resource (type TEXT, id TEXT, version INTEGER, last_updated REAL, deleted INTEGER,
+                          hash TEXT, content BLOB, PRIMARY KEY (type, id)) WITHOUT ROWID;
+                        CREATE TABLE migration_partition (run TEXT, partition TEXT, state TEXT, owner TEXT,
+                          lease_until REAL, PRIMARY KEY (run, partition));
+                        """)
+            }
+            #expect {
+                _ = try SQLiteStore(path: path, definitions: Support.definitions)
+            } throws: { error in
+                let message = "\(error)"
+                return message.contains("layout 0") && message.contains("old.sqlite") && message.contains("snapshot")
+            }
         }
     }
 }

@@ -38,6 +38,14 @@ enum StoreTestSupport {
 
     static func json(_ text: String) -> JSON { try! JSON(parsing: Array(text.utf8)) }
 
+    /// A folder removed at the end of the test.
+    static func withFolder(_ body: (URL) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await body(folder)
+    }
+
     static func patient(
         _ id: String, family: String = "Doe", given: String = "Jane", birthDate: String = "1970-05-12"
     )
