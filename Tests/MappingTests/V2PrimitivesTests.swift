@@ -105,6 +105,22 @@ struct V2TimestampBytesTests {
         }
     }
 
+    /// FHIR's years run from 0001 to 9999: year 0000, or a local time that is in year 0000 or 10000 in
+    /// UTC, is no FHIR date (a fuzzer found MSH-7 `00000306202721` leaving a Provenance without `recorded`).
+    @Test func timesOutsideFHIRsYearsAreNotDates() throws {
+        let east = V2Primitives(senderZone: try #require(TimeZone(secondsFromGMT: 3600)))
+        let west = V2Primitives(senderZone: try #require(TimeZone(secondsFromGMT: -3600)))
+        #expect(V2Primitives.date("00000306") == nil && V2Primitives.dateByCharacters("0000٠3") == nil)
+        #expect(V2Primitives.date("0000") == nil && V2Primitives.date("00010101") == "0001-01-01")
+        for instant in [false, true] {
+            #expect(east.dateTime("00000306202721", instant: instant) == nil)
+            #expect(east.dateTime("00010101003000", instant: instant) == nil, "0000-12-31T23:30Z")
+            #expect(west.dateTime("99991231233000", instant: instant) == nil, "10000-01-01T00:30Z")
+            #expect(east.dateTime("00010101013000", instant: instant)?.0 == "0001-01-01T00:30:00Z")
+            #expect(east.dateTimeByCharacters("00010101003000", instant: instant) == nil)
+        }
+    }
+
     @Test func datesReadTheSameAsByCharacters() {
         for sample in Self.samples() {
             #expect(V2Primitives.date(sample) == V2Primitives.dateByCharacters(sample), "'\(sample)'")

@@ -242,6 +242,8 @@ struct V2Primitives {
         let digits = Array(digits)
         func text(_ range: Range<Int>) -> String { String(decoding: digits[range], as: UTF8.self) }
         func number(_ range: Range<Int>) -> Int { decimal(digits[range]) }
+        // FHIR's years start at 0001.
+        guard digits.count < 4 || number(0..<4) > 0 else { return nil }
         switch digits.count {
         case 4: return text(0..<4)
         case 6...: break
@@ -256,6 +258,7 @@ struct V2Primitives {
     /// `date(_:)` for text with non-ASCII characters (Character by Character, as Swift reads numbers).
     static func dateByCharacters(_ text: String) -> String? {
         let digits = Array(text.prefix { $0.isNumber })
+        guard digits.count < 4 || Int(String(digits[0..<4])).map({ $0 > 0 }) == true else { return nil }
         switch digits.count {
         case 4: return String(digits)
         case 6...: break
@@ -327,13 +330,19 @@ struct V2Primitives {
     }
 
     /// `…T13:30:00Z` in UTC for a local time in `zone`, with the fraction as sent (to milliseconds).
+    /// The first and last second of FHIR's years, 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+    static let firstMoment = FHIRPathTemporal.days(year: 1, month: 1, day: 1) * 86_400
+    static let lastMoment = FHIRPathTemporal.days(year: 9999, month: 12, day: 31) * 86_400 + 86_399
+
     static func utcText(
         year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, fraction: String, zone: TimeZone,
         original: String?
-    ) -> (JSON, original: String?) {
+    ) -> (JSON, original: String?)? {
         let local =
             FHIRPathTemporal.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
         let moment = utc(local: local, zone: zone)
+        // In UTC the moment may leave FHIR's years 0001–9999 (0001-01-01 00:30 an hour east of UTC).
+        guard moment >= Self.firstMoment, moment <= Self.lastMoment else { return nil }
         let seconds = FHIRPathTemporal(utcMilliseconds: moment * 1000, precision: .second).text.dropLast()
         let result = seconds + (fraction.isEmpty ? "" : "." + fraction) + "Z"
         return (.string(String(result)), original)
