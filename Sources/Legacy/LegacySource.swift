@@ -11,6 +11,45 @@ public protocol LegacySource: Sendable {
     /// Every record of a table in key order, `batchSize` at a time; `body` is awaited before the
     /// next batch is read (backpressure).
     func scan(table: String, batchSize: Int, _ body: ([LegacyRecord]) async throws -> Void) async throws
+    /// The records of a table that `filter` keeps, in key order, `batchSize` at a time (a batch may
+    /// hold fewer). A source that can tell a record's share before reading all of it does so.
+    func scan(
+        table: String, batchSize: Int, filter: RecordFilter, _ body: ([LegacyRecord]) async throws -> Void
+    ) async throws
+}
+
+extension LegacySource {
+    public func scan(
+        table: String, batchSize: Int, filter: RecordFilter, _ body: ([LegacyRecord]) async throws -> Void
+    ) async throws {
+        try await scan(table: table, batchSize: batchSize) { records in
+            let kept = records.filter(filter.keeps)
+            if !kept.isEmpty { try await body(kept) }
+        }
+    }
+}
+
+/// A share of a table's records, such as a migration partition's: a record is kept when `keep`
+/// accepts its partition key, the text of `column` when the row has a value there, else the row's
+/// key (a record that could not be read: its locator).
+public struct RecordFilter: Sendable {
+    public var column: String?
+    public var keep: @Sendable (String) -> Bool
+
+    public init(column: String?, keep: @escaping @Sendable (String) -> Bool) {
+        self.column = column
+        self.keep = keep
+    }
+
+    /// The text a record is shared out by.
+    public func partitionKey(of record: LegacyRecord) -> String {
+        switch record {
+        case .row(let row): column.flatMap { row[$0]?.text } ?? row.key
+        case .unreadable(let bad): bad.locator
+        }
+    }
+
+    public func keeps(_ record: LegacyRecord) -> Bool { keep(partitionKey(of: record)) }
 }
 
 /// A table as the source describes it.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Mapping
 
 /// A legacy SQLite database, opened read-only. Rows are read by keyset pages on `rowid`, so a scan
@@ -43,11 +44,24 @@ public final class SQLiteSource: LegacySource {
     }
 
     public func scan(table: String, batchSize: Int, _ body: ([LegacyRecord]) async throws -> Void) async throws {
-        guard let info = try await tables().first(where: { $0.name == table }) else {
-            throw LegacySourceError("\(system): no table \(table)")
-        }
-        let columns = SourceColumns(info.columns.map(\.name))
+        try await scan(table: table, batchSize: batchSize, filter: nil, body)
+    }
+
+    /// Reads the filter's column (or the key) of each row first, and the rest only of the rows it keeps:
+    /// a migration's partitions each scan every table, and most rows belong to another partition.
+    public func scan(
+        table: String, batchSize: Int, filter: RecordFilter, _ body: ([LegacyRecord]) async throws -> Void
+    ) async throws {
+        try await scan(table: table, batchSize: batchSize, filter: Optional(filter), body)
+    }
+
+    private func scan(
+        table: String, batchSize: Int, filter: RecordFilter?, _ body: ([LegacyRecord]) async throws -> Void
+    ) async throws {
+        let info = try await columns(of: table)
+        let columns = SourceColumns(info.names)
         let keyPositions = info.primaryKey.compactMap { columns.position(of: $0) }
+        let filterPosition = filter?.column.flatMap { columns.position(of: $0) }
         let sql =
             "SELECT rowid, * FROM \(table.quotedDatabaseIdentifier) WHERE rowid > ? ORDER BY rowid LIMIT \(max(1, batchSize))"
         var after: Int64 = .min
@@ -56,27 +70,54 @@ public final class SQLiteSource: LegacySource {
             let (records, last) = try await queue.read { db -> ([LegacyRecord], Int64?) in
                 var records: [LegacyRecord] = []
                 var last: Int64?
-                let cursor = try Row.fetchCursor(db, sql: sql, arguments: [start])
-                while let row = try cursor.next() {
-                    let rowid: Int64 = row[0]
-                    last = rowid
-                    var values: [SourceValue] = []
-                    values.reserveCapacity(row.count - 1)
-                    for index in 1..<row.count { values.append(Self.value(row[index] as DatabaseValue)) }
-                    let key =
-                        keyPositions.isEmpty
+                let statement = try db.cachedStatement(sql: sql)
+                statement.arguments = [start]
+                let cursor = try Row.fetchCursor(statement)
+                // Columns are read from the statement itself: `Row`'s generic decoding looked up type
+                // metadata for every value.
+                let sqlite = statement.sqliteStatement
+                func value(_ position: Int) -> SourceValue {
+                    Self.value(DatabaseValue(sqliteStatement: sqlite, index: CInt(position + 1)))
+                }
+                func key(_ rowid: Int64, _ value: (Int) -> SourceValue) -> String {
+                    keyPositions.isEmpty
                         ? "rowid=\(rowid)"
-                        : keyPositions.map { "\(info.columns[$0].name)=\(values[$0].text ?? "")" }.joined(
-                            separator: ",")
+                        : keyPositions.map { "\(info.names[$0])=\(value($0).text ?? "")" }.joined(separator: ",")
+                }
+                while try cursor.next() != nil {
+                    let rowid = sqlite3_column_int64(sqlite, 0)
+                    last = rowid
+                    if let filter {
+                        let partitionKey = filterPosition.flatMap { value($0).text } ?? key(rowid, value)
+                        guard filter.keep(partitionKey) else { continue }
+                    }
+                    var values: [SourceValue] = []
+                    values.reserveCapacity(info.names.count)
+                    for position in info.names.indices { values.append(value(position)) }
                     records.append(
-                        .row(SourceRow(system: self.system, table: table, key: key, columns: columns, values: values)))
+                        .row(
+                            SourceRow(
+                                system: self.system, table: table, key: key(rowid) { values[$0] }, columns: columns,
+                                values: values)))
                 }
                 return (records, last)
             }
             guard let last else { return }
-            try await body(records)
+            if !records.isEmpty { try await body(records) }
             after = last
         }
+    }
+
+    /// A table's column names and primary key (without counting its rows, as `tables()` does).
+    private func columns(of table: String) async throws -> (names: [String], primaryKey: [String]) {
+        let info = try await queue.read { db in
+            try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.quotedDatabaseIdentifier))")
+        }
+        guard !info.isEmpty else { throw LegacySourceError("\(system): no table \(table)") }
+        let primaryKey =
+            info.filter { ($0["pk"] as Int? ?? 0) > 0 }.sorted { ($0["pk"] as Int) < ($1["pk"] as Int) }
+            .map { $0["name"] as String }
+        return (info.map { $0["name"] as String }, primaryKey)
     }
 
     static func value(_ value: DatabaseValue) -> SourceValue {

@@ -105,17 +105,12 @@ public final class RelationalMigration: Sendable {
             }
         }
 
-        /// The partition a record belongs to.
-        func partition(of record: LegacyRecord) -> Int {
-            let key: String
-            switch record {
-            case .row(let row):
-                let mapping = migration.mapper.spec.mappings.first { $0.table == row.table }
-                let column = mapping?.partition
-                key = column.flatMap { row[$0]?.text } ?? row.key
-            case .unreadable(let bad): key = bad.locator
-            }
-            return Int(fnv1a(key.utf8) % UInt64(options.partitions))
+        /// The share of a table's records that is partition `index`'s: by the mapping's `partition`
+        /// column (the patient), or by the record's key.
+        func filter(table: String, partition index: Int) -> RecordFilter {
+            let column = migration.mapper.spec.mappings.first { $0.table == table }?.partition
+            let partitions = UInt64(options.partitions)
+            return RecordFilter(column: column) { Int(fnv1a($0.utf8) % partitions) == index }
         }
 
         func batches(
@@ -124,8 +119,9 @@ public final class RelationalMigration: Sendable {
             var seen = 0
             var pending: [Prepared] = []
             for table in migration.mapper.tables {
-                try await migration.source.scan(table: table, batchSize: max(size, 200)) { records in
-                    for record in records where self.partition(of: record) == partition {
+                let filter = filter(table: table, partition: partition)
+                try await migration.source.scan(table: table, batchSize: max(size, 200), filter: filter) { records in
+                    for record in records {
                         seen += 1
                         guard seen > start else { continue }
                         pending.append(prepare(record, partition: name))

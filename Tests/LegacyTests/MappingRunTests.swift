@@ -87,6 +87,54 @@ import Testing
         #expect(fromDatabase == fromCSV)
     }
 
+    /// A filtered scan reads a row's partition key first and the rest only when it is kept: it must
+    /// yield exactly the records a whole scan yields that the filter keeps, in the same order.
+    @Test func aFilteredScanYieldsWhatTheWholeScanKeeps() async throws {
+        let path = LegacyFixtures.temporaryFolder("filtered-scan") + "/shares.db"
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "CREATE TABLE keyed (a TEXT, b INTEGER, owner TEXT, note BLOB, PRIMARY KEY (a, b))")
+            try db.execute(sql: "CREATE TABLE loose (owner REAL, note TEXT)")
+            for number in 0..<500 {
+                // Every seventh row has no owner (its key decides), some owners are blank text.
+                let owner: DatabaseValue =
+                    number % 7 == 0 ? .null : (number % 11 == 0 ? "  " : "p\(number % 23)").databaseValue
+                try db.execute(
+                    sql: "INSERT INTO keyed VALUES (?, ?, ?, ?)",
+                    arguments: [
+                        "k\(number % 3)", number, owner, number % 5 == 0 ? Data([1, 2, UInt8(number % 256)]) : nil,
+                    ])
+                try db.execute(
+                    sql: "INSERT INTO loose VALUES (?, ?)",
+                    arguments: [
+                        number % 7 == 0 ? nil : Double(number % 13) + (number % 2 == 0 ? 0.5 : 0), "n\(number)",
+                    ])
+            }
+        }
+        let source = try SQLiteSource(path: path)
+        func described(_ records: [LegacyRecord]) -> [String] {
+            records.map { record in
+                guard case .row(let row) = record else { return "unreadable \(record.locator)" }
+                return "\(row.locator) \(row.values)"
+            }
+        }
+        for table in ["keyed", "loose"] {
+            var whole: [LegacyRecord] = []
+            try await source.scan(table: table, batchSize: 64) { whole += $0 }
+            #expect(whole.count == 500)
+            var shares: [[String]] = []
+            for share in 0..<3 {
+                let filter = RecordFilter(column: "owner") { Int(($0.utf8.last ?? 0) % 3) == share }
+                var kept: [LegacyRecord] = []
+                try await source.scan(table: table, batchSize: 64, filter: filter) { kept += $0 }
+                #expect(described(kept) == described(whole.filter(filter.keeps)), "\(table) share \(share)")
+                shares.append(described(kept))
+            }
+            #expect(shares.map(\.count).reduce(0, +) == 500)
+            #expect(shares.allSatisfy { !$0.isEmpty })
+        }
+    }
+
     @Test func brokenCSVRowsAreDeadLetteredWithTheirLineAndTheRestIsRead() async throws {
         let folder = LegacyFixtures.temporaryFolder("broken-csv")
         let text =
