@@ -6,7 +6,8 @@ import GRDBSQLite
 /// existential values per row) cost more than SQLite's insert itself; these writes bind each value
 /// where it is.
 ///
-/// Only for statements that write (no rows come back); the statement is reset before each use.
+/// For statements that write (`run`) and for lookups of one row (`first`); the statement is reset
+/// before each use.
 struct RawStatement {
     private let handle: OpaquePointer
     private let sql: String
@@ -58,6 +59,19 @@ struct RawStatement {
         }
     }
 
+    /// The first row the statement yields with the values bound, read by `read`; `nil` when none.
+    func first<T>(_ db: Database, _ read: (RawRow) throws -> T) throws -> T? {
+        let code = sqlite3_step(handle)
+        defer { sqlite3_reset(handle) }
+        switch code {
+        case SQLITE_ROW: return try read(RawRow(handle: handle))
+        case SQLITE_DONE: return nil
+        default:
+            let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+    }
+
     /// Runs the statement with the values bound, and resets it for the next row.
     func run(_ db: Database) throws {
         let code = sqlite3_step(handle)
@@ -66,5 +80,29 @@ struct RawStatement {
             let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
         }
+    }
+}
+
+/// The row a `RawStatement` stands on, column by column (from 0), valid inside `first`'s closure only.
+struct RawRow {
+    fileprivate let handle: OpaquePointer
+
+    func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    func real(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
+    /// The column's text; `""` for NULL.
+    func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    /// The column's bytes; `nil` for NULL.
+    func bytes(_ column: Int32) -> [UInt8]? {
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let base = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: count))
     }
 }

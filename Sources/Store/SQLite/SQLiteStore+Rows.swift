@@ -4,23 +4,34 @@ import GRDB
 /// owner, its versions in the history, and its search index rows, bound through SQLite's C API.
 extension SQLiteStore.Transaction {
     /// The current row of a resource (in bulk mode, its pending history row); the transaction
-    /// remembers its owner, or that it has none.
+    /// remembers its owner, or that it has none. Read through SQLite's C API: most lookups of a load
+    /// find nothing, and GRDB's row made a dictionary of column names for each.
     static func current(
         _ db: Database, type: String, id: String, bulk: DeferredTransaction
     ) throws
         -> StoredResource?
     {
         let key = "\(type)/\(id)"
-        let row: Row?
+        let columns = "owner, type, id, version, last_updated, deleted, hash, content"
+        let statement: RawStatement
         if let pending = bulk.pendingRow(key) {
-            let statement = try db.cachedStatement(sql: "SELECT * FROM resource_history WHERE rowid = ?")
-            row = try Row.fetchOne(statement, arguments: [pending])
+            statement = try RawStatement(db, "SELECT \(columns) FROM resource_history WHERE rowid = ?")
+            statement.bind(1, pending)
         } else {
-            let statement = try db.cachedStatement(sql: "SELECT * FROM resource_current WHERE type = ? AND id = ?")
-            row = try Row.fetchOne(statement, arguments: [type, id])
+            statement = try RawStatement(db, "SELECT \(columns) FROM resource_current WHERE type = ? AND id = ?")
+            statement.bind(1, type)
+            statement.bind(2, id)
         }
-        bulk.know(key, owner: row?["owner"])
-        return try row.map(SQLiteStore.stored)
+        let found = try statement.first(db) { row in
+            (
+                owner: row.integer(0),
+                stored: try StoreSchema.stored(
+                    type: row.text(1), id: row.text(2), version: Int(row.integer(3)), lastUpdated: row.real(4),
+                    deleted: row.integer(5) != 0, hash: row.text(6), content: row.bytes(7))
+            )
+        }
+        bulk.know(key, owner: found?.owner)
+        return found?.stored
     }
 
     /// The owner of a resource: remembered by the transaction, or looked up (0: it has none yet).
