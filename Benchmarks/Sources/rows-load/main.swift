@@ -2,8 +2,8 @@
 // `RelationalMigration` maps, validates and loads it into a new store (resources/s, peak memory); then,
 // in the same run, the physical floor: the same Bundles, mapped beforehand, committed to another new
 // store in the same batches by as many tasks, with no reading, mapping or validation.
-//   swift run -c release rows-load PATIENTS sqlite [--bulk]
-//   swift run -c release rows-load PATIENTS postgres://user@host:port/ DATABASE_A DATABASE_B [--bulk]
+//   swift run -c release rows-load PATIENTS sqlite [--bulk] [--workers N]
+//   swift run -c release rows-load PATIENTS postgres://user@host:port/ DATABASE_A DATABASE_B [--bulk] [--workers N]
 // (for PostgreSQL, two empty databases on one server: the migration's and the floor's). `--bulk` runs
 // both in bulk mode (`ferry migrate --defer-index`): the search tables' indexes dropped for the load
 // and built at its end, inside the timed span.
@@ -16,12 +16,21 @@ import Migration
 import Store
 
 let bulk = CommandLine.arguments.contains("--bulk")
-let arguments = CommandLine.arguments.filter { $0 != "--bulk" }
+// `--workers N`: partitions migrated at once, in the migration and the floor alike (2, as `ferry migrate`).
+let (arguments, workers): ([String], Int) = {
+    var arguments = CommandLine.arguments.filter { $0 != "--bulk" }
+    guard let flag = arguments.firstIndex(of: "--workers"), flag + 1 < arguments.count,
+        let count = Int(arguments[flag + 1])
+    else { return (arguments, 2) }
+    arguments.removeSubrange(flag...flag + 1)
+    return (arguments, max(1, count))
+}()
 guard arguments.count >= 3, let patients = Int(arguments[1]) else {
-    print("usage: rows-load PATIENTS sqlite | rows-load PATIENTS postgres://user@host:port/ DB_A DB_B")
+    print(
+        "usage: rows-load PATIENTS sqlite [--bulk] [--workers N] | rows-load PATIENTS postgres://user@host:port/ DB_A DB_B"
+    )
     exit(2)
 }
-let workers = 2
 let batchSize = 200
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-rows-load-\(UUID().uuidString)")
 defer { try? FileManager.default.removeItem(at: folder) }
