@@ -133,6 +133,27 @@ import Testing
             #expect(shares.map(\.count).reduce(0, +) == 500)
             #expect(shares.allSatisfy { !$0.isEmpty })
         }
+        // Other sources filter what they read; a record that could not be read goes by its locator.
+        let folder = LegacyFixtures.temporaryFolder("filtered-csv")
+        var text = "id,owner,note\n"
+        for number in 0..<200 {
+            text += number % 50 == 7 ? "\(number),p1,ragged,extra\n" : "\(number),p\(number % 9),n\n"
+        }
+        try text.write(toFile: folder + "/people.csv", atomically: true, encoding: .utf8)
+        let csv = try CSVSource(folder: folder, keys: ["people": ["id"]])
+        var whole: [LegacyRecord] = []
+        try await csv.scan(table: "people", batchSize: 16) { whole += $0 }
+        #expect(whole.count == 200)
+        #expect(whole.filter { if case .unreadable = $0 { true } else { false } }.count == 4)
+        var total = 0
+        for share in 0..<3 {
+            let filter = RecordFilter(column: "owner") { Int(($0.utf8.last ?? 0) % 3) == share }
+            var kept: [LegacyRecord] = []
+            try await csv.scan(table: "people", batchSize: 16, filter: filter) { kept += $0 }
+            #expect(described(kept) == described(whole.filter(filter.keeps)))
+            total += kept.count
+        }
+        #expect(total == whole.count)
     }
 
     @Test func brokenCSVRowsAreDeadLetteredWithTheirLineAndTheRestIsRead() async throws {
