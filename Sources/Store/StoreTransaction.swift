@@ -55,8 +55,9 @@ struct VersionWrite: Sendable {
 /// What a write can work out before it takes the store's write lock: the content hash, the first
 /// version as it will be stored (stamped with the transaction's time, and its canonical bytes), and
 /// the index rows (which do not depend on the version). Workers prepare their batches in parallel;
-/// only the writes themselves take turns.
-struct PreparedWrite: Sendable {
+/// only the writes themselves take turns. A class: a batch's writes pass through dictionaries and
+/// arrays on their way to the writer, and a struct of five references was copied at every step.
+final class PreparedWrite: Sendable {
     let resource: JSON
     let contentHash: String
     /// Version 1 stamped with the transaction's time, and its canonical bytes.
