@@ -24,21 +24,32 @@ struct SQLFragment {
 /// tables that `SearchIndexRows` fills. The SQL is plain enough for SQLite and PostgreSQL alike.
 ///
 /// Each parameter is a set of resources read from its table's value index, `r.owner IN (SELECT
-/// i.owner FROM search_token i WHERE i.type = ? AND i.param = ? AND …)`, so that the database can look
-/// a selective search up instead of probing every resource of the type. Index rows name their
-/// resource by `owner` in SQLite and by `id` (with the type) in PostgreSQL.
+/// i.owner FROM search_token i WHERE i.param = ? AND …)`, so that the database can look a selective
+/// search up instead of probing every resource of the type. Index rows name their resource by
+/// `owner` and their parameter by `StoreSchema.parameterKey` in SQLite, and by `id` and the
+/// parameter's type and code in PostgreSQL.
 struct SearchSQL {
     let definitions: FHIRDefinitions
     /// The column of `resource` and of the index tables that names a resource within its type.
     let owner: String
+    let dialect: StoreSchema.Dialect
 
     init(definitions: FHIRDefinitions, dialect: StoreSchema.Dialect) {
         self.definitions = definitions
+        self.dialect = dialect
         owner =
             switch dialect {
             case .sqlite: "owner"
             case .postgres: "id"
             }
+    }
+
+    /// The index rows of one parameter: `i.param = ?` by its key in SQLite, by type and code in PostgreSQL.
+    private func parameter(_ code: String, of type: String) -> SQLFragment {
+        switch dialect {
+        case .sqlite: SQLFragment("i.param = ?", [.integer(Int(StoreSchema.parameterKey(type: type, code: code)))])
+        case .postgres: SQLFragment("i.type = ? AND i.param = ?", [.text(type), .text(code)])
+        }
     }
 
     /// The conditions every match meets, joined by AND.
@@ -86,22 +97,22 @@ struct SearchSQL {
         guard let table = Self.table(for: definition.type) else {
             throw StoreError(.badQuery, "\(name) is a \(definition.type) parameter, which Ferry does not search")
         }
+        let rows = self.parameter(name, of: type)
         func member(negated: Bool) -> String {
-            "r.\(owner) \(negated ? "NOT " : "")IN (SELECT i.\(owner) FROM \(table) i WHERE i.type = ? AND i.param = ?"
+            "r.\(owner) \(negated ? "NOT " : "")IN (SELECT i.\(owner) FROM \(table) i WHERE \(rows.text)"
         }
         if parameter.modifier == "missing" {
             guard let missing = Bool(parameter.values[0]) else {
                 throw StoreError(.badQuery, "\(name):missing takes true or false")
             }
-            return SQLFragment("\(member(negated: missing)))", [.text(type), .text(name)])
+            return SQLFragment("\(member(negated: missing)))", rows.arguments)
         }
         let alternatives = try anyOf(parameter.values) { (value) throws(StoreError) in
             try valueCondition(value, definition: definition, modifier: parameter.modifier)
         }
         let negated = parameter.modifier == "not" && definition.type == "token"
         return SQLFragment(
-            "\(member(negated: negated)) AND (\(alternatives.text)))",
-            [.text(type), .text(name)] + alternatives.arguments)
+            "\(member(negated: negated)) AND (\(alternatives.text)))", rows.arguments + alternatives.arguments)
     }
 
     static func table(for type: String) -> String? {

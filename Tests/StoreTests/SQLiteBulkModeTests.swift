@@ -54,17 +54,26 @@ struct SQLiteBulkModeTests {
         }
     }
 
-    /// Every version and every index row names its resource's owner, and no two resources share one.
+    /// Every version and every index row names its resource's owner (and a parameter of its type), and
+    /// no two resources share one.
     static func ownersAgree(_ path: String) throws -> Bool {
         try DatabaseQueue(path: path).read { db in
             let strays = try Int.fetchOne(
                 db,
                 sql: "SELECT (SELECT COUNT(*) FROM resource_history h LEFT JOIN resource r ON r.type = h.type "
                     + "AND r.id = h.id WHERE r.owner IS NOT h.owner) + (SELECT COUNT(*) FROM search_token i "
-                    + "LEFT JOIN resource r ON r.owner = i.owner WHERE r.type IS NOT i.type OR r.deleted != 0)")
+                    + "LEFT JOIN resource r ON r.owner = i.owner WHERE r.type IS NULL OR r.deleted != 0)")
             let shared = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) - COUNT(DISTINCT owner) FROM resource")
-            return strays == 0 && shared == 0
+            let parameters = try Row.fetchAll(
+                db, sql: "SELECT DISTINCT r.type, i.param FROM search_token i JOIN resource r ON r.owner = i.owner")
+            let foreign = parameters.filter { row in
+                let type: String = row["type"]
+                return !Support.definitions.searchParameters(for: type).contains {
+                    StoreSchema.parameterKey(type: type, code: $0.code) == row["param"] as Int64
+                }
+            }
+            return strays == 0 && shared == 0 && foreign.isEmpty
         }
     }
 

@@ -73,12 +73,18 @@ struct SQLiteLayoutTests {
                 #expect(history == ["1 o1 p1 v1", "2 o2 p2 v1", "3 o1 p1 v2", "4 o4 o1 v1"])
                 #expect(try Int.fetchOne(db, sql: "SELECT owner FROM resource WHERE id = 'p1'") == 1)
                 let family = try String.fetchAll(
-                    db, sql: "SELECT exact FROM search_string WHERE owner = 1 AND param = 'family'")
+                    db, sql: "SELECT exact FROM search_string WHERE owner = 1 AND param = ?",
+                    arguments: [StoreSchema.parameterKey(type: "Patient", code: "family")])
                 #expect(family == ["Second"])
                 let references = try Row.fetchAll(
                     db, sql: "SELECT param, target_type, url FROM search_reference WHERE owner = 4 ORDER BY param")
+                let codes = Dictionary(
+                    uniqueKeysWithValues: Support.definitions.searchParameters(for: "Observation").map {
+                        (StoreSchema.parameterKey(type: "Observation", code: $0.code), $0.code)
+                    })
                 let described = references.map {
-                    "\($0["param"] as String) \($0["target_type"] as String? ?? "-") \($0["url"] as String? ?? "-")"
+                    "\(codes[$0["param"] as Int64] ?? "?") \($0["target_type"] as String? ?? "-") "
+                        + "\($0["url"] as String? ?? "-")"
                 }
                 #expect(described.contains("subject Patient -"))
                 #expect(described.contains("performer Practitioner https://other.example/fhir/Practitioner/x"))
@@ -92,6 +98,27 @@ struct SQLiteLayoutTests {
             )
             #expect(try await store.history(type: "Patient", id: "p1").map(\.version) == [2, 1])
         }
+    }
+
+    /// Index rows name their parameter by a key made from its type and code: no two parameters of the
+    /// definitions may share one, or a search would find the other's rows.
+    @Test func everySearchParameterHasAKeyOfItsOwn() {
+        var seen: [Int64: String] = [:]
+        var count = 0
+        for type in Support.definitions.types.keys.sorted() where Support.definitions.isResourceType(type) {
+            for parameter in Support.definitions.searchParameters(for: type) {
+                let key = StoreSchema.parameterKey(type: type, code: parameter.code)
+                let name = "\(type).\(parameter.code)"
+                #expect(seen[key] == nil || seen[key] == name, "\(name) and \(seen[key] ?? "") share a key")
+                seen[key] = name
+                count += 1
+                #expect(key >= 0 && key < 1 << 48)
+            }
+        }
+        #expect(count > 3000)
+        #expect(
+            StoreSchema.parameterKey(type: "Patient", code: "name")
+                != StoreSchema.parameterKey(type: "Person", code: "name"))
     }
 
     /// A search reads its parameter's value index (owners and all), not every resource of the type.

@@ -109,56 +109,61 @@ extension SQLiteStore.Transaction {
             try statement.run(db)
         }
         guard let rows else { return }
-        /// Each row after `owner`, `type` and `param`; the first two stay bound from one row to the next.
+        // A resource's rows come parameter by parameter: the last parameter's key is kept.
+        var last: (code: String, key: Int64) = ("", 0)
+        func key(_ code: String) -> Int64 {
+            if code != last.code { last = (code, StoreSchema.parameterKey(type: type, code: code)) }
+            return last.key
+        }
+        /// Each row's parameter key and values after `owner`, which stays bound from one row to the next.
         func insert<Row>(
             _ table: String, _ columns: String, _ rows: [Row], _ bind: (RawStatement, Row) -> Void
         ) throws {
             guard !rows.isEmpty else { return }
             let marks = String(repeating: ", ?", count: columns.count(where: { $0 == "," }) + 1)
             let statement = try RawStatement(
-                db, "INSERT INTO \(table) (owner, type, param, \(columns)) VALUES (?, ?, ?\(marks))")
+                db, "INSERT INTO \(table) (owner, param, \(columns)) VALUES (?, ?\(marks))")
             statement.bind(1, owner)
-            statement.bind(2, type)
             for row in rows {
                 bind(statement, row)
                 try statement.run(db)
             }
         }
         try insert("search_token", "system, code, text", rows.tokens) {
-            $0.bind(3, $1.param)
-            $0.bind(4, $1.system)
-            $0.bind(5, $1.code)
-            $0.bind(6, $1.text)
+            $0.bind(2, key($1.param))
+            $0.bind(3, $1.system)
+            $0.bind(4, $1.code)
+            $0.bind(5, $1.text)
         }
         try insert("search_string", "normalized, exact", rows.strings) {
-            $0.bind(3, $1.param)
-            $0.bind(4, $1.normalized)
-            $0.bind(5, $1.exact)
+            $0.bind(2, key($1.param))
+            $0.bind(3, $1.normalized)
+            $0.bind(4, $1.exact)
         }
         try insert("search_date", "low, high", rows.dates) {
-            $0.bind(3, $1.param)
-            $0.bind(4, $1.low)
-            $0.bind(5, $1.high)
+            $0.bind(2, key($1.param))
+            $0.bind(3, $1.low)
+            $0.bind(4, $1.high)
         }
         try insert("search_reference", "target_type, target_id, url", rows.references) {
-            $0.bind(3, $1.param)
-            $0.bind(4, $1.targetType)
-            $0.bind(5, $1.targetID)
-            $0.bind(6, $1.url)
+            $0.bind(2, key($1.param))
+            $0.bind(3, $1.targetType)
+            $0.bind(4, $1.targetID)
+            $0.bind(5, $1.url)
         }
         try insert("search_number", "value", rows.numbers) {
-            $0.bind(3, $1.param)
-            $0.bind(4, $1.value)
+            $0.bind(2, key($1.param))
+            $0.bind(3, $1.value)
         }
         try insert("search_quantity", "value, system, code", rows.quantities) {
-            $0.bind(3, $1.param)
-            $0.bind(4, $1.value)
-            $0.bind(5, $1.system)
-            $0.bind(6, $1.code)
+            $0.bind(2, key($1.param))
+            $0.bind(3, $1.value)
+            $0.bind(4, $1.system)
+            $0.bind(5, $1.code)
         }
         try insert("search_uri", "value", rows.uris) {
-            $0.bind(3, $1.param)
-            $0.bind(4, $1.value)
+            $0.bind(2, key($1.param))
+            $0.bind(3, $1.value)
         }
     }
 }
