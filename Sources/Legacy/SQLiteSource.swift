@@ -110,14 +110,14 @@ public final class SQLiteSource: LegacySource {
 
     /// A table's column names and primary key (without counting its rows, as `tables()` does).
     private func columns(of table: String) async throws -> (names: [String], primaryKey: [String]) {
-        let info = try await queue.read { db in
-            try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.quotedDatabaseIdentifier))")
+        let info = try await queue.read { db -> [(name: String, key: Int)] in
+            try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.quotedDatabaseIdentifier))").map {
+                ($0["name"], $0["pk"] as Int? ?? 0)
+            }
         }
         guard !info.isEmpty else { throw LegacySourceError("\(system): no table \(table)") }
-        let primaryKey =
-            info.filter { ($0["pk"] as Int? ?? 0) > 0 }.sorted { ($0["pk"] as Int) < ($1["pk"] as Int) }
-            .map { $0["name"] as String }
-        return (info.map { $0["name"] as String }, primaryKey)
+        let primaryKey = info.filter { $0.key > 0 }.sorted { $0.key < $1.key }.map(\.name)
+        return (info.map(\.name), primaryKey)
     }
 
     static func value(_ value: DatabaseValue) -> SourceValue {

@@ -127,7 +127,7 @@ public final class HL7Migration: Sendable {
             return "\(authority ?? "")|\(id)"
         }
         let key = patient.map { Array($0.utf8) } ?? bytes
-        return Int(fnv1a(key) % UInt64(count))
+        return Int(FNV1a.hash(key) % UInt64(count))
     }
 
     /// The rule for messages that carry no data to migrate.

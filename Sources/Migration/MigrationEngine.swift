@@ -278,16 +278,6 @@ struct MigrationEngine: Sendable {
     }
 }
 
-/// FNV-1a: a hash that is the same in every process (Swift's `Hasher` is seeded per process).
-func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01b3
-    }
-    return hash
-}
-
 /// Holds a run to a rate: a batch starts no earlier than its units are due.
 actor Throttle {
     let rate: Double?

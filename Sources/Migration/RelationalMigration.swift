@@ -110,7 +110,7 @@ public final class RelationalMigration: Sendable {
         func filter(table: String, partition index: Int) -> RecordFilter {
             let column = migration.mapper.spec.mappings.first { $0.table == table }?.partition
             let partitions = UInt64(options.partitions)
-            return RecordFilter(column: column) { Int(fnv1a($0.utf8) % partitions) == index }
+            return RecordFilter(column: column) { Int(FNV1a.hash($0.utf8) % partitions) == index }
         }
 
         func batches(

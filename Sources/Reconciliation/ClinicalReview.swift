@@ -68,7 +68,7 @@ public struct ClinicalReview: Sendable, Codable, Hashable {
         var review = ClinicalReview(seed: seed)
         var chosen: [(Candidate, String)] = []
         for (stratum, members) in Dictionary(grouping: candidates, by: \.stratum).sorted(by: { $0.key < $1.key }) {
-            var generator = SynthRandom(seed: seed ^ fnv(stratum))
+            var generator = SynthRandom(seed: seed ^ FNV1a.hash(stratum.utf8))
             let drawn = members.sorted { $0.name < $1.name }.shuffled(using: &generator).prefix(perStratum)
             review.strata.append(Stratum(name: stratum, population: members.count, sampled: drawn.count))
             chosen += drawn.map { ($0, stratum) }
@@ -96,12 +96,6 @@ public struct ClinicalReview: Sendable, Codable, Hashable {
                     legacy: legacy, fhir: fhir))
         }
         return review
-    }
-
-    static func fnv(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
     }
 
     /// The worksheet as CSV: one line per record, the sign-off columns left blank to fill in.

@@ -30,18 +30,19 @@ struct SQLFragment {
 /// parameter's type and code in PostgreSQL.
 struct SearchSQL {
     let definitions: FHIRDefinitions
-    /// The column of `resource` and of the index tables that names a resource within its type.
-    let owner: String
     let dialect: StoreSchema.Dialect
 
     init(definitions: FHIRDefinitions, dialect: StoreSchema.Dialect) {
         self.definitions = definitions
         self.dialect = dialect
-        owner =
-            switch dialect {
-            case .sqlite: "owner"
-            case .postgres: "id"
-            }
+    }
+
+    /// The column of `resource` and of the index tables that names a resource within its type.
+    var owner: String {
+        switch dialect {
+        case .sqlite: "owner"
+        case .postgres: "id"
+        }
     }
 
     /// The index rows of one parameter: `i.param = ?` by its key in SQLite, by type and code in PostgreSQL.

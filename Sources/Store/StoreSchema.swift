@@ -17,15 +17,11 @@ enum StoreSchema {
     /// one, a test checks). Token, reference and date tables 27 % smaller, their value indexes built a
     /// quarter faster.
     static func parameterKey(type: String, code: String) -> Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func add(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        for byte in type.utf8 { add(byte) }
-        add(UInt8(ascii: "|"))
-        for byte in code.utf8 { add(byte) }
-        return Int64(hash & 0xFFFF_FFFF_FFFF)
+        var hash = FNV1a()
+        hash.add(type.utf8)
+        hash.add(UInt8(ascii: "|"))
+        hash.add(code.utf8)
+        return Int64(hash.value & 0xFFFF_FFFF_FFFF)
     }
 
     static func sql(for dialect: Dialect) -> String {

@@ -1,3 +1,4 @@
+import FHIR
 import Mapping
 
 /// What discovery found out about one column.
@@ -123,11 +124,7 @@ struct ColumnProfiler {
 
     /// FNV-1a of the text, kept when among the smallest `sketchSize` seen.
     mutating func addToSketch(_ text: String) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
+        var hash = FNV1a.hash(text.utf8)
         hash ^= hash >> 33
         hash = hash &* 0xff51_afd7_ed55_8ccd
         hash ^= hash >> 33

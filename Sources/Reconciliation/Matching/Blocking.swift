@@ -1,3 +1,5 @@
+import FHIR
+
 /// A blocking rule: only records that agree on its key are compared. A key is one or more fields,
 /// each whole or its first characters: `surname`, `given_name:3+date_of_birth`.
 public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -45,7 +47,7 @@ public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible
         }
         var keys = [UInt64](repeating: 0, count: records.count)
         for record in 0..<records.count {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            var hash = FNV1a()
             var missing = false
             for (column, prefix) in columns {
                 let range = column.range(record)
@@ -54,12 +56,10 @@ public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible
                     break
                 }
                 let end = prefix.map { min(range.upperBound, range.lowerBound + $0) } ?? range.upperBound
-                for position in range.lowerBound..<end {
-                    hash = (hash ^ UInt64(column.bytes[position])) &* 0x100_0000_01b3
-                }
-                hash = (hash ^ 0xFF) &* 0x100_0000_01b3
+                for position in range.lowerBound..<end { hash.add(column.bytes[position]) }
+                hash.add(0xFF)
             }
-            keys[record] = missing ? 0 : max(1, hash)
+            keys[record] = missing ? 0 : max(1, hash.value)
         }
         return keys
     }
