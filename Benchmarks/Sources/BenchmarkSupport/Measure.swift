@@ -10,6 +10,14 @@ public func peakMegabytes() -> Int {
     return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
 }
 
+/// Processor time this process has used so far, user and system, in seconds (all threads).
+public func processorSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 public func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }

@@ -2,7 +2,7 @@
 // `RelationalMigration` maps, validates and loads it into a new store (resources/s, peak memory); then,
 // in the same run, the physical floor: the same Bundles, mapped beforehand, committed to another new
 // store in the same batches by as many tasks, with no reading, mapping or validation.
-//   swift run -c release rows-load PATIENTS sqlite [--bulk] [--workers N]
+//   swift run -c release rows-load PATIENTS sqlite [--bulk] [--workers N] [--no-floor]
 //   swift run -c release rows-load PATIENTS postgres://user@host:port/ DATABASE_A DATABASE_B [--bulk] [--workers N]
 // (for PostgreSQL, two empty databases on one server: the migration's and the floor's). `--bulk` runs
 // both in bulk mode (`ferry migrate --defer-index`): the search tables' indexes dropped for the load
@@ -16,9 +16,11 @@ import Migration
 import Store
 
 let bulk = CommandLine.arguments.contains("--bulk")
+// `--no-floor`: the migration alone (to compare two builds of it, run after run, in half the time).
+let measuresFloor = !CommandLine.arguments.contains("--no-floor")
 // `--workers N`: partitions migrated at once, in the migration and the floor alike (2, as `ferry migrate`).
 let (arguments, workers): ([String], Int) = {
-    var arguments = CommandLine.arguments.filter { $0 != "--bulk" }
+    var arguments = CommandLine.arguments.filter { $0 != "--bulk" && $0 != "--no-floor" }
     guard let flag = arguments.firstIndex(of: "--workers"), flag + 1 < arguments.count,
         let count = Int(arguments[flag + 1])
     else { return (arguments, 2) }
@@ -27,7 +29,7 @@ let (arguments, workers): ([String], Int) = {
 }()
 guard arguments.count >= 3, let patients = Int(arguments[1]) else {
     print(
-        "usage: rows-load PATIENTS sqlite [--bulk] [--workers N] | rows-load PATIENTS postgres://user@host:port/ DB_A DB_B"
+        "usage: rows-load PATIENTS sqlite [--bulk] [--workers N] [--no-floor] | rows-load PATIENTS postgres://user@host:port/ DB_A DB_B"
     )
     exit(2)
 }
@@ -51,14 +53,33 @@ let source = try SQLiteSource(path: folder.appendingPathComponent("legacy.db").p
 // 1. The migration.
 let migrated = try await store("migrated")
 let started = ContinuousClock.now
+let processorAtStart = processorSeconds()
 var options = MigrationOptions(run: "bench", batchSize: batchSize, workers: workers)
 options.deferIndex = bulk
 let report = try await RelationalMigration(source: source, mapper: mapper, store: migrated, options: options).run()
 if bulk { try await migrated.buildSearchIndexes() }
 let migrationSeconds = seconds(ContinuousClock.now - started)
+let migrationProcessor = processorSeconds() - processorAtStart
 let migrationPeak = peakMegabytes()
 let written = report.resources.values.reduce(0, +) + report.unchanged
 precondition(report.addsUp)
+
+print(
+    "store: \(arguments[2] == "sqlite" ? "SQLite" : "PostgreSQL")\(bulk ? ", bulk mode" : ""); \(patients) patients, "
+        + "\(report.read) rows")
+print(
+    String(
+        format: "migration: %d resources in %.1f s = %.0f resources/s (%.0f rows/s), peak %d MB", written,
+        migrationSeconds, Double(written) / migrationSeconds, Double(report.read) / migrationSeconds, migrationPeak))
+// The processor time beside the wall time: what the migration costs, and how busy it kept the cores.
+print(
+    String(
+        format: "migration processor time: %.1f s (%.1f µs a resource), %.2f cores busy on average",
+        migrationProcessor, migrationProcessor * 1e6 / Double(written), migrationProcessor / migrationSeconds))
+guard measuresFloor else {
+    try? FileManager.default.removeItem(at: folder)
+    exit(0)
+}
 
 // 2. The floor: the same Bundles, mapped beforehand, committed in the same batches by as many tasks.
 var bundles: [JSON] = []
@@ -69,12 +90,5 @@ let floor = try await store("floor")
 let (floorSeconds, floorWritten) = try await commitFloor(
     bundles, to: floor, workers: workers, batchSize: batchSize, bulk: bulk)
 
-print(
-    "store: \(arguments[2] == "sqlite" ? "SQLite" : "PostgreSQL")\(bulk ? ", bulk mode" : ""); \(patients) patients, "
-        + "\(report.read) rows")
-print(
-    String(
-        format: "migration: %d resources in %.1f s = %.0f resources/s (%.0f rows/s), peak %d MB", written,
-        migrationSeconds, Double(written) / migrationSeconds, Double(report.read) / migrationSeconds, migrationPeak))
 printFloor(
     migrated: written, migrationSeconds: migrationSeconds, floorResources: floorWritten, floorSeconds: floorSeconds)
