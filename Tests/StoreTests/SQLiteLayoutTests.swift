@@ -143,9 +143,10 @@ struct SQLiteLayoutTests {
         }
     }
 
-    /// Bulk mode copies the write-ahead log into the database file seldom (two syncs a copy), and the
-    /// index build puts SQLite's default back (and the page cache it sorted without) and copies what the
-    /// load left in the log.
+    /// Bulk mode leaves the copies of the write-ahead log into the database file to its own connection
+    /// (`BackgroundCheckpoints`, once the log holds `bulkCheckpointPages`): the writer makes none, where
+    /// SQLite's default would copy the log after every 1,000 pages. The index build puts SQLite's
+    /// default back (and the page cache it sorted without) and copies what the load left in the log.
     @Test func bulkModeCheckpointsSeldomAndTheBuildLeavesNothingInTheLog() async throws {
         try await Support.withFolder { folder in
             let path = folder.appendingPathComponent("bulk.sqlite").path
@@ -155,10 +156,14 @@ struct SQLiteLayoutTests {
             }
             #expect(try await autocheckpoint() == 1000)
             try await store.dropSearchIndexes()
-            #expect(try await autocheckpoint() == SQLiteStore.bulkCheckpointPages)
-            for number in 0..<20 {
-                _ = try await store.update(Support.patient("b\(number)", family: "Bulk"))
+            for number in 0..<1000 {
+                _ = try await store.update(
+                    Support.patient("b\(number)", family: String(repeating: "Bulk\(number) ", count: 40)))
             }
+            // 1,000 versions of about 1 KB, and their index rows: more than 1,000 pages of log, all still there.
+            let log = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+            #expect(log > 1000 * (4096 + 24))
+            #expect(store.checkpoints.passCount == 0)
             try await store.buildSearchIndexes()
             #expect(try await autocheckpoint() == 1000)
             // The build sorted in small runs on helper threads, and put the writer's cache back.
@@ -170,7 +175,8 @@ struct SQLiteLayoutTests {
             let copy = folder.appendingPathComponent("copy.sqlite").path
             try FileManager.default.copyItem(atPath: path, toPath: copy)
             let database = try DatabaseQueue(path: copy)
-            #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") } == 20)
+            #expect(
+                try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") } == 1000)
         }
     }
 

@@ -17,6 +17,8 @@ public final class SQLiteStore: FHIRStore {
     private let writer = WriterExecutor(label: "ferry.sqlite.writer")
     /// Bulk mode's current versions not yet in `resource`.
     let deferred: DeferredCurrents
+    /// Bulk mode's copies of the log into the file, made beside the writer.
+    let checkpoints: BackgroundCheckpoints
 
     /// Opens (creating when absent) a store at `path`.
     public convenience init(
@@ -25,12 +27,15 @@ public final class SQLiteStore: FHIRStore {
         try self.init(path: path, definitions: definitions, now: now, deferred: DeferredCurrents())
     }
 
+    /// `checkpointPages`: pages of log that start a copy in bulk mode (`bulkCheckpointPages`; tests make it small).
     init(
-        path: String, definitions: FHIRDefinitions, now: @escaping @Sendable () -> Date, deferred: DeferredCurrents
+        path: String, definitions: FHIRDefinitions, now: @escaping @Sendable () -> Date, deferred: DeferredCurrents,
+        checkpointPages: Int = bulkCheckpointPages
     ) throws(StoreError) {
         indexing = StoreIndexing(definitions: definitions, dialect: .sqlite)
         self.now = now
         self.deferred = deferred
+        checkpoints = BackgroundCheckpoints(path: path, threshold: checkpointPages)
         do {
             var configuration = Configuration()
             // A transaction Bundle keeps its transaction open between steps (under `writes`).
@@ -85,7 +90,10 @@ public final class SQLiteStore: FHIRStore {
             let result: T
             do {
                 result = try await body(transaction)
-                try await self.pool.writeWithoutTransaction { db in try db.commit() }
+                try await self.pool.writeWithoutTransaction { db in
+                    try db.commit()
+                    self.checkpoints.committed(db)
+                }
             } catch {
                 try? await self.pool.writeWithoutTransaction { db in try db.rollback() }
                 throw error
@@ -154,14 +162,15 @@ public final class SQLiteStore: FHIRStore {
     /// alone, and the history's uniqueness is checked again when the index is built.
     ///
     /// Until the indexes are built again, the write-ahead log is copied into the database file only
-    /// once it holds `bulkCheckpointPages` pages instead of SQLite's 1,000: each copy ends with two
-    /// syncs, and a load wrote 4 MB between them (a commit is durable in the log either way). And new
-    /// versions go to the history alone, their current rows kept back (`DeferredCurrents`).
+    /// once it holds `bulkCheckpointPages` pages instead of SQLite's 1,000 (each copy ends with two
+    /// syncs, and a load wrote 4 MB between them; a commit is durable in the log either way), and on a
+    /// connection of its own beside the writer (`BackgroundCheckpoints`). And new versions go to the
+    /// history alone, their current rows kept back (`DeferredCurrents`).
     public func dropSearchIndexes() async throws(StoreError) {
         try await transact { transaction in
             try await transaction.searchIndexes(drop: true)
             try await transaction.execute(StoreSchema.historyKey.drop, [])
-            try await transaction.execute("PRAGMA wal_autocheckpoint = \(Self.bulkCheckpointPages)", [])
+            try await transaction.pool.writeWithoutTransaction { db in self.checkpoints.start(on: db) }
             transaction.bulk.switchTo = true
         }
     }
@@ -174,7 +183,7 @@ public final class SQLiteStore: FHIRStore {
             transaction.bulk.switchTo = false
             try await transaction.execute(StoreSchema.historyKey.create, [])
             try await transaction.searchIndexes(drop: false)
-            try await transaction.execute("PRAGMA wal_autocheckpoint = 1000", [])
+            try await transaction.pool.writeWithoutTransaction { db in self.checkpoints.stop(on: db) }
         }
         try await storeErrors {
             try await writes.run {
