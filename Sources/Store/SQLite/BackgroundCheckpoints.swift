@@ -46,7 +46,8 @@ final class BackgroundCheckpoints: Sendable {
 
     /// On the writer connection: its own checkpoints give way to the passes.
     func start(on db: Database) {
-        // Replaces SQLite's own hook, the one that checkpoints after a commit.
+        // Replaces SQLite's own hook, the one that checkpoints after a commit. The hook holds this object
+        // unretained: the store that owns it owns the connection, and only the store's commits call it.
         sqlite3_wal_hook(db.sqliteConnection, Self.hook, Unmanaged.passUnretained(self).toOpaque())
         pages.store(0, ordering: .relaxed)
         phase.withLock { $0 = .idle }
