@@ -72,6 +72,9 @@ struct V2PrimitivesTests {
         #expect(primitives.dateTime("19650101", instant: false)?.0 == .string("1965-01-01"))
         #expect(primitives.dateTime("1965010112", instant: false)?.0 == .string("1965-01-01T18:00:00Z"))
         #expect(primitives.dateTime("20241301120000", instant: false) == nil)
+        // An offset needs its sign.
+        #expect(primitives.dateTime("20240315083000X0500", instant: false) == nil)
+        #expect(primitives.dateTime("20240315083000\r\n0500", instant: false) == nil)
     }
 }
 
@@ -85,6 +88,8 @@ struct V2TimestampBytesTests {
                 "20240115123045-0500", "20240115123045+0530", "20240115123045+053", "20240115123045Z", "2024011512+1",
                 "20241315", "20240132", "20240115253000", "20240115126000", "20240115123061", ".20240115", "..",
                 "20240115123045.12+0100", "20240115123045++100", "20240115123045-+100", "20240115 123045",
+                // Not a sign: `\r\n` is one Character but two bytes (the random samples found it).
+                "20240115123045\r\n0500", "20240115123045X0500", "20240115123045 0500",
             ],
             from: [
                 "2024", "01", "15", "12", "30", "45", "9", "0", ".", "..", "+", "-", "0500", "Z", " ", "\r\n", "a",

@@ -313,6 +313,8 @@ struct V2Primitives {
         var zone = senderZone
         var original: String? = text
         if digitsEnd < bytes.count {
+            // An offset starts with its sign; anything else after the digits is no DTM.
+            guard bytes[digitsEnd] == UInt8(ascii: "+") || bytes[digitsEnd] == UInt8(ascii: "-") else { return nil }
             let sign = bytes[digitsEnd] == UInt8(ascii: "-") ? -1 : 1
             let zoneDigits = bytes[(digitsEnd + 1)...]
             func field(_ range: Range<Int>) -> Int? {
@@ -367,8 +369,9 @@ struct V2Primitives {
         else { return nil }
         var zone = senderZone
         var original: String? = text
-        if !offsetText.isEmpty {
-            let sign: Int = offsetText.hasPrefix("-") ? -1 : 1
+        if let first = offsetText.first {
+            guard first == "+" || first == "-" else { return nil }
+            let sign: Int = first == "-" ? -1 : 1
             let zoneDigits = Array(offsetText.dropFirst())
             guard zoneDigits.count == 4, let hours = Int(String(zoneDigits[0..<2])),
                 let minutes = Int(String(zoneDigits[2..<4])),
