@@ -12,7 +12,8 @@ import Synchronization
 /// holds `threshold` pages, a connection of its own copies the log on another thread while the writer
 /// goes on appending to it; at the writer's first commit after that pass, the writer copies what it
 /// appended meanwhile (a few MB), so that the whole log is in the file and SQLite starts the log again
-/// from its beginning: the log stays as large as it was with the writer's own checkpoints.
+/// from its beginning: the log stays a little over `threshold` pages (139–151 MB for 128 MB in a
+/// 10,000-patient load, against 129 MB when the writer copied it itself).
 ///
 /// A checkpoint only copies committed pages and syncs the file after them, on whichever connection it
 /// runs; a load killed during one loses nothing.
