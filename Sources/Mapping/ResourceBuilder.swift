@@ -30,11 +30,38 @@ final class ResourceNode {
         if let index = entries.firstIndex(where: { $0.name == name }) {
             entries[index].member = member
         } else {
+            // Room for a few members at once: growing one by one cost three allocations a node.
+            if entries.capacity == 0 { entries.reserveCapacity(4) }
             entries.append((name, member))
         }
     }
 
+    /// The element of array member `name` whose key is `key`, added when there is none.
+    func slot(_ name: String, key: String) -> Slot {
+        guard let index = entries.firstIndex(where: { $0.name == name }) else {
+            let slot = Slot(key: key)
+            set(name, .array([slot]))
+            return slot
+        }
+        var slots: [Slot] = []
+        if case .array(let existing) = entries[index].member {
+            if let found = existing.first(where: { $0.key == key }) { return found }
+            slots = existing
+        }
+        // The entry lets go of the array first, so that the append extends it in place instead of copying it.
+        entries[index].member = .array([])
+        slots.append(Slot(key: key))
+        entries[index].member = .array(slots)
+        return slots[slots.count - 1]
+    }
+
     func member(_ name: String) -> Member? { entries.first { $0.name == name }?.member }
+
+    /// The string a primitive member holds.
+    func string(_ name: String) -> String? {
+        guard case .primitive(let value)? = member(name) else { return nil }
+        return value.stringValue
+    }
 
     /// Whether `json()` has anything to write.
     var hasContent: Bool {
@@ -52,6 +79,28 @@ final class ResourceNode {
         let members = jsonMembers()
         // `set` keeps one entry per name: the keys are distinct.
         return members.isEmpty ? nil : .object(JSONObject(uncheckedMembers: members))
+    }
+
+    /// The resource this node makes: `resourceType` and `id` first, then the members `json()` writes
+    /// (a member named `resourceType` or `id` replaces the one given).
+    func resource(type: String, id: String) -> JSON {
+        Self.resource(type: type, id: id, members: jsonMembers())
+    }
+
+    /// A resource of `members` (as `resource(type:id:)` writes them).
+    static func resource(type: String, id: String, members made: [JSONMember]) -> JSON {
+        var members = [
+            JSONMember(key: "resourceType", value: .string(type)), JSONMember(key: "id", value: .string(id)),
+        ]
+        members.reserveCapacity(2 + made.count)
+        for member in made {
+            if let index = members.prefix(2).firstIndex(where: { $0.key == member.key }) {
+                members[index].value = member.value
+            } else {
+                members.append(member)
+            }
+        }
+        return .object(JSONObject(uncheckedMembers: members))
     }
 
     /// The members `json()` writes, in order.
@@ -151,7 +200,7 @@ struct TargetPathWalker {
         if member.isPrimitive {
             var slot: ResourceNode.Slot?
             if member.isArray {
-                slot = Self.slot(in: node, member.name, key: slotKey())
+                slot = node.slot(member.name, key: slotKey())
             }
             guard !rest.isEmpty else { return .primitive(node, member, slot) }
             // `birthDate.extension[1].url`: the primitive's own extensions, in `_birthDate`.
@@ -169,7 +218,7 @@ struct TargetPathWalker {
         guard let objectType = member.objectType else { throw TargetPathError("\(step.name) holds a resource") }
         let child: ResourceNode
         if member.isArray {
-            let slot = Self.slot(in: node, member.name, key: slotKey())
+            let slot = node.slot(member.name, key: slotKey())
             if let existing = slot.node {
                 child = existing
             } else {
@@ -185,15 +234,6 @@ struct TargetPathWalker {
         return try place(rest, from: child, suffix: suffix)
     }
 
-    static func slot(in node: ResourceNode, _ name: String, key: String) -> ResourceNode.Slot {
-        var slots: [ResourceNode.Slot] = []
-        if case .array(let existing) = node.member(name) { slots = existing }
-        if let found = slots.first(where: { $0.key == key }) { return found }
-        let slot = ResourceNode.Slot(key: key)
-        slots.append(slot)
-        node.set(name, .array(slots))
-        return slot
-    }
 }
 
 struct TargetPathError: Error, CustomStringConvertible {

@@ -63,20 +63,8 @@ struct RowRun {
                 throw RowError("\(element.path) (spec line \(element.line)): \(error.description)")
             }
         }
-        var members = [
-            JSONMember(key: "resourceType", value: .string(mapping.resource)),
-            JSONMember(key: "id", value: .string(id)),
-        ]
-        members.reserveCapacity(2 + node.entries.count)
-        for member in node.jsonMembers() {
-            // A spec that writes `id` itself overrides the rule's, as a later member does.
-            if let index = members.prefix(2).firstIndex(where: { $0.key == member.key }) {
-                members[index].value = member.value
-            } else {
-                members.append(member)
-            }
-        }
-        return SpecMapper.Made(type: mapping.resource, id: id, resource: .object(JSONObject(uncheckedMembers: members)))
+        // A spec that writes `id` itself overrides the rule's, as a later member does.
+        return SpecMapper.Made(type: mapping.resource, id: id, resource: node.resource(type: mapping.resource, id: id))
     }
 
     /// The value a source gives for this row, as text; `nil` when there is none.

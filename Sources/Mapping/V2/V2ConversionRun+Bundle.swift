@@ -49,12 +49,17 @@ extension V2ConversionRun {
         var seen: Set<String> = []
         for instance in built + extras.keys.sorted().compactMap({ extras[$0] }) {
             let key = "\(instance.type)/\(instance.id)"
-            guard !seen.contains(key), case .object(let object)? = instance.node.json() else { continue }
+            guard !seen.contains(key) else { continue }
+            // An extra's content was written out for its id already.
+            let members: [JSONMember]
+            if case .object(let object)? = instance.content {
+                members = object.members
+            } else {
+                members = instance.node.jsonMembers()
+            }
+            guard !members.isEmpty else { continue }
             seen.insert(key)
-            let resource = JSON.object(
-                JSONObject(
-                    [("resourceType", .string(instance.type)), ("id", .string(instance.id))]
-                        + object.map { ($0.key, $0.value) }))
+            let resource = ResourceNode.resource(type: instance.type, id: instance.id, members: members)
             made.append(MadeResource(label: instance.label, type: instance.type, id: instance.id, resource: resource))
         }
         let record = provenance(sender: sender, control: control)
@@ -134,11 +139,13 @@ extension V2ConversionRun {
 
     /// An id from a resource's first identifier when it has one, else from its place in the message.
     static func id(for instance: Instance, sender: String, control: String) -> String {
+        // The first identifier the resource will have (empty ones are left out of it).
         if case .array(let slots)? = instance.node.member("identifier"),
-            case .object(let first)? = slots.lazy.compactMap({ $0.primitive ?? $0.node?.json() }).first,
-            let value = first["value"]?.stringValue
+            let first = slots.lazy.compactMap(\.node).first(where: \.hasContent), let value = first.string("value")
         {
-            let system = first["system"]?.stringValue ?? first["assigner"]?["reference"]?.stringValue ?? sender
+            var assigner: String?
+            if case .object(let node)? = first.member("assigner") { assigner = node.string("reference") }
+            let system = first.string("system") ?? assigner ?? sender
             return id(type: instance.type, content: "\(system)|\(value)")
         }
         return id(type: instance.type, content: "\(sender)|\(control)|\(instance.label)|\(instance.scope)")
@@ -167,7 +174,7 @@ extension V2ConversionRun {
                 let number = offset + 1
                 if HL7Segment.isHeader(segment.id), number <= 2 { continue }
                 if number == 1, Self.setIDSegments.contains(segment.id) { continue }
-                if !used.contains([index, number]) { unused.append("\(name)-\(number)") }
+                if !used.contains(Self.usedField(segment: index, field: number)) { unused.append("\(name)-\(number)") }
             }
         }
         return unused

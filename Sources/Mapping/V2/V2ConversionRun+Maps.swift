@@ -65,7 +65,7 @@ extension V2ConversionRun {
             guard !pieces.isEmpty else { continue }
             // The fields a condition read decided what this row wrote (OBX-2 chose the value's type).
             for path in row.condition?.paths ?? [] where path.owner == segment.id && path.position > 0 {
-                used.insert([index, path.position])
+                used.insert(Self.usedField(segment: index, field: path.position))
             }
             let location = "\(segment.id)-\(row.position)"
             for (repetition, piece) in pieces.enumerated() {
@@ -73,7 +73,7 @@ extension V2ConversionRun {
                 let wrote = assign(
                     row, piece: piece, segment: index, in: instance.node,
                     suffix: "\(instance.segment == index ? 0 : index)#\(repetition + 1)", location: location)
-                if wrote { used.insert([index, row.position]) }
+                if wrote { used.insert(Self.usedField(segment: index, field: row.position)) }
             }
         }
     }
@@ -214,6 +214,7 @@ extension V2ConversionRun {
         if extras[id] == nil {
             let extra = Instance(type: type, label: type, scope: "", node: made)
             extra.id = id
+            extra.content = json
             extras[id] = extra
         }
         return id

@@ -12,6 +12,8 @@ final class V2ConversionRun {
         let scope: String
         let node: ResourceNode
         var id = ""
+        /// A resource made from a value: its content as written out for its id.
+        var content: JSON?
         /// The segment (index) that made it.
         var segment = -1
 
@@ -30,8 +32,8 @@ final class V2ConversionRun {
     let primitives: V2Primitives
     var instances: [Instance] = []
     var issues: [String] = []
-    /// (segment index, field) pairs a map read a value from.
-    var used: Set<[Int]> = []
+    /// The fields a map read a value from, as `usedField(segment:field:)` numbers them.
+    var used: Set<Int> = []
     var usedSegments: Set<Int> = []
     /// The segment being mapped.
     var currentSegment = -1
@@ -47,6 +49,10 @@ final class V2ConversionRun {
             []
 
     var message: HL7Message { grouped.message }
+
+    /// A field of a segment as one number for `used` (a pair in an array cost an allocation and a
+    /// hash of the array each time; fields are numbered below 2^16).
+    static func usedField(segment: Int, field: Int) -> Int { segment << 16 | field }
     var maps: V2Maps { converter.maps }
 
     init(converter: V2Converter, grouped: HL7GroupedMessage, map: V2Maps.MessageMap) {

@@ -46,6 +46,8 @@ struct V2Piece {
             }
         guard let separator else { return [self] }
         var parts: [V2Piece?] = []
+        // One allocation: the separators counted first (growing the list as found cost one per doubling).
+        parts.reserveCapacity(1 + raw.utf8.reduce(0) { $1 == separator ? $0 + 1 : $0 })
         Self.slices(of: raw, between: separator) { parts.append(Self.nonEmpty($0, level + 1)) }
         return parts
     }
