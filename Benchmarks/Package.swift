@@ -100,6 +100,16 @@ let package = Package(
             path: "Sources/link-load"
         ),
         .executableTarget(
+            name: "hl7-convert",
+            dependencies: [
+                "BenchmarkCorpus",
+                .product(name: "FHIR", package: "Ferry"),
+                .product(name: "HL7v2", package: "Ferry"),
+                .product(name: "Mapping", package: "Ferry"),
+            ],
+            path: "Sources/hl7-convert"
+        ),
+        .executableTarget(
             name: "mllp-load",
             dependencies: [
                 "BenchmarkCorpus",

@@ -1,0 +1,20 @@
+// HL7 v2 to FHIR, the work alone: converts the first N messages of the mixed feed (hl7-mixed.txt)
+// once each, as `HL7Benchmarks`' "HL7 v2 to FHIR" does, and prints how many were converted and
+// valid. Made to run under `valgrind --tool=callgrind`, whose instruction count a message does not
+// move with the machine's load, to compare two builds on a noisy machine:
+//   swift build -c release --product hl7-convert
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null .build/release/hl7-convert 500
+// (the total `Collected` count, less a run with 0 messages for the set-up, divided by N).
+import BenchmarkCorpus
+import FHIR
+import HL7v2
+import Mapping
+
+let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 500 : 500
+let messages = CorpusFiles.read("hl7-mixed.txt").split(separator: UInt8(ascii: "\n")).map(Array.init)
+let definitions = try FHIRDefinitions.r4()
+let converter = V2Converter(maps: try V2Maps.shipped(), definitions: definitions)
+let parsed = messages.prefix(count).compactMap { try? HL7Message(parsing: $0) }
+var valid = 0
+for message in parsed where try converter.convert(message).outcome.isValid { valid += 1 }
+print("converted \(parsed.count) messages, \(valid) valid")
