@@ -1,7 +1,7 @@
 import FHIR
 
 /// A resource under construction: JSON members set by target paths, with array elements told apart
-/// by slot keys so that rows naming the same `identifier[2]` for the same repetition fill one element.
+/// by their index and suffix so that rows naming the same `identifier[2]` for the same repetition fill one element.
 final class ResourceNode {
     enum Member {
         case primitive(JSON)
@@ -9,12 +9,18 @@ final class ResourceNode {
         case array([Slot])
     }
 
+    /// An element of an array member, told apart from the others by the index its target path
+    /// names (`identifier[2]`) and by the suffix of what wrote it (a repetition of the source).
     final class Slot {
-        let key: String
+        let index: Int
+        let suffix: String
         var primitive: JSON?
         var node: ResourceNode?
 
-        init(key: String) { self.key = key }
+        init(index: Int, suffix: String) {
+            self.index = index
+            self.suffix = suffix
+        }
     }
 
     let type: FHIRObjectType
@@ -36,22 +42,22 @@ final class ResourceNode {
         }
     }
 
-    /// The element of array member `name` whose key is `key`, added when there is none.
-    func slot(_ name: String, key: String) -> Slot {
-        guard let index = entries.firstIndex(where: { $0.name == name }) else {
-            let slot = Slot(key: key)
+    /// The element of array member `name` with this index and suffix, added when there is none.
+    func slot(_ name: String, index: Int, suffix: String) -> Slot {
+        guard let position = entries.firstIndex(where: { $0.name == name }) else {
+            let slot = Slot(index: index, suffix: suffix)
             set(name, .array([slot]))
             return slot
         }
         var slots: [Slot] = []
-        if case .array(let existing) = entries[index].member {
-            if let found = existing.first(where: { $0.key == key }) { return found }
+        if case .array(let existing) = entries[position].member {
+            if let found = existing.first(where: { $0.index == index && $0.suffix == suffix }) { return found }
             slots = existing
         }
         // The entry lets go of the array first, so that the append extends it in place instead of copying it.
-        entries[index].member = .array([])
-        slots.append(Slot(key: key))
-        entries[index].member = .array(slots)
+        entries[position].member = .array([])
+        slots.append(Slot(index: index, suffix: suffix))
+        entries[position].member = .array(slots)
         return slots[slots.count - 1]
     }
 
@@ -195,12 +201,10 @@ struct TargetPathWalker {
             throw TargetPathError("\(step.name) is not an element here")
         }
         let rest = steps.dropFirst()
-        // Only repeating elements have slots: the key is made for those alone.
-        func slotKey() -> String { "\(step.index ?? 1)|\(suffix)" }
         if member.isPrimitive {
             var slot: ResourceNode.Slot?
             if member.isArray {
-                slot = node.slot(member.name, key: slotKey())
+                slot = node.slot(member.name, index: step.index ?? 1, suffix: suffix)
             }
             guard !rest.isEmpty else { return .primitive(node, member, slot) }
             // `birthDate.extension[1].url`: the primitive's own extensions, in `_birthDate`.
@@ -218,7 +222,7 @@ struct TargetPathWalker {
         guard let objectType = member.objectType else { throw TargetPathError("\(step.name) holds a resource") }
         let child: ResourceNode
         if member.isArray {
-            let slot = node.slot(member.name, key: slotKey())
+            let slot = node.slot(member.name, index: step.index ?? 1, suffix: suffix)
             if let existing = slot.node {
                 child = existing
             } else {

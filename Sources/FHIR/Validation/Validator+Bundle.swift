@@ -84,20 +84,28 @@ extension ValidationRun {
     /// The non-empty `/`-separated segments of a request url before any `?`, by bytes (the standard
     /// library's generic `split` showed in HL7 v2 conversion profiles).
     static func pathSegments(_ url: String) -> [Substring] {
-        let text = Substring(url)
-        let bytes = text.utf8
-        var segments: [Substring] = []
-        var start = bytes.startIndex
-        var position = bytes.startIndex
-        while position < bytes.endIndex, bytes[position] != UInt8(ascii: "?") {
-            if bytes[position] == UInt8(ascii: "/") {
-                if start < position { segments.append(text[start..<position]) }
-                start = bytes.index(after: position)
+        // The byte offsets found over the contiguous bytes (stepping `Substring.UTF8View` indices cost
+        // some 8,000 instructions a url), then cut.
+        var text = url
+        let ranges = text.withUTF8 { bytes in
+            var ranges: [Range<Int>] = []
+            var start = 0
+            var position = 0
+            while position < bytes.count, bytes[position] != UInt8(ascii: "?") {
+                if bytes[position] == UInt8(ascii: "/") {
+                    if start < position { ranges.append(start..<position) }
+                    start = position + 1
+                }
+                position += 1
             }
-            position = bytes.index(after: position)
+            if start < position { ranges.append(start..<position) }
+            return ranges
         }
-        if start < position { segments.append(text[start..<position]) }
-        return segments
+        let utf8 = url.utf8
+        return ranges.map { range in
+            let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+            return url[lower..<utf8.index(lower, offsetBy: range.count)]
+        }
     }
 
     private static let historySegment: [UInt8] = Array("/_history/".utf8)

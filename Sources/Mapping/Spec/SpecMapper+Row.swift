@@ -129,7 +129,8 @@ struct RowRun {
                         name,
                         .array(
                             items.enumerated().map { index, item in
-                                let slot = ResourceNode.Slot(key: "\(index)")
+                                // Apart from the slots target paths make (whose suffix here is empty).
+                                let slot = ResourceNode.Slot(index: index, suffix: "whole")
                                 slot.primitive = item
                                 return slot
                             }))
