@@ -67,12 +67,13 @@ extension V2ConversionRun {
             for path in row.condition?.paths ?? [] where path.owner == segment.id && path.position > 0 {
                 used.insert(Self.usedField(segment: index, field: path.position))
             }
-            let location = "\(segment.id)-\(row.position)"
             for (repetition, piece) in pieces.enumerated() {
                 // Repetitions, and each segment adding to one resource (NTEs as notes), make their own elements.
                 let wrote = assign(
                     row, piece: piece, segment: index, in: instance.node,
-                    suffix: "\(instance.segment == index ? 0 : index)#\(repetition + 1)", location: location)
+                    suffix: "\(instance.segment == index ? 0 : index)#\(repetition + 1)",
+                    // Written out only for an issue.
+                    location: "\(segment.id)-\(row.position)")
                 if wrote { used.insert(Self.usedField(segment: index, field: row.position)) }
             }
         }
@@ -81,10 +82,11 @@ extension V2ConversionRun {
     /// Writes one row's value at its target under `node`; returns whether something was written.
     @discardableResult
     func assign(
-        _ row: V2Maps.Row, piece: V2Piece, segment: Int, in node: ResourceNode, suffix: String, location: String
+        _ row: V2Maps.Row, piece: V2Piece, segment: Int, in node: ResourceNode, suffix: String,
+        location: @autoclosure () -> String
     ) -> Bool {
         guard let steps = row.steps else {
-            issues.append("\(location): cannot follow the target \(row.target)")
+            issues.append("\(location()): cannot follow the target \(row.target)")
             return false
         }
         // A reference to the resource this segment makes: `diagnosis.condition(Condition.code)` names
@@ -116,25 +118,25 @@ extension V2ConversionRun {
                 guard
                     let made = makeInstances(
                         map, name: mapName, type: type, objectType: objectType, piece: piece, segment: segment,
-                        location: location)
+                        location: location())
                 else { return false }
                 id = made
             } else {
                 let made = ResourceNode(type: objectType)
                 mapDataType(
-                    map, name: mapName, piece: piece, segment: segment, into: made, suffix: "1", location: location)
+                    map, name: mapName, piece: piece, segment: segment, into: made, suffix: "1", location: location())
                 guard let json = made.json() else { return false }
                 id = keepExtra(made, type: type, json: json)
             }
             return write(
                 .string("\(type)/\(id)"), at: Array(steps) + [TargetStep(name: "reference")], in: node,
-                suffix: suffix, location: location)
+                suffix: suffix, location: location())
         }
         let place: TargetPathWalker.Place
         do {
             place = try walker.place(steps[...], from: node, suffix: suffix)
         } catch {
-            issues.append("\(location): \(row.target): \(error)")
+            issues.append("\(location()): \(row.target): \(error)")
             return false
         }
         switch place {
@@ -145,17 +147,17 @@ extension V2ConversionRun {
                     converter.definitions.member("value", of: object.type) != nil
                 {
                     return write(
-                        .string(text), at: [TargetStep(name: "value")], in: object, suffix: suffix, location: location
+                        .string(text), at: [TargetStep(name: "value")], in: object, suffix: suffix, location: location()
                     )
                 }
                 return false
             }
             guard let map = row.dataTypeKey.flatMap(maps.dataTypeMap(key:)) else {
-                issues.append("\(location): no data type map \(mapName)")
+                issues.append("\(location()): no data type map \(mapName)")
                 return false
             }
             let wrote = mapDataType(
-                map, name: mapName, piece: piece, segment: segment, into: object, suffix: suffix, location: location)
+                map, name: mapName, piece: piece, segment: segment, into: object, suffix: suffix, location: location())
             if wrote, let vocabulary = row.vocabulary { addTranslation(vocabulary, piece: piece, to: object) }
             return wrote
         case .primitive(let holder, let member, let slot):
@@ -178,24 +180,25 @@ extension V2ConversionRun {
             if let vocabulary = row.vocabulary, row.assignment == nil {
                 if let concepts = row.vocabularyKey.flatMap(maps.vocabulary(key:)) {
                     guard let concept = concepts[value], let code = concept.code else {
-                        issues.append("\(location): code '\(value)' has no mapping in \(vocabulary)")
+                        issues.append("\(location()): code '\(value)' has no mapping in \(vocabulary)")
                         return false
                     }
                     value = member.typeCode == "uri" ? (concept.system ?? code) : code
                 } else if member.typeCode == "code" {
-                    issues.append("\(location): the maps have no vocabulary \(vocabulary); '\(value)' written as sent")
+                    issues.append(
+                        "\(location()): the maps have no vocabulary \(vocabulary); '\(value)' written as sent")
                 }
             }
             if member.name == "system", holder.type == codingType || holder.type == quantityType, row.assignment == nil
             {
                 guard let uri = V2CodingSystems.uri(for: value) else {
-                    issues.append("\(location): coding system '\(value)' has no known URI; left out")
+                    issues.append("\(location()): coding system '\(value)' has no known URI; left out")
                     return false
                 }
                 value = uri
             }
             guard let (json, original) = primitives.value(value, as: member.typeCode) else {
-                issues.append("\(location): '\(value)' is not a valid \(member.typeCode)")
+                issues.append("\(location()): '\(value)' is not a valid \(member.typeCode)")
                 return false
             }
             if let slot {
@@ -226,7 +229,7 @@ extension V2ConversionRun {
     /// covers its link. Returns the id of the most specific (the one no other is part of).
     func makeInstances(
         _ map: [V2Maps.Row], name: String, type: String, objectType: FHIRObjectType, piece: V2Piece, segment: Int,
-        location: String
+        location: @autoclosure () -> String
     ) -> String? {
         var nodes: [Int: ResourceNode] = [:]
         var parents: [Int: Int] = [:]
@@ -246,7 +249,7 @@ extension V2ConversionRun {
         for level in levels.sorted() {
             let node = ResourceNode(type: objectType)
             mapDataType(
-                map, name: name, piece: piece, segment: segment, into: node, suffix: "1", location: location,
+                map, name: name, piece: piece, segment: segment, into: node, suffix: "1", location: location(),
                 instance: level)
             if node.hasContent { nodes[level] = node }
         }
@@ -270,7 +273,7 @@ extension V2ConversionRun {
                 _ = write(
                     .string("\(type)/\(parentID)"),
                     at: [TargetStep(name: "partOf"), TargetStep(name: "reference")], in: node, suffix: "1",
-                    location: location)
+                    location: location())
             }
             guard let json = node.json() else { return nil }
             let made = keepExtra(node, type: type, json: json)
@@ -285,13 +288,14 @@ extension V2ConversionRun {
 
     /// Writes a primitive at a path.
     func write(
-        _ value: JSON, at steps: [TargetStep], in node: ResourceNode, suffix: String, location: String
+        _ value: JSON, at steps: [TargetStep], in node: ResourceNode, suffix: String,
+        location: @autoclosure () -> String
     ) -> Bool {
         guard
             case .primitive(let holder, let member, let slot)? = try? walker.place(
                 steps[...], from: node, suffix: suffix)
         else {
-            issues.append("\(location): cannot write \(steps.map(\.name).joined(separator: "."))")
+            issues.append("\(location()): cannot write \(steps.map(\.name).joined(separator: "."))")
             return false
         }
         if let slot { slot.primitive = value } else { holder.set(member.name, .primitive(value)) }
@@ -305,7 +309,7 @@ extension V2ConversionRun {
     @discardableResult
     func mapDataType(
         _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: String,
-        location: String, instance: Int? = nil
+        location: @autoclosure () -> String, instance: Int? = nil
     ) -> Bool {
         var owner: String?
         var wrote = false
@@ -321,7 +325,7 @@ extension V2ConversionRun {
             } else if row.isFurtherInstance {
                 if further.insert(row.position).inserted {
                     issues.append(
-                        "\(location).\(row.position): \(row.target): a further instance of \(name) is not made yet")
+                        "\(location()).\(row.position): \(row.target): a further instance of \(name) is not made yet")
                 }
                 continue
             }
@@ -336,7 +340,7 @@ extension V2ConversionRun {
             }
             if assign(
                 row, piece: part, segment: segment, in: node, suffix: suffix,
-                location: location + "." + String(row.position))
+                location: location() + "." + String(row.position))
             {
                 wrote = true
             }
