@@ -146,20 +146,22 @@ final class V2ConversionRun {
     /// A label, and the part of it before its first `[` when it has one: `matches` compares these.
     struct LabelKey {
         let text: String
-        let base: Substring?
+        /// A string of its own, not a `Substring`: labels are short, and two short strings compare as
+        /// two words (substrings went through the general comparison, some 600 instructions an instance).
+        let base: String?
 
         init(_ text: String) {
             self.text = text
             // Byte-wise: `String.firstIndex(of:)` steps through Characters.
-            base = text.utf8.firstIndex(of: UInt8(ascii: "[")).map { text[..<$0] }
+            base = text.utf8.firstIndex(of: UInt8(ascii: "[")).map { String(text[..<$0]) }
         }
     }
 
     /// `matches` on labels whose bracket was found once (`nearest` compares one label with every
     /// instance's: finding it each time was 2 % of a conversion).
     static func matches(_ label: LabelKey, _ written: LabelKey) -> Bool {
-        label.text == written.text || (written.base == nil && label.base == written.text[...])
-            || (label.base == nil && written.base == label.text[...])
+        label.text == written.text || (written.base == nil && label.base == written.text)
+            || (label.base == nil && written.base == label.text)
     }
 
     /// Whether `text` is `prefix` and then the byte `next` and more, byte for byte (labels and scopes
