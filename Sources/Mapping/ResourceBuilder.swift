@@ -1,7 +1,8 @@
 import FHIR
 
 /// A resource under construction: JSON members set by target paths, with array elements told apart
-/// by their index and suffix so that rows naming the same `identifier[2]` for the same repetition fill one element.
+/// by their index and suffix so that rows naming the same `identifier[2]` for the same repetition
+/// fill one element.
 final class ResourceNode {
     enum Member {
         case primitive(JSON)

@@ -8,9 +8,9 @@ final class V2ConversionRun {
     /// occurrence path of the group its segment stands in).
     final class Instance {
         let type: String
-        let label: String
         /// The label as `matches` compares it.
         let key: LabelKey
+        var label: String { key.text }
         let scope: String
         let node: ResourceNode
         var id = ""
@@ -21,7 +21,6 @@ final class V2ConversionRun {
 
         init(type: String, label: String, scope: String, node: ResourceNode) {
             self.type = type
-            self.label = label
             key = LabelKey(label)
             self.scope = scope
             self.node = node
@@ -52,11 +51,11 @@ final class V2ConversionRun {
             []
 
     var message: HL7Message { grouped.message }
+    var maps: V2Maps { converter.maps }
 
     /// A field of a segment as one number for `used` (a pair in an array cost an allocation and a
     /// hash of the array each time; fields are numbered below 2^16).
     static func usedField(segment: Int, field: Int) -> Int { segment << 16 | field }
-    var maps: V2Maps { converter.maps }
 
     init(converter: V2Converter, grouped: HL7GroupedMessage, map: V2Maps.MessageMap) {
         self.converter = converter
