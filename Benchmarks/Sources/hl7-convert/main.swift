@@ -1,10 +1,12 @@
 // HL7 v2 to FHIR, the work alone: converts the first N messages of the mixed feed (hl7-mixed.txt)
 // once each, as `HL7Benchmarks`' "HL7 v2 to FHIR" does, and prints how many were converted and
 // valid. Made to run under `valgrind --tool=callgrind`, whose instruction count a message does not
-// move with the machine's load, to compare two builds on a noisy machine:
+// move with the machine's load, to compare two builds on a noisy machine (docs/measuring.md):
 //   swift build -c release --product hl7-convert
-//   valgrind --tool=callgrind --callgrind-out-file=/dev/null .build/release/hl7-convert 500
-// (the total `Collected` count, less a run with 0 messages for the set-up, divided by N).
+//   cp .build/release/hl7-convert /tmp/hc && strip -g /tmp/hc     (valgrind cannot read Swift's DWARF)
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null /tmp/hc 100     (and again with 400)
+// The difference of the two `Collected` counts divided by 300: the first messages also fill the
+// definitions' and maps' lazy caches, so a run with 0 messages does not take out all the set-up.
 import BenchmarkCorpus
 import FHIR
 import HL7v2
