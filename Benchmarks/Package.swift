@@ -110,6 +110,14 @@ let package = Package(
             path: "Sources/hl7-convert"
         ),
         .executableTarget(
+            name: "fhir-validate",
+            dependencies: [
+                "BenchmarkCorpus",
+                .product(name: "FHIR", package: "Ferry"),
+            ],
+            path: "Sources/fhir-validate"
+        ),
+        .executableTarget(
             name: "mllp-load",
             dependencies: [
                 "BenchmarkCorpus",

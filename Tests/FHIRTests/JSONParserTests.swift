@@ -98,6 +98,65 @@ import Testing
         }
     }
 
+    /// Strings are scanned eight bytes at a time: a quote, an escape, a control character or a
+    /// multi-byte scalar at each position of a word, after each length of plain text, reads as it does
+    /// byte by byte (Foundation's reading for the valid ones; the right column for the broken ones).
+    @Test func readsEachByteOfAStringWhereverItFallsInAWord() throws {
+        for length in 0..<20 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
+            for (tail, expected) in [
+                ("", plain), (#"\"x"#, plain + "\"x"), (#"\u00e9z"#, plain + "éz"), ("é中😀", plain + "é中😀"),
+                ("é" + plain, plain + "é" + plain), (#"\n"#, plain + "\n"),
+            ] {
+                let text = #"{"k":""# + plain + tail + #""}"#
+                let value = try JSON(parsing: text)
+                #expect(value["k"] == .string(expected), "\(text)")
+                let foundation = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+                #expect(foundation?["k"] == expected)
+            }
+            let control = Array(#"{"s":""#.utf8) + Array(plain.utf8) + [0x01] + Array(#""}"#.utf8)
+            #expect {
+                try JSON(parsing: control)
+            } throws: { error in
+                (error as? FHIRError)?.column == 7 + length
+                    && (error as? FHIRError)?.message.contains("control") == true
+            }
+            let invalid = Array(#"{"s":""#.utf8) + Array(plain.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
+            #expect {
+                try JSON(parsing: invalid)
+            } throws: { error in
+                (error as? FHIRError)?.column == 7 + length && (error as? FHIRError)?.message.contains("UTF-8") == true
+            }
+        }
+    }
+
+    /// Keys met before come from the parser's cache of keys: thousands of keys of every length, many
+    /// sharing a slot of the cache, read back in two orders, each object parsed on its own, as are keys
+    /// at the very end of the input, with escapes and beyond ASCII.
+    @Test func keysMetAgainReadAsWritten() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789_é")
+        var keys = Set<String>()
+        while keys.count < 3000 {
+            keys.insert(String((0..<Int.random(in: 0...20, using: &generator)).map { _ in alphabet.randomElement()! }))
+        }
+        let ordered = Array(keys)
+        for order in [ordered, ordered.shuffled()] {
+            for start in stride(from: 0, to: order.count, by: 5) {
+                let chunk = order[start..<min(start + 5, order.count)]
+                let text = "{" + chunk.enumerated().map { "\"\($1)\":\($0)" }.joined(separator: ",") + "}"
+                let object = try #require(try JSON(parsing: text).objectValue)
+                #expect(object.keys == Array(chunk), "\(text)")
+            }
+        }
+        #expect(try JSON(parsing: #"{"ab":1}"#).objectValue?.keys == ["ab"])
+        #expect(try JSON(parsing: #"{"a\u0062":1}"#).objectValue?.keys == ["ab"])
+        #expect(
+            try JSON(parsing: #"{"valueQuantity":{"valueQuantit":1,"valueQuantityy":2}}"#)["valueQuantity"]?
+                .objectValue?.keys == ["valueQuantit", "valueQuantityy"])
+        #expect(throws: FHIRError.self) { try JSON(parsing: #"{"code":1,"code":2}"#) }
+    }
+
     @Test func detectsDuplicateKeysInLargeObjects() {
         let members = (0..<40).map { "\"k\($0)\":\($0)" } + ["\"k7\":0"]
         #expect(throws: FHIRError.self) { try JSON(parsing: "{" + members.joined(separator: ",") + "}") }

@@ -23,7 +23,9 @@ public struct JSONParser: Sendable {
 
     /// Parses one JSON document from a buffer; only whitespace may follow it.
     public func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRError) -> JSON {
-        var reader = Reader(buffer: buffer, maxDepth: maxDepth)
+        let scratch = ParserScratch.take()
+        defer { ParserScratch.give(scratch) }
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, scratch: scratch)
         do throws(JSONFailure) {
             reader.skipBOM()
             reader.skipWhitespace()
@@ -105,12 +107,16 @@ private struct Reader {
     var offset = 0
     /// Members and elements of the containers being parsed, innermost last: each container is copied
     /// out at its exact size when it closes, so no array grows by doubling.
-    let memberStack = MoveStack<JSONMember>()
-    let valueStack = MoveStack<JSON>()
+    let memberStack: MoveStack<JSONMember>
+    let valueStack: MoveStack<JSON>
+    let keys: KeyCache
 
-    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int, scratch: ParserScratch) {
         self.buffer = buffer
         self.maxDepth = maxDepth
+        memberStack = scratch.members
+        valueStack = scratch.values
+        keys = scratch.keys
     }
 
     mutating func skipBOM() {
@@ -185,7 +191,7 @@ private struct Reader {
                 throw fail("unexpected \(describe(buffer, offset)), an object key in double quotes was expected")
             }
             let keyOffset = offset
-            let key = try parseString()
+            let key = try parseString(keys: keys)
             // A bit per (length, first byte, last byte): keys whose bits differ cannot be equal, so the
             // scan for a duplicate runs only on a collision. (The bytes through contiguous storage, which
             // a parsed string always has: `String.UTF8View.last` steps back a generic index.)
@@ -275,18 +281,32 @@ private struct Reader {
         }
     }
 
-    /// Parses a string starting at the opening quote; validates UTF-8 and escapes.
-    mutating func parseString() throws(JSONFailure) -> String {
+    /// Parses a string starting at the opening quote; validates UTF-8 and escapes. A short key
+    /// without escapes comes from `keys` when it was met before.
+    mutating func parseString(keys: KeyCache? = nil) throws(JSONFailure) -> String {
         let start = offset
         offset += 1
         let contentStart = offset
-        // Fast path: plain ASCII with no escapes.
+        // Fast path: no escapes. Eight bytes at a time up to the first byte that needs a look.
         while offset < buffer.count {
+            if buffer.count - offset >= 8 {
+                // Safe: eight bytes from `offset` lie inside the buffer (checked above).
+                let word = UnsafeRawPointer(buffer.baseAddress! + offset).loadUnaligned(as: UInt64.self)
+                let mask = Self.specialBytes(UInt64(littleEndian: word))
+                if mask == 0 {
+                    offset &+= 8
+                    continue
+                }
+                offset &+= mask.trailingZeroBitCount >> 3
+            }
             let byte = buffer[offset]
             if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: buffer[contentStart..<offset])
+                let end = offset
                 offset += 1
-                return String(decoding: slice, as: UTF8.self)
+                if let keys, end - contentStart <= KeyCache.longest {
+                    return keys.key(buffer, from: contentStart, to: end)
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: buffer[contentStart..<end]), as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             offset += byte < 0x80 ? 1 : try validUTF8ScalarLength()
@@ -317,6 +337,21 @@ private struct Reader {
             }
         }
         throw fail("unterminated string", at: start)
+    }
+
+    /// The high bit of each byte of `word` (first byte lowest) that is a quote, a backslash, a control
+    /// character or part of a multi-byte scalar. Exact up to the lowest bit set: the borrow of a byte
+    /// that hits may mark bytes above it, never below, so the lowest bit is always the first byte to look at.
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quotes = (quote &- ones) & ~quote
+        let backslashes = (backslash &- ones) & ~backslash
+        let controls = (word &- ones &* 0x20) & ~word
+        return (quotes | backslashes | controls | word) & highs
     }
 
     mutating func parseEscape(into bytes: inout [UInt8]) throws(JSONFailure) {

@@ -2,7 +2,7 @@
 /// container costs one allocation and no reference-count traffic. The parser's scratch space.
 final class MoveStack<Element> {
     private var storage: UnsafeMutablePointer<Element>
-    private var capacity: Int
+    private(set) var capacity: Int
     private(set) var count = 0
 
     init(capacity: Int = 64) {
@@ -44,6 +44,12 @@ final class MoveStack<Element> {
         for index in base..<count { array.append((storage + index).move()) }
         count = base
         return array
+    }
+
+    /// Drops every element (what a failed parse left behind).
+    func removeAll() {
+        storage.deinitialize(count: count)
+        count = 0
     }
 
     /// A copy of the elements from `base` up; the stack is unchanged.

@@ -21,6 +21,8 @@ final class InvariantShortcut: Sendable {
         /// Whether some element of the definitions is a choice of this name (`value` for `value[x]`),
         /// so that `valueQuantity` counts as `value` too.
         let isChoice: Bool
+        /// The name's UTF-8 bytes, to tell a choice member (`valueQuantity`) by its spelling.
+        let nameBytes: [UInt8]
     }
 
     enum Step: Sendable {
@@ -178,11 +180,27 @@ final class InvariantShortcut: Sendable {
         guard let node else { return true }
         guard node.choiceNames.contains(member.name) else { return false }
         return object.members.contains { entry in
-            let key =
-                underscored && entry.key.utf8.first == UInt8(ascii: "_") ? String(entry.key.dropFirst()) : entry.key
-            guard let slot = node.slot(named: key) else { return false }
+            // Only a key spelt `name` + a capital (`_name` + a capital) can be one: the slot lookup,
+            // a scan of every name the node knows, runs for those alone.
+            var key = entry.key
+            let isUnderscored = underscored && key.utf8.first == UInt8(ascii: "_")
+            let spelt = key.withUTF8 { bytes in
+                Self.spellsChoice(bytes, from: isUnderscored ? 1 : 0, name: member.nameBytes)
+            }
+            guard spelt, let slot = node.slot(named: isUnderscored ? String(key.dropFirst()) : key) else {
+                return false
+            }
             return slot.isChoice && slot.element.name == member.name
         }
+    }
+
+    /// Whether `key` from `start` is `name` followed by a capital letter (`valueQuantity` for `value`).
+    private static func spellsChoice(_ key: UnsafeBufferPointer<UInt8>, from start: Int, name: [UInt8]) -> Bool {
+        guard key.count > start + name.count else { return false }
+        let capital = key[start + name.count]
+        guard capital >= UInt8(ascii: "A") && capital <= UInt8(ascii: "Z") else { return false }
+        for index in name.indices where key[start + index] != name[index] { return false }
+        return true
     }
 
     // MARK: Reading the expression
@@ -277,7 +295,10 @@ final class InvariantShortcut: Sendable {
 
         @discardableResult
         private mutating func add(_ name: String) -> Int {
-            members.append(Member(name: name, underscored: "_" + name, isChoice: choiceNames.contains(name)))
+            members.append(
+                Member(
+                    name: name, underscored: "_" + name, isChoice: choiceNames.contains(name),
+                    nameBytes: Array(name.utf8)))
             return members.count - 1
         }
 
