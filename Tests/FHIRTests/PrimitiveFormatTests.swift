@@ -226,3 +226,46 @@ import Testing
         }
     }
 }
+
+/// Strings, codes and uris are first looked at eight bytes at a time for anything below 0x21: a
+/// control character or whitespace at each position of a word, after each length of text, is found
+/// as the rules read byte by byte (written out below) find it, and bytes above 0x7F are never
+/// mistaken for one.
+@Suite struct WordAtATimeScanTests {
+    /// The word the problem names, by the rules read one byte at a time; `nil` for none.
+    static func expected(_ type: String, _ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        let whitespace: Set<UInt8> = [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20]
+        let control = bytes.contains { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        switch type {
+        case "uri": return bytes.contains(where: whitespace.contains) ? "whitespace" : nil
+        case "code":
+            if whitespace.contains(bytes.first!) || whitespace.contains(bytes.last!) { return "start or end" }
+            for index in bytes.indices.dropFirst() where whitespace.contains(bytes[index]) {
+                if whitespace.contains(bytes[index - 1]) { return "consecutive" }
+            }
+            return control ? "control" : nil
+        default: return control ? "control" : nil
+        }
+    }
+
+    @Test func aLowByteIsFoundAtEveryPosition() {
+        for length in 0..<20 {
+            let before = String(repeating: "a", count: length)
+            var texts = [before + "é中😀", before + "\u{7F}" + before, before + "\u{80}\u{FF}"]
+            for low in ["\u{1}", "\u{1F}", " ", "\t", "\u{B}", "\n", "  "] {
+                texts += [before + low + "b", "b" + before + low + before + "é", before + low]
+            }
+            for text in texts {
+                for type in ["string", "code", "uri"] {
+                    let problem = PrimitiveFormat.problem(type: type, text: text)
+                    if let word = Self.expected(type, text) {
+                        #expect(problem?.contains(word) == true, "\(type) '\(text)': \(problem ?? "none")")
+                    } else {
+                        #expect(problem == nil, "\(type) '\(text)': \(problem ?? "none")")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -373,15 +373,22 @@ public final class ValueSetExpansion: Sendable {
     public let codes: Set<String>
     /// Why the set could not be expanded from the core package (external code systems such as UCUM).
     public let unexpandableReason: String?
+    /// The codes of a small set (most required bindings: `gender`, `status`, `use`) side by side with
+    /// their lengths, for a scan that beats hashing the code.
+    private let fewCodes: [String]?
+    private let fewLengths: [Int]
 
     init(url: String, codings: Set<String>) {
         self.url = url
         self.codings = codings
-        self.codes = Set(
+        let codes = Set(
             codings.map { coding in
                 String(coding[coding.index(after: coding.lastIndex(of: "|") ?? coding.startIndex)...])
             })
+        self.codes = codes
         self.unexpandableReason = nil
+        self.fewCodes = codes.count <= Self.few ? codes.sorted() : nil
+        self.fewLengths = fewCodes?.map(\.utf8.count) ?? []
     }
 
     init(url: String, unexpandableReason: String) {
@@ -389,6 +396,19 @@ public final class ValueSetExpansion: Sendable {
         self.codings = []
         self.codes = []
         self.unexpandableReason = unexpandableReason
+        self.fewCodes = nil
+        self.fewLengths = []
+    }
+
+    /// Up to this many codes are scanned rather than hashed.
+    private static let few = 16
+
+    /// Whether `code` is one of the value set's codes (whatever its system).
+    public func contains(code: String) -> Bool {
+        guard let fewCodes else { return codes.contains(code) }
+        let length = code.utf8.count
+        for index in fewCodes.indices where fewLengths[index] == length && fewCodes[index] == code { return true }
+        return false
     }
 
     /// Whether the value set's codes are known.

@@ -224,7 +224,7 @@ private struct Reader {
                 failure.reversedPath.append(.key(key))
                 throw failure
             }
-            memberStack.push(JSONMember(key: key, value: value))
+            memberStack.push(JSONMember(key: consume key, value: consume value))
             skipWhitespace()
             guard offset < buffer.count else { throw fail("unterminated object, expected ',' or '}'") }
             switch buffer[offset] {

@@ -165,11 +165,46 @@ final class InvariantShortcut: Sendable {
 
     /// Whether `object` holds nothing FHIRPath would find under the member: not the member, not its
     /// `_name`, and no choice member spelt with a type (`valueQuantity`).
+    ///
+    /// One pass over the members' bytes: `name` and `_name` by their length and bytes, a choice by its
+    /// spelling first and only then through the node's slots.
     private func lacks(_ member: Member, _ object: JSONObject, _ node: ObjectNode?) -> Bool {
-        guard object.index(forKey: member.name) == nil, object.index(forKey: member.underscored) == nil else {
-            return false
+        let choices = member.isChoice && (node?.choiceNames.contains(member.name) ?? true)
+        if choices && node == nil { return false }  // Without a node, any member might be one.
+        let name = member.nameBytes
+        return object.members.withUnsafeBufferPointer { members in
+            for index in members.indices {
+                let key = members[index].key
+                let look: Look =
+                    key.utf8.withContiguousStorageIfAvailable { bytes in
+                        let start = bytes.first == UInt8(ascii: "_") ? 1 : 0
+                        if bytes.count - start == name.count {
+                            for offset in name.indices where bytes[start + offset] != name[offset] { return .nothing }
+                            return .found
+                        }
+                        return choices && Self.spellsChoice(bytes, from: start, name: name) ? .spelt : .nothing
+                    } ?? (key == member.name || key == member.underscored ? .found : choices ? .spelt : .nothing)
+                switch look {
+                case .nothing: continue
+                case .found: return false
+                case .spelt:
+                    // Safe: `.spelt` only when `choices`, which needs a node here.
+                    let slot = node!.slot(named: key.firstByte == UInt8(ascii: "_") ? String(key.dropFirst()) : key)
+                    if let slot, slot.isChoice && slot.element.name == member.name { return false }
+                }
+            }
+            return true
         }
-        return !hasChoice(member, object, node, underscored: true)
+    }
+
+    /// What a member's key is to the member a glance looks for.
+    private enum Look {
+        /// Another element.
+        case nothing
+        /// The member itself, or its `_name`.
+        case found
+        /// Spelt as the member's choice with a type (`valueQuantity`): the node's slots decide.
+        case spelt
     }
 
     /// Whether a member of `object` spells the choice `member` with a type (`valueQuantity` for
@@ -183,7 +218,7 @@ final class InvariantShortcut: Sendable {
             // Only a key spelt `name` + a capital (`_name` + a capital) can be one: the slot lookup,
             // a scan of every name the node knows, runs for those alone.
             var key = entry.key
-            let isUnderscored = underscored && key.utf8.first == UInt8(ascii: "_")
+            let isUnderscored = underscored && key.firstByte == UInt8(ascii: "_")
             let spelt = key.withUTF8 { bytes in
                 Self.spellsChoice(bytes, from: isUnderscored ? 1 : 0, name: member.nameBytes)
             }

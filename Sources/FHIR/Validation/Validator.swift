@@ -195,57 +195,57 @@ struct ValidationRun {
         let base = counts.count
         counts.append(contentsOf: repeatElement(0, count: node.elements.count))
         defer { counts.removeLast(node.elements.count) }
-        var hasUnderscore = false
-        for member in object.members where member.key.utf8.first == UInt8(ascii: "_") {
-            hasUnderscore = true
-            break
-        }
+        let hasUnderscore = object.hasUnderscoredKey
 
-        for index in object.indices {
-            let key = object.key(at: index)
-            if isResourceRoot && key == "resourceType" { continue }
-            if hasUnderscore && key.utf8.first == UInt8(ascii: "_") {
-                let baseName = String(key.dropFirst())
-                guard let slot = node.slot(named: baseName), case .primitive = slot.kind else {
+        // The members through their buffer: a value handed on from there is borrowed, where
+        // `object.value(at:)` would copy it (a retain and a release a member).
+        object.members.withUnsafeBufferPointer { members in
+            for index in members.indices {
+                let key = members[index].key
+                if isResourceRoot && key == "resourceType" { continue }
+                if hasUnderscore && key.firstByte == UInt8(ascii: "_") {
+                    let baseName = String(key.dropFirst())
+                    guard let slot = node.slot(named: baseName), case .primitive = slot.kind else {
+                        path.push(.raw(key))
+                        report(
+                            .error, "structure",
+                            "unknown element '\(key)': '_' is only for the id and extensions of a primitive element")
+                        path.pop()
+                        continue
+                    }
+                    if object[baseName] == nil {
+                        counts[base + slot.index] += validatePrimitiveMember(
+                            value: nil, extensions: members[index].value, slot: slot)
+                    }
+                    continue
+                }
+                guard let slot = node.slot(named: key) else {
                     path.push(.raw(key))
-                    report(
-                        .error, "structure",
-                        "unknown element '\(key)': '_' is only for the id and extensions of a primitive element")
+                    report(.error, "structure", "unknown element '\(key)' in \(node.key)")
                     path.pop()
                     continue
                 }
-                if object[baseName] == nil {
-                    counts[base + slot.index] += validatePrimitiveMember(
-                        value: nil, extensions: object.value(at: index), slot: slot)
+                if slot.isChoice && counts[base + slot.index] > 0 {
+                    // The other member of the element, perhaps only its `_name` (id and extensions).
+                    let previous =
+                        object.members.first {
+                            $0.key != key && node.slot(named: String($0.key.trimmingPrefix("_")))?.index == slot.index
+                        }?.key ?? "?"
+                    path.push(.member(Unmanaged.passUnretained(slot)))
+                    report(
+                        .error, "structure",
+                        "\(slot.element.path) takes one type only, but both '\(previous)' and '\(key)' are present")
+                    path.pop()
+                    continue
                 }
-                continue
-            }
-            guard let slot = node.slot(named: key) else {
-                path.push(.raw(key))
-                report(.error, "structure", "unknown element '\(key)' in \(node.key)")
-                path.pop()
-                continue
-            }
-            if slot.isChoice && counts[base + slot.index] > 0 {
-                // The other member of the element, perhaps only its `_name` (id and extensions).
-                let previous =
-                    object.members.first {
-                        $0.key != key && node.slot(named: String($0.key.trimmingPrefix("_")))?.index == slot.index
-                    }?.key ?? "?"
-                path.push(.member(Unmanaged.passUnretained(slot)))
-                report(
-                    .error, "structure",
-                    "\(slot.element.path) takes one type only, but both '\(previous)' and '\(key)' are present")
-                path.pop()
-                continue
-            }
-            switch slot.kind {
-            case .primitive:
-                let extensions = hasUnderscore ? object["_" + key] : nil
-                counts[base + slot.index] += validatePrimitiveMember(
-                    value: object.value(at: index), extensions: extensions, slot: slot)
-            case .resource, .complex, .unknown:
-                counts[base + slot.index] += validateComplexMember(object.value(at: index), slot: slot)
+                switch slot.kind {
+                case .primitive:
+                    let extensions = hasUnderscore ? object["_" + key] : nil
+                    counts[base + slot.index] += validatePrimitiveMember(
+                        value: members[index].value, extensions: extensions, slot: slot)
+                case .resource, .complex, .unknown:
+                    counts[base + slot.index] += validateComplexMember(members[index].value, slot: slot)
+                }
             }
         }
 
@@ -434,7 +434,7 @@ struct ValidationRun {
                 return true
             }
             if let valueSet = slot.requiredValueSet, type == .code { checkCode(text, valueSet: valueSet) }
-            if type == .canonical || type == .uri || type == .url, text.utf8.first == UInt8(ascii: "#") {
+            if type == .canonical || type == .uri || type == .url, text.firstByte == UInt8(ascii: "#") {
                 noteLocalReference(text)
             }
             return true
@@ -463,7 +463,7 @@ struct ValidationRun {
 
     mutating func checkCode(_ code: String, valueSet: ValueSetExpansion) {
         if valueSet.isExpanded {
-            if !valueSet.codes.contains(code) {
+            if !valueSet.contains(code: code) {
                 report(.error, "code-invalid", "the code '\(code)' is not in the required value set \(valueSet.url)")
             }
         } else if valueSet.url == "http://hl7.org/fhir/ValueSet/mimetypes" {
