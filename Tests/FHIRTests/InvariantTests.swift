@@ -291,3 +291,25 @@ import Testing
         #expect(result == [.boolean(isSafe)])
     }
 }
+
+/// A node's slot lookup (a hash table by a name's length and end bytes) finds every slot of every
+/// node of the definitions by its name, and nothing for names it does not hold, however close.
+@Suite struct SlotLookupTests {
+    @Test func everySlotOfEveryNodeIsFoundByItsNameAndNoOtherName() {
+        let definitions = TestSupport.definitions
+        var looked = 0
+        for node in definitions.nodeList {
+            let names = Set(node.slots.map(\.name))
+            for slot in node.slots {
+                #expect(node.slot(named: slot.name) === slot, "\(node.key).\(slot.name)")
+                for near in [slot.name + "x", String(slot.name.dropLast()), "_" + slot.name, slot.name.uppercased()]
+                where !names.contains(near) {
+                    #expect(node.slot(named: near) == nil, "\(node.key): '\(near)'")
+                }
+                looked += 1
+            }
+            #expect(node.slot(named: "") == nil)
+        }
+        #expect(looked > 5_000)
+    }
+}

@@ -13,8 +13,9 @@ final class InvariantShortcut: Sendable {
         case holds, fails, unknown
     }
 
-    /// A member name the glance looks for, with what the lookups need ready.
-    struct Member: Sendable {
+    /// A member name the glance looks for, with what the lookups need ready. A class, so that reading
+    /// one from the table retains one reference rather than copying two strings and an array.
+    final class Member: Sendable {
         let name: String
         /// `_name`: a primitive's id and extensions.
         let underscored: String
@@ -23,6 +24,13 @@ final class InvariantShortcut: Sendable {
         let isChoice: Bool
         /// The name's UTF-8 bytes, to tell a choice member (`valueQuantity`) by its spelling.
         let nameBytes: [UInt8]
+
+        init(name: String, isChoice: Bool) {
+            self.name = name
+            self.underscored = "_" + name
+            self.isChoice = isChoice
+            self.nameBytes = Array(name.utf8)
+        }
     }
 
     enum Step: Sendable {
@@ -330,10 +338,7 @@ final class InvariantShortcut: Sendable {
 
         @discardableResult
         private mutating func add(_ name: String) -> Int {
-            members.append(
-                Member(
-                    name: name, underscored: "_" + name, isChoice: choiceNames.contains(name),
-                    nameBytes: Array(name.utf8)))
+            members.append(Member(name: name, isChoice: choiceNames.contains(name)))
             return members.count - 1
         }
 
