@@ -76,33 +76,29 @@ final class InvariantShortcut: Sendable {
     /// choice elements are the ones to look for under a type's name); `nil` assumes any name may be one.
     func verdict(on object: JSONObject, node: ObjectNode?, definitions: FHIRDefinitions) -> Verdict {
         guard !steps.isEmpty else { return .unknown }
-        let context = Context(object: object, node: node, definitions: definitions)
-        return verdict(at: 0, context).verdict
+        return verdict(at: 0, object, node, definitions).verdict
     }
 
-    private struct Context {
-        let object: JSONObject
-        let node: ObjectNode?
-        let definitions: FHIRDefinitions
-    }
-
-    /// The verdict of the operand starting at `position`, and the position after it.
-    private func verdict(at position: Int, _ context: Context) -> (verdict: Verdict, next: Int) {
-        let object = context.object
+    /// The verdict of the operand starting at `position`, and the position after it. (The object, its
+    /// node and the definitions are passed one by one: gathered in a struct, each glance retained and
+    /// released all three.)
+    private func verdict(
+        at position: Int, _ object: JSONObject, _ node: ObjectNode?, _ definitions: FHIRDefinitions
+    ) -> (verdict: Verdict, next: Int) {
         switch steps[position] {
         case .exists(let start, let count):
-            return (exists(start..<(start + count), context), position + 1)
+            return (exists(start..<(start + count), object, node, definitions), position + 1)
         case .emptyFrom(let index):
-            return (lacks(members[index], object, context.node) ? .holds : .unknown, position + 1)
+            return (lacks(members[index], object, node) ? .holds : .unknown, position + 1)
         case .hasValue(let index):
-            return (hasValue(members[index], object, context.node), position + 1)
+            return (hasValue(members[index], object, node), position + 1)
         case .startsWith(let index, let prefix):
             guard case .string(let text)? = object[members[index].name] else { return (.unknown, position + 1) }
             return (text.hasPrefix(prefixes[prefix]) ? .holds : .fails, position + 1)
         case .unknown:
             return (.unknown, position + 1)
         case .not:
-            let (operand, next) = verdict(at: position + 1, context)
+            let (operand, next) = verdict(at: position + 1, object, node, definitions)
             switch operand {
             case .holds: return (.fails, next)
             case .fails: return (.holds, next)
@@ -116,15 +112,15 @@ final class InvariantShortcut: Sendable {
             var next = position + 1
             for _ in 0..<count {
                 let operand: Verdict
-                (operand, next) = verdict(at: next, context)
+                (operand, next) = verdict(at: next, object, node, definitions)
                 if operand == settling { return (settling, position + size) }
                 if operand == .unknown { joined = .unknown }
             }
             return (joined, next)
         case .implies:
             // `false implies x` and `x implies true` are true whatever x is, empty included.
-            let (premise, middle) = verdict(at: position + 1, context)
-            let (conclusion, next) = verdict(at: middle, context)
+            let (premise, middle) = verdict(at: position + 1, object, node, definitions)
+            let (conclusion, next) = verdict(at: middle, object, node, definitions)
             if premise == .fails || conclusion == .holds { return (.holds, next) }
             return (premise == .holds && conclusion == .fails ? .fails : .unknown, next)
         }
@@ -132,9 +128,11 @@ final class InvariantShortcut: Sendable {
 
     // MARK: Glancing at the JSON
 
-    private func exists(_ chain: Range<Int>, _ context: Context) -> Verdict {
-        var current = context.object
-        var node = context.node
+    private func exists(
+        _ chain: Range<Int>, _ object: JSONObject, _ root: ObjectNode?, _ definitions: FHIRDefinitions
+    ) -> Verdict {
+        var current = object
+        var node = root
         for position in chain {
             let member = members[position]
             let isLast = position == chain.upperBound - 1
@@ -146,7 +144,7 @@ final class InvariantShortcut: Sendable {
                 current = child
                 // The child's node, when the definitions describe it.
                 if case .complex(let index)? = node?.slot(named: member.name)?.kind {
-                    node = context.definitions.nodeList[index]
+                    node = definitions.nodeList[index]
                 } else {
                     node = nil
                 }

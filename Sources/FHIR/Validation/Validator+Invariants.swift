@@ -12,14 +12,13 @@ extension ValidationRun {
     ]
 
     /// Evaluates invariants (indices into the definitions' constraints) on one value of an element and
-    /// reports each that does not hold.
-    mutating func checkInvariants(_ indices: [Int], on value: FHIRPathValue) {
-        var object: JSONObject?
-        var node: ObjectNode?
-        if invariantMode == .native, case .element(let element) = value, case .object(let json) = element.value {
-            object = json
-            node = element.node >= 0 ? definitions.nodeList[element.node] : nil
-        }
+    /// reports each that does not hold. `object` and `node`: the value when it is an object, for the
+    /// shortcuts' glance; the FHIRPath value is made only for an invariant a glance does not settle.
+    mutating func checkInvariants(
+        _ indices: [Int], on value: @autoclosure () -> FHIRPathValue, object: JSONObject? = nil,
+        node: ObjectNode? = nil
+    ) {
+        let object = invariantMode == .native ? object : nil
         // Made at the first invariant a shortcut does not settle (most values of a Reference or a
         // Quantity need none): the focus collection, and the environment, once a run.
         var focus: [FHIRPathValue] = []
@@ -37,7 +36,7 @@ extension ValidationRun {
                 }
             }
             let constraint = definitions.constraints[index]
-            if focus.isEmpty { focus = [value] }
+            if focus.isEmpty { focus = [value()] }
             let environment = invariantEnvironment()
             let resource = resourceScopes.last?.focus
             do {
@@ -91,12 +90,12 @@ extension ValidationRun {
     }
 
     /// A complex value as FHIRPath sees it, typed by its slot.
-    func fhirPathValue(_ value: JSON, slot: ObjectNode.Slot, node: Int) -> FHIRPathValue {
+    static func fhirPathValue(_ value: JSON, slot: ObjectNode.Slot, node: Int) -> FHIRPathValue {
         .element(FHIRPathElement(value: value, typeName: slot.typeCode, node: node, primitive: nil))
     }
 
     /// A primitive value with its `_name` object, as FHIRPath sees it.
-    func fhirPathPrimitive(
+    static func fhirPathPrimitive(
         _ value: JSON?, extensions: JSON?, slot: ObjectNode.Slot, type: PrimitiveType
     )
         -> FHIRPathValue

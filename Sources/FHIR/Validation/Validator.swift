@@ -158,7 +158,8 @@ struct ValidationRun {
         if isContained { checkContainedResource(object) }
         validateObject(object, node: node, isResourceRoot: true)
         if let rootElement = type.elements.first, !invariantIndices(of: rootElement).isEmpty {
-            checkInvariants(invariantIndices(of: rootElement), on: resourceScopes[resourceScopes.count - 1].focus[0])
+            let focus = resourceScopes[resourceScopes.count - 1].focus[0]
+            checkInvariants(invariantIndices(of: rootElement), on: focus, object: object, node: node)
         }
 
         if isBundle {
@@ -319,10 +320,12 @@ struct ValidationRun {
                     "\(slot.element.path) is a \(slot.type.code), so it must be a JSON object, found \(value.kindName)")
                 return
             }
-            validateObject(object, node: definitions.nodeList[nodeIndex])
+            let node = definitions.nodeList[nodeIndex]
+            validateObject(object, node: node)
             let invariants = valueInvariantIndices(of: slot)
             if !invariants.isEmpty {
-                checkInvariants(invariants, on: fhirPathValue(value, slot: slot, node: nodeIndex))
+                checkInvariants(
+                    invariants, on: Self.fhirPathValue(value, slot: slot, node: nodeIndex), object: object, node: node)
             }
             switch slot.check {
             case .none: break
@@ -403,7 +406,7 @@ struct ValidationRun {
         if case .primitive(let type) = slot.kind, !invariantIndices(of: slot.element).isEmpty {
             checkInvariants(
                 invariantIndices(of: slot.element),
-                on: fhirPathPrimitive(value, extensions: extensions, slot: slot, type: type))
+                on: Self.fhirPathPrimitive(value, extensions: extensions, slot: slot, type: type))
         }
         var hasExtensions = false
         if let extensions, extensions != .null {
