@@ -109,7 +109,7 @@ final class ObjectNode: Sendable {
     private let nameLengths: [Int]
     /// An open-addressing table of slot positions (-1 for none) by a hash of a name's length, first
     /// and last bytes: a lookup compares one or two names instead of scanning them all (`Observation`
-    /// has 60 slots, its `value[x]` spelt eleven ways).
+    /// has 45 slots, its `value[x]` spelt eleven ways).
     private let table: [Int32]
 
     init(key: String, slots: [Slot], elements: [ElementDefinition], ancestry: [String] = []) {

@@ -93,7 +93,7 @@ final class KeyCache {
         return key
     }
 
-    /// The low `count` bytes of a word (`count` < 8).
+    /// The low `count` bytes of a word (`count` at most 8).
     @inline(__always)
     private static func mask(_ count: Int) -> UInt64 {
         count == 0 ? 0 : UInt64.max >> (64 - count * 8)

@@ -221,8 +221,8 @@ final class InvariantShortcut: Sendable {
         guard let node else { return true }
         guard node.choiceNames.contains(member.name) else { return false }
         return object.members.contains { entry in
-            // Only a key spelt `name` + a capital (`_name` + a capital) can be one: the slot lookup,
-            // a scan of every name the node knows, runs for those alone.
+            // Only a key spelt `name` + a capital (`_name` + a capital) can be one: the slot lookup
+            // runs for those alone.
             var key = entry.key
             let isUnderscored = underscored && key.firstByte == UInt8(ascii: "_")
             let spelt = key.withUTF8 { bytes in

@@ -200,8 +200,9 @@ struct ValidationRun {
         countsTop += node.elements.count
         if counts.count < countsTop { counts.append(contentsOf: repeatElement(0, count: countsTop - counts.count)) }
         counts.withUnsafeMutableBufferPointer { counts in
-            // Safe: `countsTop` is within the array (grown above).
-            (counts.baseAddress! + base).update(repeating: 0, count: node.elements.count)
+            // `countsTop` is within the array (grown above).
+            guard let start = counts.baseAddress, node.elements.count > 0 else { return }
+            (start + base).update(repeating: 0, count: node.elements.count)
         }
         defer { countsTop = base }
         let hasUnderscore = object.hasUnderscoredKey
