@@ -27,6 +27,8 @@ public final class FHIRDefinitions: Sendable {
     let searchParametersByType: [String: [SearchParameterDefinition]]
     /// The names of the resource types (a lookup that copies no definition).
     let resourceTypeNames: Set<String>
+    /// The same names, to find one by its bytes (a reference's `Type/`) without making a string.
+    private let resourceTypeTable: NameTable
     /// The node of `Element`: what a primitive's `_name` object holds (looked up once, not per value).
     let elementNode: ObjectNode?
 
@@ -134,6 +136,12 @@ public final class FHIRDefinitions: Sendable {
         }
         searchParametersByType = byType
         resourceTypeNames = Set(types.filter { $0.value.kind == .resource }.keys)
+        resourceTypeTable = NameTable(resourceTypeNames.sorted())
+    }
+
+    /// The resource type whose name is `bytes` (UTF-8), or `nil` when they name none.
+    func resourceTypeName(bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        resourceTypeTable.position(ofBytes: bytes).map { resourceTypeTable.names[$0] }
     }
 
     /// Whether `name` is a resource type.

@@ -104,13 +104,9 @@ final class ObjectNode: Sendable {
     /// repetition, a choice (two types, or `_name` beside another type, can count twice). A member
     /// that does not repeat counts at most once otherwise, so `0..1` and `0..*` need no look.
     let cardinalityChecked: [Int]
-    /// The slots' names and their UTF-8 lengths, side by side for a lookup that touches no slot object.
-    private let names: [String]
-    private let nameLengths: [Int]
-    /// An open-addressing table of slot positions (-1 for none) by a hash of a name's length, first
-    /// and last bytes: a lookup compares one or two names instead of scanning them all (`Observation`
-    /// has 45 slots, its `value[x]` spelt eleven ways).
-    private let table: [Int32]
+    /// The slots' names, for a lookup that touches no slot object (`Observation` has 45 slots, its
+    /// `value[x]` spelt eleven ways).
+    private let names: NameTable
 
     init(key: String, slots: [Slot], elements: [ElementDefinition], ancestry: [String] = []) {
         self.ancestry = ancestry
@@ -123,48 +119,13 @@ final class ObjectNode: Sendable {
             let element = elements[index]
             return element.min > 0 || element.isChoice || element.max == 0 || (element.isArray && element.max != nil)
         }
-        self.names = slots.map(\.name)
-        self.nameLengths = slots.map(\.nameLength)
-        var size = 4
-        while size < slots.count * 2 { size *= 2 }
-        var table = [Int32](repeating: -1, count: size)
-        for (position, name) in names.enumerated() {
-            let bytes = Array(name.utf8)
-            var probe = Self.hash(bytes.count, bytes.first ?? 0, bytes.last ?? 0) & (size - 1)
-            while table[probe] >= 0 { probe = (probe + 1) & (size - 1) }
-            table[probe] = Int32(position)
-        }
-        self.table = table
+        self.names = NameTable(slots.map(\.name))
     }
 
-    @inline(__always)
-    private static func hash(_ length: Int, _ first: UInt8, _ last: UInt8) -> Int {
-        (length &* 0x9E37 &+ Int(first) &* 0x2F1 &+ Int(last) &* 0x61) ^ (length >> 2)
-    }
-
-    /// The slot for a JSON member name: the table's probe by length and end bytes, then the name.
+    /// The slot for a JSON member name.
     @inline(__always)
     func slot(named name: String) -> Slot? {
-        let length = name.utf8.count
-        guard length > 0 else { return nil }
-        let ends =
-            name.utf8.withContiguousStorageIfAvailable { ($0[0], $0[$0.count - 1]) }
-            ?? (name.utf8.first ?? 0, name.utf8.last ?? 0)
-        let index: Int? = table.withUnsafeBufferPointer { table in
-            nameLengths.withUnsafeBufferPointer { lengths in
-                names.withUnsafeBufferPointer { names in
-                    let mask = table.count - 1
-                    var probe = Self.hash(length, ends.0, ends.1) & mask
-                    while true {
-                        let position = Int(table[probe])
-                        if position < 0 { return nil }
-                        if lengths[position] == length && names[position] == name { return position }
-                        probe = (probe + 1) & mask
-                    }
-                }
-            }
-        }
-        return index.map { slots[$0] }
+        names.position(of: name).map { slots[$0] }
     }
 }
 

@@ -77,8 +77,13 @@ extension ValidationRun {
         // Nearly every reference is `Type/id`: recognised in one pass, it needs none of the checks below
         // but the type's name and the target.
         if let slash = Self.plainRelativeSlash(reference) {
-            let typeName = String(reference.utf8[..<slash])!
-            if definitions.isResourceType(typeName) {
+            // The type found by its bytes: no string made, none hashed.
+            var text = reference
+            let length = reference.utf8.distance(from: reference.utf8.startIndex, to: slash)
+            let typeName = text.withUTF8 { bytes in
+                definitions.resourceTypeName(bytes: UnsafeBufferPointer(rebasing: bytes[..<length]))
+            }
+            if let typeName {
                 checkTarget(typeName, targets: targets, reference: reference)
                 deferToBundle(reference, targets: targets)
                 return

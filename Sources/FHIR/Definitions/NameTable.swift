@@ -1,0 +1,83 @@
+/// A fixed set of names (a node's member names, the resource types) found by a string or by bytes:
+/// an open-addressing table by a hash of a name's length, first and last bytes, so that a lookup
+/// compares one or two names instead of scanning them all, and hashes nothing of the middle.
+struct NameTable: Sendable {
+    /// The names, in the order given; a lookup answers a position in here.
+    let names: [String]
+    private let lengths: [Int]
+    /// Positions in `names` (-1 for none), a power of two long.
+    private let table: [Int32]
+
+    init(_ names: [String]) {
+        self.names = names
+        lengths = names.map(\.utf8.count)
+        var size = 4
+        while size < names.count * 2 { size *= 2 }
+        var table = [Int32](repeating: -1, count: size)
+        for (position, name) in names.enumerated() {
+            let bytes = Array(name.utf8)
+            var probe = Self.hash(bytes.count, bytes.first ?? 0, bytes.last ?? 0) & (size - 1)
+            while table[probe] >= 0 { probe = (probe + 1) & (size - 1) }
+            table[probe] = Int32(position)
+        }
+        self.table = table
+    }
+
+    @inline(__always)
+    private static func hash(_ length: Int, _ first: UInt8, _ last: UInt8) -> Int {
+        (length &* 0x9E37 &+ Int(first) &* 0x2F1 &+ Int(last) &* 0x61) ^ (length >> 2)
+    }
+
+    /// The position of `name`.
+    @inline(__always)
+    func position(of name: String) -> Int? {
+        let length = name.utf8.count
+        guard length > 0 else { return nil }
+        let ends =
+            name.utf8.withContiguousStorageIfAvailable { ($0[0], $0[$0.count - 1]) }
+            ?? (name.utf8.first ?? 0, name.utf8.last ?? 0)
+        return table.withUnsafeBufferPointer { table in
+            lengths.withUnsafeBufferPointer { lengths in
+                names.withUnsafeBufferPointer { names in
+                    let mask = table.count - 1
+                    var probe = Self.hash(length, ends.0, ends.1) & mask
+                    while true {
+                        let position = Int(table[probe])
+                        if position < 0 { return nil }
+                        if lengths[position] == length && names[position] == name { return position }
+                        probe = (probe + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
+    /// The position of the name whose UTF-8 is `bytes`, without making a `String` of them.
+    @inline(__always)
+    func position(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = bytes.first, let last = bytes.last else { return nil }
+        return probe(bytes.count, (first, last)) { position in
+            // The lengths are equal here.
+            names[position].utf8.withContiguousStorageIfAvailable { name in
+                for index in name.indices where name[index] != bytes[index] { return false }
+                return true
+            } ?? names[position].utf8.elementsEqual(bytes)
+        }
+    }
+
+    @inline(__always)
+    private func probe(_ length: Int, _ ends: (UInt8, UInt8), _ matches: (Int) -> Bool) -> Int? {
+        table.withUnsafeBufferPointer { table in
+            lengths.withUnsafeBufferPointer { lengths in
+                let mask = table.count - 1
+                var probe = Self.hash(length, ends.0, ends.1) & mask
+                while true {
+                    let position = Int(table[probe])
+                    if position < 0 { return nil }
+                    if lengths[position] == length && matches(position) { return position }
+                    probe = (probe + 1) & mask
+                }
+            }
+        }
+    }
+}
