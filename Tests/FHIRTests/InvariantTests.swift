@@ -312,4 +312,18 @@ import Testing
         }
         #expect(looked > 5_000)
     }
+
+    @Test func everyResourceTypeIsFoundByItsBytesAndNoOtherName() {
+        let definitions = TestSupport.definitions
+        for name in definitions.resourceTypeNames {
+            #expect(Array(name.utf8).withUnsafeBufferPointer(definitions.resourceTypeName(bytes:)) == name)
+            for near in [name + "s", String(name.dropLast()), name.lowercased(), "X" + name.dropFirst()]
+            where !definitions.resourceTypeNames.contains(near) {
+                #expect(
+                    Array(near.utf8).withUnsafeBufferPointer(definitions.resourceTypeName(bytes:)) == nil, "\(near)")
+            }
+        }
+        #expect(definitions.resourceTypeNames.count == 148)  // 146, Resource and DomainResource
+        #expect([UInt8]().withUnsafeBufferPointer(definitions.resourceTypeName(bytes:)) == nil)
+    }
 }

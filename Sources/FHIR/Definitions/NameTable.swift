@@ -36,20 +36,8 @@ struct NameTable: Sendable {
         let ends =
             name.utf8.withContiguousStorageIfAvailable { ($0[0], $0[$0.count - 1]) }
             ?? (name.utf8.first ?? 0, name.utf8.last ?? 0)
-        return table.withUnsafeBufferPointer { table in
-            lengths.withUnsafeBufferPointer { lengths in
-                names.withUnsafeBufferPointer { names in
-                    let mask = table.count - 1
-                    var probe = Self.hash(length, ends.0, ends.1) & mask
-                    while true {
-                        let position = Int(table[probe])
-                        if position < 0 { return nil }
-                        if lengths[position] == length && names[position] == name { return position }
-                        probe = (probe + 1) & mask
-                    }
-                }
-            }
-        }
+        // `==` on strings: comparing a string's bytes would copy a small one out first.
+        return probe(length, ends) { names[$0] == name }
     }
 
     /// The position of the name whose UTF-8 is `bytes`, without making a `String` of them.
@@ -65,6 +53,7 @@ struct NameTable: Sendable {
         }
     }
 
+    /// The first position from the hash of `length` and `ends` on whose name `matches` agrees.
     @inline(__always)
     private func probe(_ length: Int, _ ends: (UInt8, UInt8), _ matches: (Int) -> Bool) -> Int? {
         table.withUnsafeBufferPointer { table in
