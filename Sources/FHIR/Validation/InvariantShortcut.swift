@@ -164,7 +164,7 @@ final class InvariantShortcut: Sendable {
         case .string?, .number?, .bool?: return .holds
         case nil:
             // Its `_name` alone (an id and extensions) has no value either.
-            return hasChoice(member, object, node, underscored: false) ? .unknown : .fails
+            return hasChoice(member, object, node) ? .unknown : .fails
         default: return .unknown
         }
     }
@@ -195,8 +195,7 @@ final class InvariantShortcut: Sendable {
                 case .found: return false
                 case .spelt:
                     // Safe: `.spelt` only when `choices`, which needs a node here.
-                    let slot = node!.slot(named: key.firstByte == UInt8(ascii: "_") ? String(key.dropFirst()) : key)
-                    if let slot, slot.isChoice && slot.element.name == member.name { return false }
+                    if Self.isChoice(key, of: member, in: node!) { return false }
                 }
             }
             return true
@@ -214,25 +213,29 @@ final class InvariantShortcut: Sendable {
     }
 
     /// Whether a member of `object` spells the choice `member` with a type (`valueQuantity` for
-    /// `value`), or with `underscored` in its `_` form: found through the node's slots, as FHIRPath
-    /// finds choice members. Without a node, any member might.
-    private func hasChoice(_ member: Member, _ object: JSONObject, _ node: ObjectNode?, underscored: Bool) -> Bool {
+    /// `value`): found through the node's slots, as FHIRPath finds choice members. Without a node,
+    /// any member might.
+    private func hasChoice(_ member: Member, _ object: JSONObject, _ node: ObjectNode?) -> Bool {
         guard member.isChoice else { return false }
         guard let node else { return true }
         guard node.choiceNames.contains(member.name) else { return false }
-        return object.members.contains { entry in
-            // Only a key spelt `name` + a capital (`_name` + a capital) can be one: the slot lookup
-            // runs for those alone.
-            var key = entry.key
-            let isUnderscored = underscored && key.firstByte == UInt8(ascii: "_")
-            let spelt = key.withUTF8 { bytes in
-                Self.spellsChoice(bytes, from: isUnderscored ? 1 : 0, name: member.nameBytes)
+        return object.members.withUnsafeBufferPointer { members in
+            members.contains { entry in
+                // Only a key spelt `name` + a capital can be one: the slot lookup runs for those alone.
+                let spelt =
+                    entry.key.utf8.withContiguousStorageIfAvailable {
+                        Self.spellsChoice($0, from: 0, name: member.nameBytes)
+                    } ?? true
+                return spelt && Self.isChoice(entry.key, of: member, in: node)
             }
-            guard spelt, let slot = node.slot(named: isUnderscored ? String(key.dropFirst()) : key) else {
-                return false
-            }
-            return slot.isChoice && slot.element.name == member.name
         }
+    }
+
+    /// Whether `key` (or, for `_key`, `key`) is a choice member of `member`'s element in `node`.
+    private static func isChoice(_ key: String, of member: Member, in node: ObjectNode) -> Bool {
+        let name = key.firstByte == UInt8(ascii: "_") ? String(key.dropFirst()) : key
+        guard let slot = node.slot(named: name) else { return false }
+        return slot.isChoice && slot.element.name == member.name
     }
 
     /// Whether `key` from `start` is `name` followed by a capital letter (`valueQuantity` for `value`).
