@@ -300,3 +300,20 @@ public indirect enum V2Condition: Sendable, Hashable {
         }
     }
 }
+
+/// The values at the paths conditions read, each path read once for one segment or one value: the
+/// OBX map asks for `OBX-2` in some sixty conditions, an XTN map for `XTN.3` in eight.
+struct ConditionReads {
+    /// A handful of paths a segment: a list searched in order costs less than hashing.
+    private var read: [(path: V2Condition.Path, values: [String])] = []
+
+    /// The values at `path`, from `values` the first time it is asked for.
+    mutating func values(
+        at path: V2Condition.Path, _ values: (V2Condition.Path) -> [String]
+    ) -> [String] {
+        if let known = read.first(where: { $0.path == path }) { return known.values }
+        let found = values(path)
+        read.append((path, found))
+        return found
+    }
+}

@@ -15,6 +15,8 @@ extension V2ConversionRun {
             }
             return part.text(separators).map { [$0] } ?? []
         }
+        // Read from the message: what a value made depends on more than the value (`extraID`).
+        messageReads += 1
         let segment =
             message.segments[index].id == path.owner
             ? message.segments[index] : message.segments.first { $0.id == path.owner }
@@ -31,11 +33,14 @@ extension V2ConversionRun {
         let separators = message.separators
         // Conditions are read when a row has something to write (most fields of a segment are empty).
         var known: [Bool?] = Array(repeating: nil, count: map.count)
+        var reads = ConditionReads()
         func holds(_ rowIndex: Int) -> Bool {
             if let answer = known[rowIndex] { return answer }
             let answer =
                 map[rowIndex].condition.map { condition in
-                    condition.holds { values($0, segment: index, piece: nil, owner: nil) }
+                    condition.holds { path in
+                        reads.values(at: path) { values($0, segment: index, piece: nil, owner: nil) }
+                    }
                 } ?? true
             known[rowIndex] = answer
             return answer
@@ -111,23 +116,11 @@ extension V2ConversionRun {
                 let objectType = converter.definitions.objectType(named: type),
                 converter.definitions.isResourceType(type)
             else { return false }
-            let id: String
-            if map.contains(where: \.isFurtherInstance) {
-                // A PL: a Location per level it names (bed, room, floor, point of care, building,
-                // facility), each part of the next one there is; the value is the most specific.
-                guard
-                    let made = makeInstances(
-                        map, name: mapName, type: type, objectType: objectType, piece: piece, segment: segment,
-                        location: location())
-                else { return false }
-                id = made
-            } else {
-                let made = ResourceNode(type: objectType)
-                mapDataType(
-                    map, name: mapName, piece: piece, segment: segment, into: made, suffix: "1", location: location())
-                guard let json = made.json() else { return false }
-                id = keepExtra(made, type: type, json: json)
-            }
+            guard
+                let id = extraID(
+                    map, name: mapName, type: type, objectType: objectType, piece: piece, segment: segment,
+                    location: location())
+            else { return false }
             return write(
                 .string("\(type)/\(id)"), at: Array(steps) + [TargetStep(name: "reference")], in: node,
                 suffix: suffix, location: location())
@@ -212,8 +205,9 @@ extension V2ConversionRun {
     }
 
     /// A resource made from a value, kept once per content (the same Location from two fields is one); its id.
-    private func keepExtra(_ made: ResourceNode, type: String, json: JSON) -> String {
+    func keepExtra(_ made: ResourceNode, type: String, json: JSON) -> String {
         let id = Self.id(type: type, content: JSONWriter().string(json))
+        if !namedExtras.isEmpty { namedExtras[namedExtras.count - 1].append(id) }
         if extras[id] == nil {
             let extra = Instance(type: type, label: type, scope: "", node: made)
             extra.id = id
@@ -314,6 +308,7 @@ extension V2ConversionRun {
         var owner: String?
         var wrote = false
         var further: Set<Int> = []
+        var reads = ConditionReads()
         let parts = piece.parts(message.separators)
         for row in map {
             // A condition is read only for a row whose component has a value (most have none).
@@ -336,7 +331,10 @@ extension V2ConversionRun {
             if let condition = row.condition {
                 let name = owner ?? String(name.prefix { $0 != "[" })
                 owner = name
-                guard condition.holds({ values($0, segment: segment, piece: piece, owner: name) }) else { continue }
+                let holds = condition.holds { path in
+                    reads.values(at: path) { values($0, segment: segment, piece: piece, owner: name) }
+                }
+                guard holds else { continue }
             }
             if assign(
                 row, piece: part, segment: segment, in: node, suffix: suffix,
@@ -351,6 +349,7 @@ extension V2ConversionRun {
     /// The text a data type map gives for a primitive target (`CWE[code]`: CWE.1, else CWE.4).
     func primitiveText(_ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int) -> String? {
         var owner: String?
+        var reads = ConditionReads()
         let parts = piece.parts(message.separators)
         for row in map {
             // A condition is read only for a row whose component has a value (most have none).
@@ -358,7 +357,10 @@ extension V2ConversionRun {
             if let condition = row.condition {
                 let name = owner ?? String(name.prefix { $0 != "[" })
                 owner = name
-                guard condition.holds({ values($0, segment: segment, piece: piece, owner: name) }) else { continue }
+                let holds = condition.holds { path in
+                    reads.values(at: path) { values($0, segment: segment, piece: piece, owner: name) }
+                }
+                guard holds else { continue }
             }
             if let value = row.value, !value.isInstruction { return value.text(part, message.separators) }
             if let text = part.part(1, message.separators)?.text(message.separators) { return text }

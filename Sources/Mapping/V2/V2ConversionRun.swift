@@ -43,6 +43,10 @@ final class V2ConversionRun {
     let quantityType: FHIRObjectType?
     /// Resources made from data types (`assigner(Organization)`), by id.
     var extras: [String: Instance] = [:]
+    /// The ids of the resources each value being made (`extraID`, innermost last) has named so far.
+    var namedExtras: [[String]] = []
+    /// How many times a condition read a field of the message (not of the value being mapped).
+    var messageReads = 0
     /// `A.path.reference=B.id` from the message map, with the scope of the segment that named them.
     var pendingReferences: [(from: String, steps: [TargetStep], to: String, scope: String)] = []
     /// References to the resource of a type a segment makes, resolved once every segment is done.
@@ -98,9 +102,12 @@ final class V2ConversionRun {
         for visit in visits {
             let segment = message.segments[visit.index]
             let candidates = map.byPlace[visit.place] ?? map.bySegment[segment.id] ?? []
+            var reads = ConditionReads()
             for row in candidates {
                 if let condition = row.condition,
-                    !condition.holds({ values($0, segment: visit.index, piece: nil, owner: nil) })
+                    !condition.holds({ path in
+                        reads.values(at: path) { values($0, segment: visit.index, piece: nil, owner: nil) }
+                    })
                 {
                     continue
                 }

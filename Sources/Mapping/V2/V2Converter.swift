@@ -47,12 +47,20 @@ public final class V2Converter: Sendable {
     let definitions: FHIRDefinitions
     let options: Options
     let validator: Validator
+    /// Resources made from values, kept across messages (`V2ExtraCache`).
+    let extraCache: V2ExtraCache
 
-    public init(maps: V2Maps, definitions: FHIRDefinitions, options: Options = Options()) {
+    public convenience init(maps: V2Maps, definitions: FHIRDefinitions, options: Options = Options()) {
+        self.init(maps: maps, definitions: definitions, options: options, extraCacheCapacity: 4096)
+    }
+
+    /// `extraCacheCapacity`: how many values' resources are kept across messages (0: none).
+    init(maps: V2Maps, definitions: FHIRDefinitions, options: Options = Options(), extraCacheCapacity: Int) {
         self.maps = maps
         self.definitions = definitions
         self.options = options
         validator = Validator(definitions: definitions)
+        extraCache = V2ExtraCache(capacity: extraCacheCapacity)
     }
 
     /// The structures the IG gives no message map for, and the map Ferry uses in its place.
