@@ -41,19 +41,29 @@ public indirect enum V2Condition: Sendable, Hashable {
 
     /// Evaluates the condition; `values` gives the non-empty values (one per repetition) at a path.
     func holds(_ values: (Path) -> [String]) -> Bool {
+        withoutActuallyEscaping(values) { values in
+            var reader = ClosureValues(read: values)
+            return holds(&reader)
+        }
+    }
+
+    /// Evaluates the condition on what `values` reads (one reader for a whole tree: no closure context
+    /// made again at each level).
+    func holds<Values: V2ConditionValues>(_ values: inout Values) -> Bool {
         switch self {
-        case .valued(let path): return !values(path).isEmpty
+        case .valued(let path): return !values.values(at: path).isEmpty
         case .equals(let path, let operands):
-            guard let value = values(path).first else { return false }
-            return operands.contains { operand in
+            guard let value = values.values(at: path).first else { return false }
+            for operand in operands {
                 switch operand {
-                case .literal(let literal): value == literal
-                case .path(let other): values(other).first == value
+                case .literal(let literal): if value == literal { return true }
+                case .path(let other): if values.values(at: other).first == value { return true }
                 }
             }
-        case .length(let path, let limit): return (values(path).first?.count ?? 0) > limit
+            return false
+        case .length(let path, let limit): return (values.values(at: path).first?.count ?? 0) > limit
         case .count(let path, let comparison, let number):
-            let count = values(path).count
+            let count = values.values(at: path).count
             switch comparison {
             case .equal: return count == number
             case .greater: return count > number
@@ -61,11 +71,16 @@ public indirect enum V2Condition: Sendable, Hashable {
             case .greaterOrEqual: return count >= number
             case .lessOrEqual: return count <= number
             }
-        case .not(let inner): return !inner.holds(values)
-        case .and(let left, let right): return left.holds(values) && right.holds(values)
-        case .or(let left, let right): return left.holds(values) || right.holds(values)
+        case .not(let inner): return !inner.holds(&values)
+        case .and(let left, let right): return left.holds(&values) && right.holds(&values)
+        case .or(let left, let right): return left.holds(&values) || right.holds(&values)
         case .never: return false
         }
+    }
+
+    private struct ClosureValues: V2ConditionValues {
+        let read: (Path) -> [String]
+        mutating func values(at path: Path) -> [String] { read(path) }
     }
 
     // MARK: - Reading
@@ -301,19 +316,7 @@ public indirect enum V2Condition: Sendable, Hashable {
     }
 }
 
-/// The values at the paths conditions read, each path read once for one segment or one value: the
-/// OBX map asks for `OBX-2` in some sixty conditions, an XTN map for `XTN.3` in eight.
-struct ConditionReads {
-    /// A handful of paths a segment: a list searched in order costs less than hashing.
-    private var read: [(path: V2Condition.Path, values: [String])] = []
-
-    /// The values at `path`, from `values` the first time it is asked for.
-    mutating func values(
-        at path: V2Condition.Path, _ values: (V2Condition.Path) -> [String]
-    ) -> [String] {
-        if let known = read.first(where: { $0.path == path }) { return known.values }
-        let found = values(path)
-        read.append((path, found))
-        return found
-    }
+/// What a condition reads: the non-empty values (one per repetition) at a path.
+protocol V2ConditionValues {
+    mutating func values(at path: V2Condition.Path) -> [String]
 }

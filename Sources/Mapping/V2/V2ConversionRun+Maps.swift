@@ -33,15 +33,10 @@ extension V2ConversionRun {
         let separators = message.separators
         // Conditions are read when a row has something to write (most fields of a segment are empty).
         var known: [Bool?] = Array(repeating: nil, count: map.count)
-        var reads = ConditionReads()
+        var reads = ConditionReads(self, segment: index)
         func holds(_ rowIndex: Int) -> Bool {
             if let answer = known[rowIndex] { return answer }
-            let answer =
-                map[rowIndex].condition.map { condition in
-                    condition.holds { path in
-                        reads.values(at: path) { values($0, segment: index, piece: nil, owner: nil) }
-                    }
-                } ?? true
+            let answer = map[rowIndex].condition?.holds(&reads) ?? true
             known[rowIndex] = answer
             return answer
         }
@@ -305,10 +300,10 @@ extension V2ConversionRun {
         _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: String,
         location: @autoclosure () -> String, instance: Int? = nil
     ) -> Bool {
-        var owner: String?
         var wrote = false
         var further: Set<Int> = []
-        var reads = ConditionReads()
+        // Made at the first condition: most values meet none.
+        var reads: ConditionReads?
         let parts = piece.parts(message.separators)
         for row in map {
             // A condition is read only for a row whose component has a value (most have none).
@@ -329,12 +324,11 @@ extension V2ConversionRun {
                 part = deeper
             }
             if let condition = row.condition {
-                let name = owner ?? String(name.prefix { $0 != "[" })
-                owner = name
-                let holds = condition.holds { path in
-                    reads.values(at: path) { values($0, segment: segment, piece: piece, owner: name) }
+                if reads == nil {
+                    reads = ConditionReads(
+                        self, segment: segment, piece: piece, owner: String(name.prefix { $0 != "[" }))
                 }
-                guard holds else { continue }
+                guard condition.holds(&reads!) else { continue }
             }
             if assign(
                 row, piece: part, segment: segment, in: node, suffix: suffix,
@@ -348,19 +342,17 @@ extension V2ConversionRun {
 
     /// The text a data type map gives for a primitive target (`CWE[code]`: CWE.1, else CWE.4).
     func primitiveText(_ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int) -> String? {
-        var owner: String?
-        var reads = ConditionReads()
+        var reads: ConditionReads?
         let parts = piece.parts(message.separators)
         for row in map {
             // A condition is read only for a row whose component has a value (most have none).
             guard let part = V2Piece.part(row.position, in: parts) else { continue }
             if let condition = row.condition {
-                let name = owner ?? String(name.prefix { $0 != "[" })
-                owner = name
-                let holds = condition.holds { path in
-                    reads.values(at: path) { values($0, segment: segment, piece: piece, owner: name) }
+                if reads == nil {
+                    reads = ConditionReads(
+                        self, segment: segment, piece: piece, owner: String(name.prefix { $0 != "[" }))
                 }
-                guard holds else { continue }
+                guard condition.holds(&reads!) else { continue }
             }
             if let value = row.value, !value.isInstruction { return value.text(part, message.separators) }
             if let text = part.part(1, message.separators)?.text(message.separators) { return text }
@@ -417,4 +409,30 @@ extension V2ConversionRun {
             location: name)
     }
 
+}
+
+/// What the conditions of one segment, or of one value's data type map, read: each path read once
+/// (the OBX map asks for `OBX-2` in some sixty conditions, an XTN map for `XTN.3` in eight).
+struct ConditionReads: V2ConditionValues {
+    let run: V2ConversionRun
+    let segment: Int
+    /// The value being mapped and its data type (`XTN`), for a data type map's own components.
+    let piece: V2Piece?
+    let owner: String?
+    /// A handful of paths a segment: a list searched in order costs less than hashing.
+    private var read: [(path: V2Condition.Path, values: [String])] = []
+
+    init(_ run: V2ConversionRun, segment: Int, piece: V2Piece? = nil, owner: String? = nil) {
+        self.run = run
+        self.segment = segment
+        self.piece = piece
+        self.owner = owner
+    }
+
+    mutating func values(at path: V2Condition.Path) -> [String] {
+        if let known = read.first(where: { $0.path == path }) { return known.values }
+        let found = run.values(path, segment: segment, piece: piece, owner: owner)
+        read.append((path, found))
+        return found
+    }
 }

@@ -102,15 +102,9 @@ final class V2ConversionRun {
         for visit in visits {
             let segment = message.segments[visit.index]
             let candidates = map.byPlace[visit.place] ?? map.bySegment[segment.id] ?? []
-            var reads = ConditionReads()
+            var reads = ConditionReads(self, segment: visit.index)
             for row in candidates {
-                if let condition = row.condition,
-                    !condition.holds({ path in
-                        reads.values(at: path) { values($0, segment: visit.index, piece: nil, owner: nil) }
-                    })
-                {
-                    continue
-                }
+                if let condition = row.condition, !condition.holds(&reads) { continue }
                 // A row without a segment map only links resources (Ferry's additions use it).
                 if row.segmentMapKey.isEmpty {
                     for link in row.links { pendingReferences.append((link.from, link.steps, link.to, visit.scope)) }
