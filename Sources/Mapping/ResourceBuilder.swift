@@ -14,11 +14,11 @@ final class ResourceNode {
     /// names (`identifier[2]`) and by the suffix of what wrote it (a repetition of the source).
     final class Slot {
         let index: Int
-        let suffix: String
+        let suffix: SlotSuffix
         var primitive: JSON?
         var node: ResourceNode?
 
-        init(index: Int, suffix: String) {
+        init(index: Int, suffix: SlotSuffix) {
             self.index = index
             self.suffix = suffix
         }
@@ -44,7 +44,7 @@ final class ResourceNode {
     }
 
     /// The element of array member `name` with this index and suffix, added when there is none.
-    func slot(_ name: String, index: Int, suffix: String) -> Slot {
+    func slot(_ name: String, index: Int, suffix: SlotSuffix) -> Slot {
         guard let position = entries.firstIndex(where: { $0.name == name }) else {
             let slot = Slot(index: index, suffix: suffix)
             set(name, .array([slot]))
@@ -127,6 +127,29 @@ final class ResourceNode {
     }
 }
 
+/// What tells apart the elements of an array member that rows naming the same index create: the
+/// repetition of the source that wrote them, or the writer (a vocabulary's translation, a
+/// timestamp's original). A number, not text: a conversion compares and makes thousands.
+struct SlotSuffix: Hashable {
+    private let value: Int
+
+    /// A mapping spec's target paths.
+    static let plain = SlotSuffix(value: 0)
+    /// A spec's whole-array values.
+    static let whole = SlotSuffix(value: 1)
+    /// A resource made from one value (its own first element).
+    static let first = SlotSuffix(value: 2)
+    /// The standard coding a vocabulary map adds.
+    static let vocabulary = SlotSuffix(value: 3)
+    /// The extension keeping a timestamp as sent.
+    static let original = SlotSuffix(value: 4)
+
+    /// Repetition `repetition` (from 1) of a field of segment `segment` (0: the segment that made the resource).
+    static func repetition(_ repetition: Int, segment: Int) -> SlotSuffix {
+        SlotSuffix(value: (segment + 1) << 32 | repetition)
+    }
+}
+
 /// One step of an IG target path: `identifier[2]`, `assigner(Organization)`, `[1]`.
 struct TargetStep {
     var name: String
@@ -195,7 +218,7 @@ struct TargetPathWalker {
     /// The place a path leads to from `node`, created on the way; `suffix` tells apart the elements
     /// that repetitions of the source create. Throws a sentence when the path leaves the definitions.
     func place(
-        _ steps: ArraySlice<TargetStep>, from node: ResourceNode, suffix: String
+        _ steps: ArraySlice<TargetStep>, from node: ResourceNode, suffix: SlotSuffix
     ) throws(TargetPathError) -> Place {
         guard let step = steps.first else { return .object(node) }
         guard let member = definitions.member(step.name, of: node.type) else {

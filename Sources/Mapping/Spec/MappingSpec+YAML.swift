@@ -313,7 +313,7 @@ struct SpecReader {
             }
             let place: TargetPathWalker.Place
             do {
-                place = try walker.place(steps[...], from: ResourceNode(type: type), suffix: "")
+                place = try walker.place(steps[...], from: ResourceNode(type: type), suffix: .plain)
             } catch {
                 throw fail(key, "\(resource).\(path): \(error)")
             }

@@ -103,7 +103,7 @@ struct RowRun {
         }
         let place: TargetPathWalker.Place
         do {
-            place = try mapper.walker.place(element.steps[...], from: node, suffix: "")
+            place = try mapper.walker.place(element.steps[...], from: node, suffix: .plain)
         } catch {
             throw RowError("\(error)")
         }
@@ -130,7 +130,7 @@ struct RowRun {
                         .array(
                             items.enumerated().map { index, item in
                                 // Apart from the slots target paths make (whose suffix here is empty).
-                                let slot = ResourceNode.Slot(index: index, suffix: "whole")
+                                let slot = ResourceNode.Slot(index: index, suffix: .whole)
                                 slot.primitive = item
                                 return slot
                             }))

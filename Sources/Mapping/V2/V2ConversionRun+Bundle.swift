@@ -22,7 +22,7 @@ extension V2ConversionRun {
             // segment map already set the reference inside it; such a row adds nothing.
             // The element the target's own segment fills in the source (the patient's participant in an
             // Appointment), so that the reference joins it instead of starting another.
-            let suffix = "\(to.segment == from.segment ? 0 : to.segment)#1"
+            let suffix = SlotSuffix.repetition(1, segment: to.segment == from.segment ? 0 : to.segment)
             if case .object(let holder)? = try? walker.place(steps[...], from: from.node, suffix: suffix),
                 converter.definitions.member("reference", of: holder.type) == nil
             {

@@ -52,7 +52,7 @@ extension V2ConversionRun {
                 if row.assignment != nil || row.steps?.last?.referenceType != nil {
                     assign(
                         row, piece: V2Piece(raw: "", level: 0), segment: index, in: instance.node,
-                        suffix: "\(instance.segment == index ? 0 : index)#1", location: segment.id)
+                        suffix: .repetition(1, segment: instance.segment == index ? 0 : index), location: segment.id)
                 }
                 continue
             }
@@ -71,7 +71,7 @@ extension V2ConversionRun {
                 // Repetitions, and each segment adding to one resource (NTEs as notes), make their own elements.
                 let wrote = assign(
                     row, piece: piece, segment: index, in: instance.node,
-                    suffix: "\(instance.segment == index ? 0 : index)#\(repetition + 1)",
+                    suffix: .repetition(repetition + 1, segment: instance.segment == index ? 0 : index),
                     // Written out only for an issue.
                     location: "\(segment.id)-\(row.position)")
                 if wrote { used.insert(Self.usedField(segment: index, field: row.position)) }
@@ -82,7 +82,7 @@ extension V2ConversionRun {
     /// Writes one row's value at its target under `node`; returns whether something was written.
     @discardableResult
     func assign(
-        _ row: V2Maps.Row, piece: V2Piece, segment: Int, in node: ResourceNode, suffix: String,
+        _ row: V2Maps.Row, piece: V2Piece, segment: Int, in node: ResourceNode, suffix: SlotSuffix,
         location: @autoclosure () -> String
     ) -> Bool {
         guard let steps = row.steps else {
@@ -238,7 +238,7 @@ extension V2ConversionRun {
         for level in levels.sorted() {
             let node = ResourceNode(type: objectType)
             mapDataType(
-                map, name: name, piece: piece, segment: segment, into: node, suffix: "1", location: location(),
+                map, name: name, piece: piece, segment: segment, into: node, suffix: .first, location: location(),
                 instance: level)
             if node.hasContent { nodes[level] = node }
         }
@@ -261,7 +261,7 @@ extension V2ConversionRun {
             if let parent = madeParent(of: level), let parentID = id(of: parent) {
                 _ = write(
                     .string("\(type)/\(parentID)"),
-                    at: [TargetStep(name: "partOf"), TargetStep(name: "reference")], in: node, suffix: "1",
+                    at: [TargetStep(name: "partOf"), TargetStep(name: "reference")], in: node, suffix: .first,
                     location: location())
             }
             guard let json = node.json() else { return nil }
@@ -277,7 +277,7 @@ extension V2ConversionRun {
 
     /// Writes a primitive at a path.
     func write(
-        _ value: JSON, at steps: [TargetStep], in node: ResourceNode, suffix: String,
+        _ value: JSON, at steps: [TargetStep], in node: ResourceNode, suffix: SlotSuffix,
         location: @autoclosure () -> String
     ) -> Bool {
         guard
@@ -297,7 +297,7 @@ extension V2ConversionRun {
     /// array) are reported as not made.
     @discardableResult
     func mapDataType(
-        _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: String,
+        _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: SlotSuffix,
         location: @autoclosure () -> String, instance: Int? = nil
     ) -> Bool {
         var wrote = false
@@ -376,16 +376,16 @@ extension V2ConversionRun {
             steps = [TargetStep(name: "coding", index: 0, referenceType: nil)]
         }
         _ = write(
-            .string(mapped), at: steps + [TargetStep(name: "code")], in: node, suffix: "vocabulary",
+            .string(mapped), at: steps + [TargetStep(name: "code")], in: node, suffix: .vocabulary,
             location: vocabulary)
         if let system = concept.system {
             _ = write(
-                .string(system), at: steps + [TargetStep(name: "system")], in: node, suffix: "vocabulary",
+                .string(system), at: steps + [TargetStep(name: "system")], in: node, suffix: .vocabulary,
                 location: vocabulary)
         }
         if let display = concept.display {
             _ = write(
-                .string(display), at: steps + [TargetStep(name: "display")], in: node, suffix: "vocabulary",
+                .string(display), at: steps + [TargetStep(name: "display")], in: node, suffix: .vocabulary,
                 location: vocabulary)
         }
     }
@@ -403,9 +403,9 @@ extension V2ConversionRun {
         let steps = [TargetStep(name: "extension", index: 99, referenceType: nil)]
         _ = write(
             .string(V2Primitives.originalTimestampURL), at: steps + [TargetStep(name: "url")], in: sibling,
-            suffix: "original", location: name)
+            suffix: .original, location: name)
         _ = write(
-            .string(original), at: steps + [TargetStep(name: "valueString")], in: sibling, suffix: "original",
+            .string(original), at: steps + [TargetStep(name: "valueString")], in: sibling, suffix: .original,
             location: name)
     }
 

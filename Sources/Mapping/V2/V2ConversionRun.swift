@@ -51,7 +51,7 @@ final class V2ConversionRun {
     var pendingReferences: [(from: String, steps: [TargetStep], to: String, scope: String)] = []
     /// References to the resource of a type a segment makes, resolved once every segment is done.
     var pendingSegmentReferences:
-        [(node: ResourceNode, steps: [TargetStep], segment: Int, type: String, suffix: String)] =
+        [(node: ResourceNode, steps: [TargetStep], segment: Int, type: String, suffix: SlotSuffix)] =
             []
 
     var message: HL7Message { grouped.message }

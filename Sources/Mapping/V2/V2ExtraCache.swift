@@ -94,7 +94,8 @@ extension V2ConversionRun {
                 location: location())
         } else {
             let made = ResourceNode(type: objectType)
-            mapDataType(map, name: name, piece: piece, segment: segment, into: made, suffix: "1", location: location())
+            mapDataType(
+                map, name: name, piece: piece, segment: segment, into: made, suffix: .first, location: location())
             id = made.json().map { keepExtra(made, type: type, json: $0) }
         }
         let named = namedExtras.removeLast()
