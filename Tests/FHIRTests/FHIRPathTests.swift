@@ -42,6 +42,18 @@ import Testing
         }
     }
 
+    /// Dates, times and dateTimes written back as FHIR writes them, every precision and offset.
+    @Test(arguments: [
+        "2015", "2015-02", "2015-02-04", "0001-01-01", "0987-06-05T04:03:02Z", "2015-02-04T14:34:28.123+10:00",
+        "2024-03-15T09:30:00-05:30", "2024-03-15T09:30:00.005Z", "2024-12-31T23:59:59.999+14:00", "T14:34",
+        "T14:34:28", "T00:00:00.010",
+    ])
+    func temporalValuesAreWrittenAsFHIRWritesThem(_ text: String) throws {
+        let result = try FHIRPathExpression("@\(text).toString()").evaluate(
+            on: Self.patient, definitions: TestSupport.definitions)
+        #expect(result == [.string(text.hasPrefix("T") ? String(text.dropFirst()) : text)])
+    }
+
     @Test func typeErrorsNameTheExpressionAndTheElement() {
         #expect {
             _ = try evaluate("Patient.birthDate < 'yesterday'")

@@ -186,31 +186,57 @@ public struct FHIRPathTemporal: Sendable, Hashable {
 
     /// The value as FHIR writes it (`2015-02-04T14:34:28.123+10:00`, `14:34`), without FHIRPath's `@`.
     public var text: String {
-        var text = ""
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        // Digits written into one buffer: joining strings for each part cost some 5,000 instructions a
+        // value, and every timestamp an HL7 v2 message converts is written out.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        func part(_ separator: Unicode.Scalar, _ value: Int) {
+            bytes.append(UInt8(ascii: separator))
+            digits(value, 2)
+        }
         if kind != .time {
-            text = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
-            if precision >= .month { text += "-" + two(month) }
-            if precision >= .day { text += "-" + two(day) }
-            if kind == .dateTime, precision >= .hour { text += "T" }
+            if (0...9999).contains(year) {
+                digits(year, 4)
+            } else {
+                // Beyond four digits (FHIRPath arithmetic can make one): as it is, padded to four characters.
+                let written = String(year)
+                bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, 4 - written.utf8.count)))
+                bytes.append(contentsOf: written.utf8)
+            }
+            if precision >= .month { part("-", month) }
+            if precision >= .day { part("-", day) }
+            if kind == .dateTime, precision >= .hour { bytes.append(UInt8(ascii: "T")) }
         }
         if kind == .time || precision >= .hour {
-            text += two(hour)
-            if precision >= .minute { text += ":" + two(minute) }
-            if precision >= .second { text += ":" + two(second) }
+            digits(hour, 2)
+            if precision >= .minute { part(":", minute) }
+            if precision >= .second { part(":", second) }
             if precision >= .millisecond {
-                text += "." + String(repeating: "0", count: 3 - String(millisecond).count) + String(millisecond)
+                bytes.append(UInt8(ascii: "."))
+                digits(millisecond, 3)
             }
         }
         if kind == .dateTime, let offset = timeZoneOffset, precision >= .hour {
             if offset == 0 {
-                text += "Z"
+                bytes.append(UInt8(ascii: "Z"))
             } else {
                 let magnitude = abs(offset)
-                text += (offset < 0 ? "-" : "+") + two(magnitude / 60) + ":" + two(magnitude % 60)
+                bytes.append(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                digits(magnitude / 60, 2)
+                part(":", magnitude % 60)
             }
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The value as a FHIRPath literal: `@2015-02-04`, `@2015T`, `@T14:34`.
