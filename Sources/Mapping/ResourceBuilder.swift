@@ -33,21 +33,31 @@ final class ResourceNode {
 
     var isEmpty: Bool { entries.isEmpty }
 
-    func set(_ name: String, _ member: Member) {
-        if let index = entries.firstIndex(where: { $0.name == name }) {
+    func set(_ name: String, _ member: Member) { Self.set(name, member, in: &entries) }
+
+    /// `set` on the list itself: one access to the stored property for the whole change (each
+    /// access to a class's property is checked for exclusivity; a lookup and a write were ten checks).
+    private static func set(_ name: String, _ member: Member, in entries: inout [(name: String, member: Member)]) {
+        for index in entries.indices where entries[index].name == name {
             entries[index].member = member
-        } else {
-            // Room for a few members at once: growing one by one cost three allocations a node.
-            if entries.capacity == 0 { entries.reserveCapacity(4) }
-            entries.append((name, member))
+            return
         }
+        // Room for a few members at once: growing one by one cost three allocations a node.
+        if entries.capacity == 0 { entries.reserveCapacity(4) }
+        entries.append((name, member))
     }
 
     /// The element of array member `name` with this index and suffix, added when there is none.
     func slot(_ name: String, index: Int, suffix: SlotSuffix) -> Slot {
+        Self.slot(name, index: index, suffix: suffix, in: &entries)
+    }
+
+    private static func slot(
+        _ name: String, index: Int, suffix: SlotSuffix, in entries: inout [(name: String, member: Member)]
+    ) -> Slot {
         guard let position = entries.firstIndex(where: { $0.name == name }) else {
             let slot = Slot(index: index, suffix: suffix)
-            set(name, .array([slot]))
+            set(name, .array([slot]), in: &entries)
             return slot
         }
         var slots: [Slot] = []
@@ -57,9 +67,10 @@ final class ResourceNode {
         }
         // The entry lets go of the array first, so that the append extends it in place instead of copying it.
         entries[position].member = .array([])
-        slots.append(Slot(index: index, suffix: suffix))
+        let slot = Slot(index: index, suffix: suffix)
+        slots.append(slot)
         entries[position].member = .array(slots)
-        return slots[slots.count - 1]
+        return slot
     }
 
     func member(_ name: String) -> Member? { entries.first { $0.name == name }?.member }
