@@ -267,17 +267,23 @@ import Testing
         #expect(throws: V2Converter.ConversionError.self) { try Self.converter.convert(unknown) }
     }
 
-    @Test func aSitesOwnMapsAddAZSegment() throws {
+    /// A converter with the shipped maps and a site's own (`maps`, a maps document as JSON text).
+    static func siteConverter(_ maps: String) throws -> V2Converter {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-maps-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("site.json")
-        try """
-        {"messages": {"ADT_A01+": [["ADT_A01.ZPI","ZPI",null,"Patient[1]","ZPI[Patient]",null]]},
-         "segments": {"ZPI[Patient]": [["ZPI-2",null,"extension[9].url","uri",null,null,"https://example.org/vip"],
-                                       ["ZPI-2",null,"extension[9].valueString","string",null,null,null]]}}
-        """.write(to: file, atomically: true, encoding: .utf8)
-        let site = V2Converter(maps: try V2Maps.shipped(adding: file.path), definitions: Self.definitions)
+        try maps.write(to: file, atomically: true, encoding: .utf8)
+        return V2Converter(maps: try V2Maps.shipped(adding: file.path), definitions: definitions)
+    }
+
+    @Test func aSitesOwnMapsAddAZSegment() throws {
+        let site = try Self.siteConverter(
+            """
+            {"messages": {"ADT_A01+": [["ADT_A01.ZPI","ZPI",null,"Patient[1]","ZPI[Patient]",null]]},
+             "segments": {"ZPI[Patient]": [["ZPI-2",null,"extension[9].url","uri",null,null,"https://example.org/vip"],
+                                           ["ZPI-2",null,"extension[9].valueString","string",null,null,null]]}}
+            """)
         let message = Self.message(
             "ADT^A04^ADT_A01", "Z2", ["EVN|A04|20240315083000", Self.pid, Self.pv1, "ZPI|1|VIP"])
         let conversion = try site.convert(message)

@@ -60,18 +60,14 @@ import Testing
     /// A making whose condition read a field of the message is not kept: the same value in another
     /// message with another field makes another resource.
     @Test func aMakingThatReadTheMessageIsNotKept() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-maps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("site.json")
-        try """
-        {"messages": {"ADT_A01+": [["ADT_A01.ZPI","ZPI",null,"Patient[1]","ZPI[Patient]",null]]},
-         "segments": {"ZPI[Patient]": [["ZPI-2",null,"managingOrganization(Organization)","Reference",
-                                        "ZHD[Organization]",null,null]]},
-         "datatypes": {"ZHD[Organization]": [["ZHD.1",null,"identifier[1].value","string",null,null,null],
-                                             ["ZHD.2","IF PID-8 EQUALS \\"F\\"","name","string",null,null,null]]}}
-        """.write(to: file, atomically: true, encoding: .utf8)
-        let site = V2Converter(maps: try V2Maps.shipped(adding: file.path), definitions: Support.definitions)
+        let site = try Support.siteConverter(
+            """
+            {"messages": {"ADT_A01+": [["ADT_A01.ZPI","ZPI",null,"Patient[1]","ZPI[Patient]",null]]},
+             "segments": {"ZPI[Patient]": [["ZPI-2",null,"managingOrganization(Organization)","Reference",
+                                            "ZHD[Organization]",null,null]]},
+             "datatypes": {"ZHD[Organization]": [["ZHD.1",null,"identifier[1].value","string",null,null,null],
+                                                 ["ZHD.2","IF PID-8 EQUALS \\"F\\"","name","string",null,null,null]]}}
+            """)
         func organization(sex: String, control: String) throws -> JSON? {
             let pid = "PID|1||100234^^^GENHOSP^MR||RIVERA^ANA||19710422|\(sex)"
             let conversion = try site.convert(
