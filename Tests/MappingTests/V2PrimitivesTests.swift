@@ -131,4 +131,33 @@ struct V2TimestampBytesTests {
             #expect(V2Primitives.date(sample) == V2Primitives.dateByCharacters(sample), "'\(sample)'")
         }
     }
+
+    /// A value becomes its element's FHIR type; strings, codes, ids and uris stay as sent.
+    @Test(arguments: [
+        ("19710422", "date", JSON.string("1971-04-22")),
+        ("20240315083000", "dateTime", .string("2024-03-15T08:30:00Z")),
+        ("20240315083000", "instant", .string("2024-03-15T08:30:00Z")),
+        ("0830", "time", .string("08:30:00")),
+        ("Y", "boolean", .bool(true)),
+        ("n", "boolean", .bool(false)),
+        ("42", "integer", .number("42")),
+        ("7", "positiveInt", .number("7")),
+        ("0", "unsignedInt", .number("0")),
+        ("+.5", "decimal", .number("0.5")),
+        ("ABC", "string", .string("ABC")),
+        ("F", "code", .string("F")),
+        ("x-1", "id", .string("x-1")),
+        ("urn:oid:1.2.3", "uri", .string("urn:oid:1.2.3")),
+        ("**bold**", "markdown", .string("**bold**")),
+    ])
+    func valuesBecomeTheirElementsType(_ text: String, _ type: String, _ expected: JSON) {
+        #expect(V2Primitives(senderZone: TimeZone(identifier: "UTC")!).value(text, as: type)?.0 == expected)
+    }
+
+    @Test func valuesThatAreNotOfTheirTypeAreRefused() {
+        let primitives = V2Primitives(senderZone: TimeZone(identifier: "UTC")!)
+        for (text, type) in [("0", "positiveInt"), ("-1", "unsignedInt"), ("maybe", "boolean"), ("1e5", "decimal")] {
+            #expect(primitives.value(text, as: type) == nil, "\(text) as \(type)")
+        }
+    }
 }

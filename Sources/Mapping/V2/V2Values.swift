@@ -163,6 +163,15 @@ struct V2Primitives {
     /// The FHIR value for a primitive type, plus the original text when a zone was supplied; `nil`
     /// when the text cannot be that type.
     func value(_ text: String, as type: String) -> (JSON, original: String?)? {
+        // Most values are strings and codes, kept as they are: told apart by the type's first byte
+        // before the comparisons below (a dozen string comparisons a value).
+        switch type.utf8.first {
+        case UInt8(ascii: "d"), UInt8(ascii: "i"), UInt8(ascii: "t"), UInt8(ascii: "b"), UInt8(ascii: "p"),
+            UInt8(ascii: "u"):
+            break
+        default:
+            return (.string(text), nil)
+        }
         switch type {
         case "date":
             return Self.date(text).map { (.string($0), nil) }
