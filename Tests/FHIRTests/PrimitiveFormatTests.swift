@@ -156,6 +156,46 @@ import Testing
         }
     }
 
+    /// The validator's test for absolute URLs (`://` before any `?` or `#`) answers as a plain walk
+    /// over the bytes does, on mutated references of every shape.
+    @Test func absoluteURLsAreRecognisedExactly() {
+        func byWalking(_ text: String) -> Bool {
+            let bytes = Array(text.utf8)
+            for index in bytes.indices {
+                if bytes[index] == UInt8(ascii: "?") || bytes[index] == UInt8(ascii: "#") { return false }
+                if index >= 2, bytes[index - 2] == UInt8(ascii: ":"), bytes[index - 1] == UInt8(ascii: "/"),
+                    bytes[index] == UInt8(ascii: "/")
+                {
+                    return true
+                }
+            }
+            return false
+        }
+        let seeds = [
+            "http://x.org/fhir/Patient/1", "https://a/b?c=d", "urn:uuid:0b6e7b8a-7b9c-4c1c-9b1a-0d4d1f3c2a11",
+            "Patient/1", "a?b://c", "a:b?c://d", "a#://", "://", ":/", "x:/", "x://", "a:b:c://d", "", ":", "::",
+            "urn:oid:1.2.3", "file:///tmp/x", "Patient/1#://",
+        ]
+        let alphabet = Array("ax:/?#.é")
+        var generator = SystemRandomNumberGenerator()
+        var samples = seeds
+        for seed in seeds {
+            for _ in 0..<60 {
+                var characters = Array(seed)
+                let position = Int.random(in: 0...characters.count, using: &generator)
+                if Bool.random(using: &generator) || position == characters.count {
+                    characters.insert(alphabet.randomElement(using: &generator)!, at: position)
+                } else {
+                    characters[position] = alphabet.randomElement(using: &generator)!
+                }
+                samples.append(String(characters))
+            }
+        }
+        for sample in samples {
+            #expect(ValidationRun.isAbsoluteURL(sample) == byWalking(sample), "'\(sample)'")
+        }
+    }
+
     /// A UCUM symbol's exponent (`m2`, `s-1`) is found by a byte scan exactly where the pattern
     /// `[+-]?[0-9]+$` finds it.
     @Test func ucumExponentsAreFoundWhereThePatternFindsThem() throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// References: their literal form, their target types, contained `#id` and Bundle-internal resolution.
 extension ValidationRun {
     /// A reference that can only be checked once the whole Bundle has been walked.
@@ -210,30 +212,25 @@ extension ValidationRun {
     /// ASCII letters starting upper case, and a valid id (1 to 64 of letters, digits, `-` and `.`).
     /// `nil` for every other form (those get the general checks).
     static func plainRelativeSlash(_ reference: String) -> String.UTF8View.Index? {
-        // Over the contiguous bytes: stepping `String.UTF8View` indices cost some 40 instructions a byte.
+        // Over the contiguous bytes, the type and the id each in a loop of their own (stepping
+        // `String.UTF8View` indices cost some 40 instructions a byte, one loop with a state 15).
         var text = reference
         let offset = text.withUTF8 { bytes -> Int? in
-            guard let first = bytes.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") else { return nil }
-            var slash: Int?
-            for (offset, byte) in bytes.enumerated() {
-                let isLetter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
-                if slash == nil {
-                    if byte == UInt8(ascii: "/") {
-                        slash = offset
-                    } else if !isLetter {
-                        return nil
-                    }
-                } else {
-                    guard
-                        isLetter || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                            || byte == UInt8(ascii: "-")
-                            || byte == UInt8(ascii: ".")
-                    else { return nil }
-                }
-            }
-            guard let slash else { return nil }
+            func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- UInt8(ascii: "a") < 26 }
+            guard let first = bytes.first, first &- UInt8(ascii: "A") < 26 else { return nil }
+            var index = 1
+            while index < bytes.count, isLetter(bytes[index]) { index += 1 }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "/") else { return nil }
+            let slash = index
             let idLength = bytes.count - slash - 1
-            return idLength >= 1 && idLength <= 64 ? slash : nil
+            guard idLength >= 1 && idLength <= 64 else { return nil }
+            for byte in bytes[(slash + 1)...] {
+                guard
+                    isLetter(byte) || byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "-")
+                        || byte == UInt8(ascii: ".")
+                else { return nil }
+            }
+            return slash
         }
         return offset.map { reference.utf8.index(reference.utf8.startIndex, offsetBy: $0) }
     }
@@ -259,13 +256,20 @@ extension ValidationRun {
 
     /// Whether `reference` has a scheme followed by `://` (checked on bytes: this runs for every reference).
     static func isAbsoluteURL(_ reference: String) -> Bool {
+        // `://` before any `?` or `#`: the colons found with `memchr` (most references have none, a
+        // `urn:uuid:` two), then the bytes before the one that starts `://` looked through the same way.
         var text = reference
         return text.withUTF8 { bytes in
-            var previous: (UInt8, UInt8) = (0, 0)
-            for byte in bytes {
-                if byte == UInt8(ascii: "/") && previous == (UInt8(ascii: ":"), UInt8(ascii: "/")) { return true }
-                if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { return false }
-                previous = (previous.1, byte)
+            guard let base = bytes.baseAddress else { return false }
+            var start = 0
+            while start < bytes.count, let found = memchr(base + start, Int32(UInt8(ascii: ":")), bytes.count - start) {
+                let colon = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if colon + 2 < bytes.count, bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
+                {
+                    return memchr(base, Int32(UInt8(ascii: "?")), colon) == nil
+                        && memchr(base, Int32(UInt8(ascii: "#")), colon) == nil
+                }
+                start = colon + 1
             }
             return false
         }
