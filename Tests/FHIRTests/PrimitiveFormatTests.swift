@@ -119,22 +119,13 @@ import Testing
         #expect(PrimitiveFormat.problem(type: "dateTime", text: "2020-04-31T00:00:00Z") != nil)
     }
 
-    /// The validator's one-pass test for `Type/id` references accepts exactly what
-    /// `[A-Z][A-Za-z]*/[A-Za-z0-9\-.]{1,64}` does, on mutated references of every shape.
-    @Test func plainTypeSlashIdReferencesAreRecognisedExactly() throws {
-        let regex = try NSRegularExpression(pattern: "^[A-Z][A-Za-z]*/[A-Za-z0-9\\-.]{1,64}$")
-        let seeds = [
-            "Patient/123", "Observation/a-b.c", "patient/1", "Patient/", "/1", "Patient//1", "Patient/1/_history/2",
-            "#p1", "urn:uuid:0b6e7b8a-7b9c-4c1c-9b1a-0d4d1f3c2a11", "http://x.org/fhir/Patient/1",
-            "Patient?identifier=1",
-            "Patient/1 ", "Pat ient/1", "Patient/" + String(repeating: "a", count: 64),
-            "Patient/" + String(repeating: "a", count: 65), "Patiënt/1", "Patient/ü", "P/1", "Patient/1_2",
-        ]
-        let alphabet = Array("AZaz09/-._ #?:é\t")
+    /// The seeds, and `each` variants of every seed with one character of `alphabet` inserted, one
+    /// removed or one replaced at a random place.
+    static func mutations(of seeds: [String], alphabet: [Character], each: Int) -> [String] {
         var generator = SystemRandomNumberGenerator()
         var samples = seeds
         for seed in seeds {
-            for _ in 0..<40 {
+            for _ in 0..<each {
                 var characters = Array(seed)
                 let position = Int.random(in: 0...characters.count, using: &generator)
                 switch Int.random(in: 0..<3, using: &generator) {
@@ -148,7 +139,21 @@ import Testing
                 samples.append(String(characters))
             }
         }
-        for sample in samples {
+        return samples
+    }
+
+    /// The validator's one-pass test for `Type/id` references accepts exactly what
+    /// `[A-Z][A-Za-z]*/[A-Za-z0-9\-.]{1,64}` does, on mutated references of every shape.
+    @Test func plainTypeSlashIdReferencesAreRecognisedExactly() throws {
+        let regex = try NSRegularExpression(pattern: "^[A-Z][A-Za-z]*/[A-Za-z0-9\\-.]{1,64}$")
+        let seeds = [
+            "Patient/123", "Observation/a-b.c", "patient/1", "Patient/", "/1", "Patient//1", "Patient/1/_history/2",
+            "#p1", "urn:uuid:0b6e7b8a-7b9c-4c1c-9b1a-0d4d1f3c2a11", "http://x.org/fhir/Patient/1",
+            "Patient?identifier=1",
+            "Patient/1 ", "Pat ient/1", "Patient/" + String(repeating: "a", count: 64),
+            "Patient/" + String(repeating: "a", count: 65), "Patiënt/1", "Patient/ü", "P/1", "Patient/1_2",
+        ]
+        for sample in Self.mutations(of: seeds, alphabet: Array("AZaz09/-._ #?:é\t"), each: 40) {
             let regexAccepts = regex.firstMatch(in: sample, range: NSRange(sample.startIndex..., in: sample)) != nil
             let slash = ValidationRun.plainRelativeSlash(sample)
             #expect((slash != nil) == regexAccepts, "'\(sample)'")
@@ -176,22 +181,7 @@ import Testing
             "Patient/1", "a?b://c", "a:b?c://d", "a#://", "://", ":/", "x:/", "x://", "a:b:c://d", "", ":", "::",
             "urn:oid:1.2.3", "file:///tmp/x", "Patient/1#://",
         ]
-        let alphabet = Array("ax:/?#.é")
-        var generator = SystemRandomNumberGenerator()
-        var samples = seeds
-        for seed in seeds {
-            for _ in 0..<60 {
-                var characters = Array(seed)
-                let position = Int.random(in: 0...characters.count, using: &generator)
-                if Bool.random(using: &generator) || position == characters.count {
-                    characters.insert(alphabet.randomElement(using: &generator)!, at: position)
-                } else {
-                    characters[position] = alphabet.randomElement(using: &generator)!
-                }
-                samples.append(String(characters))
-            }
-        }
-        for sample in samples {
+        for sample in Self.mutations(of: seeds, alphabet: Array("ax:/?#.é"), each: 60) {
             #expect(ValidationRun.isAbsoluteURL(sample) == byWalking(sample), "'\(sample)'")
         }
     }
