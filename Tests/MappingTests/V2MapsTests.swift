@@ -76,11 +76,16 @@ import Testing
         ("IF HD-3 = \"ISO\"", ["HD-3": ["ISO"]], true),
     ])
     func conditionsReadAndHold(text: String, values: [String: [String]], expected: Bool) throws {
-        let condition = try V2Condition(text)
-        let holds = condition.holds { path in
-            values["\(path.owner)-\(path.position)" + (path.subPosition.map { ".\($0)" } ?? "")] ?? []
+        /// The values by path as the test writes them (`OBX-5.1`).
+        struct Values: V2ConditionValues {
+            let byPath: [String: [String]]
+            func values(at path: V2Condition.Path) -> [String] {
+                byPath["\(path.owner)-\(path.position)" + (path.subPosition.map { ".\($0)" } ?? "")] ?? []
+            }
         }
-        #expect(holds == expected, "\(text) → \(condition)")
+        let condition = try V2Condition(text)
+        var reader = Values(byPath: values)
+        #expect(condition.holds(&reader) == expected, "\(text) → \(condition)")
     }
 
     @Test func unreadableConditionsThrow() {

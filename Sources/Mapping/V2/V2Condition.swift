@@ -39,16 +39,8 @@ public indirect enum V2Condition: Sendable, Hashable {
         guard reader.isAtEnd else { throw reader.fail() }
     }
 
-    /// Evaluates the condition; `values` gives the non-empty values (one per repetition) at a path.
-    func holds(_ values: (Path) -> [String]) -> Bool {
-        withoutActuallyEscaping(values) { values in
-            var reader = ClosureValues(read: values)
-            return holds(&reader)
-        }
-    }
-
-    /// Evaluates the condition on what `values` reads (one reader for a whole tree: no closure context
-    /// made again at each level).
+    /// Evaluates the condition on what `values` reads: the non-empty values (one per repetition) at a
+    /// path (one reader for the whole tree: a closure's context was made again at each level).
     func holds<Values: V2ConditionValues>(_ values: inout Values) -> Bool {
         switch self {
         case .valued(let path): return !values.values(at: path).isEmpty
@@ -76,11 +68,6 @@ public indirect enum V2Condition: Sendable, Hashable {
         case .or(let left, let right): return left.holds(&values) || right.holds(&values)
         case .never: return false
         }
-    }
-
-    private struct ClosureValues: V2ConditionValues {
-        let read: (Path) -> [String]
-        mutating func values(at path: Path) -> [String] { read(path) }
     }
 
     // MARK: - Reading
