@@ -57,17 +57,24 @@ import Testing
         #expect(warm.extraCache.counts.kept == before.kept)
     }
 
-    /// A making whose condition read a field of the message is not kept: the same value in another
-    /// message with another field makes another resource.
-    @Test func aMakingThatReadTheMessageIsNotKept() throws {
-        let site = try Support.siteConverter(
+    /// A converter whose site maps make ZPI-2 the Patient's managing Organization through a data type
+    /// map `ZHD`: its first component the identifier, and `secondRow` (a map row as JSON text).
+    static func organizationFromZPI(_ secondRow: String) throws -> V2Converter {
+        try Support.siteConverter(
             """
             {"messages": {"ADT_A01+": [["ADT_A01.ZPI","ZPI",null,"Patient[1]","ZPI[Patient]",null]]},
              "segments": {"ZPI[Patient]": [["ZPI-2",null,"managingOrganization(Organization)","Reference",
                                             "ZHD[Organization]",null,null]]},
              "datatypes": {"ZHD[Organization]": [["ZHD.1",null,"identifier[1].value","string",null,null,null],
-                                                 ["ZHD.2","IF PID-8 EQUALS \\"F\\"","name","string",null,null,null]]}}
+                                                 \(secondRow)]}}
             """)
+    }
+
+    /// A making whose condition read a field of the message is not kept: the same value in another
+    /// message with another field makes another resource.
+    @Test func aMakingThatReadTheMessageIsNotKept() throws {
+        let site = try Self.organizationFromZPI(
+            #"["ZHD.2","IF PID-8 EQUALS \"F\"","name","string",null,null,null]"#)
         func organization(sex: String, control: String) throws -> JSON? {
             let pid = "PID|1||100234^^^GENHOSP^MR||RIVERA^ANA||19710422|\(sex)"
             let conversion = try site.convert(
@@ -84,6 +91,22 @@ import Testing
         // And the making that read nothing but the value is kept.
         let again = try #require(try organization(sex: "M", control: "Z3"))
         #expect(again["id"] == male["id"])
+    }
+
+    /// A making that left a reference to a segment's resource to resolve is not kept: the reference
+    /// is resolved (here: reported as unresolvable) in every message.
+    @Test func aMakingThatLeftAReferenceToResolveIsNotKept() throws {
+        let site = try Self.organizationFromZPI(
+            #"["ZHD.2",null,"partOf(Organization.name)","Reference",null,null,null]"#)
+        func issues(_ control: String) throws -> [String] {
+            let pid = "PID|1||100234^^^GENHOSP^MR||RIVERA^ANA||19710422|F"
+            return try site.convert(
+                Support.message("ADT^A04^ADT_A01", control, ["EVN|A04|20240315083000", pid, "ZPI|1|ORG1^North Clinic"])
+            ).issues.filter { $0.contains("no Organization was made from it") }
+        }
+        let first = try issues("R1")
+        #expect(first.count == 1, "\(first)")
+        #expect(try issues("R2") == first)
     }
 
     @Test func aFullCacheStartsAgainEmpty() {
