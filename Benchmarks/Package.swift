@@ -67,6 +67,16 @@ let package = Package(
             path: "Sources/legacy-load"
         ),
         .executableTarget(
+            name: "search-index",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "FHIR", package: "Ferry"),
+                .product(name: "Legacy", package: "Ferry"),
+                .product(name: "Mapping", package: "Ferry"),
+            ],
+            path: "Sources/search-index"
+        ),
+        .executableTarget(
             name: "rows-load",
             dependencies: [
                 "BenchmarkSupport",
