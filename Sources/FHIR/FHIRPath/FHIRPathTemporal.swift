@@ -42,9 +42,13 @@ public struct FHIRPathTemporal: Sendable, Hashable {
 
     /// Parses a FHIRPath literal body, without the `@`: `2015-02-04T14:34:28.123+10:00`, `2015T`, `T14:34`.
     init?(literal text: String) {
-        var bytes = Substring(text).utf8[...]
+        guard let value = Self.parsing(text, { bytes in Self(literal: &bytes) }) else { return nil }
+        self = value
+    }
+
+    private init?(literal bytes: inout Bytes) {
         if bytes.first == UInt8(ascii: "T") {
-            bytes = bytes.dropFirst()
+            bytes.removeFirst()
             self.init(kind: .time, precision: .hour)
             guard parseTime(&bytes), bytes.isEmpty else { return nil }
             return
@@ -52,7 +56,7 @@ public struct FHIRPathTemporal: Sendable, Hashable {
         self.init(kind: .date, precision: .year)
         guard parseDate(&bytes) else { return nil }
         if bytes.first == UInt8(ascii: "T") {
-            bytes = bytes.dropFirst()
+            bytes.removeFirst()
             kind = .dateTime
             if !bytes.isEmpty, bytes.first != UInt8(ascii: "Z"), bytes.first != UInt8(ascii: "+"),
                 bytes.first != UInt8(ascii: "-")
@@ -66,11 +70,15 @@ public struct FHIRPathTemporal: Sendable, Hashable {
 
     /// Parses the text of a FHIR `date`, `dateTime` or `instant` (`2015-02`, `2015-02-04T14:34:28Z`).
     init?(fhirDateTime text: String, kind: Kind) {
-        var bytes = Substring(text).utf8[...]
+        guard let value = Self.parsing(text, { bytes in Self(fhirDateTime: &bytes, kind: kind) }) else { return nil }
+        self = value
+    }
+
+    private init?(fhirDateTime bytes: inout Bytes, kind: Kind) {
         self.init(kind: kind, precision: .year)
         guard parseDate(&bytes) else { return nil }
         if bytes.first == UInt8(ascii: "T") {
-            bytes = bytes.dropFirst()
+            bytes.removeFirst()
             self.kind = .dateTime
             guard precision == .day, parseTime(&bytes), parseZone(&bytes) else { return nil }
         }
@@ -79,33 +87,61 @@ public struct FHIRPathTemporal: Sendable, Hashable {
 
     /// Parses the text of a FHIR `time` (`14:34:28`).
     init?(fhirTime text: String) {
-        var bytes = Substring(text).utf8[...]
-        self.init(kind: .time, precision: .hour)
-        guard parseTime(&bytes), bytes.isEmpty else { return nil }
+        guard
+            let value = Self.parsing(
+                text,
+                { bytes in
+                    var time = Self(kind: .time, precision: .hour)
+                    guard time.parseTime(&bytes), bytes.isEmpty else { return nil }
+                    return time
+                })
+        else { return nil }
+        self = value
     }
 
-    private static func take(_ count: Int, from bytes: inout Substring.UTF8View.SubSequence) -> Int? {
+    /// The unread rest of a text's UTF-8, read a byte at a time (the text's own buffer: stepping a
+    /// `Substring`'s UTF-8 view cost some 4,000 instructions a dateTime).
+    private struct Bytes {
+        let base: UnsafeBufferPointer<UInt8>
+        var position = 0
+
+        var isEmpty: Bool { position == base.count }
+        var count: Int { base.count - position }
+        var first: UInt8? { position < base.count ? base[position] : nil }
+        mutating func removeFirst() { position += 1 }
+    }
+
+    private static func parsing(_ text: String, _ parse: (inout Bytes) -> Self?) -> Self? {
+        var text = text
+        return text.withUTF8 { buffer in
+            var bytes = Bytes(base: buffer)
+            return parse(&bytes)
+        }
+    }
+
+    private static func take(_ count: Int, from bytes: inout Bytes) -> Int? {
         guard bytes.count >= count else { return nil }
         var value = 0
-        for byte in bytes.prefix(count) {
+        for offset in 0..<count {
+            let byte = bytes.base[bytes.position + offset]
             guard byte >= 0x30 && byte <= 0x39 else { return nil }
             value = value * 10 + Int(byte - 0x30)
         }
-        bytes = bytes.dropFirst(count)
+        bytes.position += count
         return value
     }
 
-    private mutating func parseDate(_ bytes: inout Substring.UTF8View.SubSequence) -> Bool {
+    private mutating func parseDate(_ bytes: inout Bytes) -> Bool {
         guard let year = Self.take(4, from: &bytes) else { return false }
         self.year = year
         precision = .year
         guard bytes.first == UInt8(ascii: "-") else { return true }
-        bytes = bytes.dropFirst()
+        bytes.removeFirst()
         guard let month = Self.take(2, from: &bytes), (1...12).contains(month) else { return false }
         self.month = month
         precision = .month
         guard bytes.first == UInt8(ascii: "-") else { return true }
-        bytes = bytes.dropFirst()
+        bytes.removeFirst()
         guard let day = Self.take(2, from: &bytes), day >= 1, day <= Self.daysIn(month: month, year: year) else {
             return false
         }
@@ -114,28 +150,28 @@ public struct FHIRPathTemporal: Sendable, Hashable {
         return true
     }
 
-    private mutating func parseTime(_ bytes: inout Substring.UTF8View.SubSequence) -> Bool {
+    private mutating func parseTime(_ bytes: inout Bytes) -> Bool {
         guard let hour = Self.take(2, from: &bytes), hour < 24 else { return false }
         self.hour = hour
         precision = .hour
         guard bytes.first == UInt8(ascii: ":") else { return true }
-        bytes = bytes.dropFirst()
+        bytes.removeFirst()
         guard let minute = Self.take(2, from: &bytes), minute < 60 else { return false }
         self.minute = minute
         precision = .minute
         guard bytes.first == UInt8(ascii: ":") else { return true }
-        bytes = bytes.dropFirst()
+        bytes.removeFirst()
         guard let second = Self.take(2, from: &bytes), second < 60 else { return false }
         self.second = second
         precision = .second
         guard bytes.first == UInt8(ascii: ".") else { return true }
-        bytes = bytes.dropFirst()
+        bytes.removeFirst()
         var digits = 0
         var fraction = 0
         while let byte = bytes.first, byte >= 0x30 && byte <= 0x39 {
             if digits < 3 { fraction = fraction * 10 + Int(byte - 0x30) }
             digits += 1
-            bytes = bytes.dropFirst()
+            bytes.removeFirst()
         }
         guard digits > 0 else { return false }
         for _ in digits..<max(digits, 3) { fraction *= 10 }
@@ -144,17 +180,17 @@ public struct FHIRPathTemporal: Sendable, Hashable {
         return true
     }
 
-    private mutating func parseZone(_ bytes: inout Substring.UTF8View.SubSequence) -> Bool {
+    private mutating func parseZone(_ bytes: inout Bytes) -> Bool {
         guard let first = bytes.first else { return true }
         if first == UInt8(ascii: "Z") {
-            bytes = bytes.dropFirst()
+            bytes.removeFirst()
             timeZoneOffset = 0
             return true
         }
         guard first == UInt8(ascii: "+") || first == UInt8(ascii: "-") else { return false }
-        bytes = bytes.dropFirst()
+        bytes.removeFirst()
         guard let hours = Self.take(2, from: &bytes), bytes.first == UInt8(ascii: ":") else { return false }
-        bytes = bytes.dropFirst()
+        bytes.removeFirst()
         guard let minutes = Self.take(2, from: &bytes), hours <= 14, minutes < 60 else { return false }
         timeZoneOffset = (hours * 60 + minutes) * (first == UInt8(ascii: "-") ? -1 : 1)
         return true
