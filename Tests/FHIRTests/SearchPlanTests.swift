@@ -133,5 +133,11 @@ import Testing
         #expect(extractor.typeAndID(of: "Patient") == (nil, nil))
         #expect(extractor.typeAndID(of: "") == (nil, nil))
         #expect(extractor.typeAndID(of: "/_history/2") == (nil, nil))
+        #expect(extractor.typeAndID(of: "a/b/c/d/Encounter/e-1") == ("Encounter", "e-1"))
+        #expect(extractor.typeAndID(of: "http://x/Patient/1/_history/2") == ("Patient", "1"))
+        #expect(extractor.typeAndID(of: "Patient/_history/2") == (nil, nil))
+        #expect(extractor.typeAndID(of: "/Patient/1") == ("Patient", "1"))
+        #expect(extractor.typeAndID(of: "Patient//1") == (nil, nil))
+        #expect(extractor.typeAndID(of: "_history/1/_history/2") == (nil, nil))
     }
 }

@@ -18,6 +18,15 @@ public final class FHIRPathExpression: Sendable {
         try self.init(text, types: definitions?.types)
     }
 
+    /// The empty expression `{}` under another name: what an evaluator used for its steps alone (a
+    /// search parameter's walked path) names in errors.
+    init(empty text: String) {
+        self.text = text
+        root = .empty
+        regularExpressions = [:]
+        hasVerifiedTypes = true
+    }
+
     init(_ text: String, types: [String: TypeDefinition]?) throws(FHIRError) {
         self.text = text
         var parser = try FHIRPathParser(text)

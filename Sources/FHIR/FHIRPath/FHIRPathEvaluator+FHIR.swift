@@ -62,10 +62,41 @@ extension FHIRPathEvaluator {
 
     // MARK: - resolve()
 
+    /// What `resolve()` finds for a reference: a resource of the context or the Bundle being evaluated,
+    /// or, for a reference that only names its target, that target's type and id.
+    enum Resolution {
+        case resource(FHIRPathValue)
+        case named(type: String, id: Substring)
+    }
+
     /// The resource a reference points to: a contained resource (`#id`), an entry of the Bundle being
     /// evaluated (by `fullUrl` or `Type/id`), or, for a reference that names its type, a minimal resource
     /// of that type (type and id only) so that `resolve() is Patient` can be answered without the target.
-    private func resolve(_ item: FHIRPathValue) -> FHIRPathValue? {
+    func resolve(_ item: FHIRPathValue) -> FHIRPathValue? {
+        switch resolution(item) {
+        case .resource(let resource)?: resource
+        case .named(let type, let id)?: resourceElement(["resourceType": .string(type), "id": .string(String(id))])
+        case nil: nil
+        }
+    }
+
+    /// Whether what `resolve()` finds is of `type` (`resolve() is Patient`), answered without making
+    /// the minimal resource of a reference that only names its target.
+    func resolves(_ item: FHIRPathValue, to type: FHIRPathTypeSpecifier) -> Bool {
+        switch resolution(item) {
+        case .resource(let resource)?:
+            return isType(resource, type)
+        case .named(let name, _)?:
+            // The minimal resource as `resolve` makes it, less its content, which `isType` never reads.
+            let element = FHIRPathElement(
+                value: .null, typeName: name, node: definitions.nodeIndex[name] ?? -1, primitive: nil)
+            return isType(.element(element), type)
+        case nil:
+            return false
+        }
+    }
+
+    private func resolution(_ item: FHIRPathValue) -> Resolution? {
         let reference: String
         switch item {
         case .element(let element):
@@ -85,9 +116,9 @@ extension FHIRPathEvaluator {
         if reference.hasPrefix("#") {
             let id = String(reference.dropFirst())
             for case .element(let element) in context {
-                if id.isEmpty { return .element(element) }
+                if id.isEmpty { return .resource(.element(element)) }
                 for contained in element.value["contained"]?.arrayValue ?? [] where contained["id"]?.stringValue == id {
-                    return resourceElement(contained)
+                    return .resource(resourceElement(contained))
                 }
             }
             return nil
@@ -95,11 +126,11 @@ extension FHIRPathEvaluator {
         if let bundle = environment.rootResource, bundle["resourceType"]?.stringValue == "Bundle" {
             for entry in bundle["entry"]?.arrayValue ?? [] {
                 guard let resource = entry["resource"] else { continue }
-                if entry["fullUrl"]?.stringValue == reference { return resourceElement(resource) }
+                if entry["fullUrl"]?.stringValue == reference { return .resource(resourceElement(resource)) }
                 if let type = resource["resourceType"]?.stringValue, let id = resource["id"]?.stringValue,
                     reference == "\(type)/\(id)" || reference.hasSuffix("/\(type)/\(id)")
                 {
-                    return resourceElement(resource)
+                    return .resource(resourceElement(resource))
                 }
             }
         }
@@ -107,17 +138,14 @@ extension FHIRPathEvaluator {
         if let slash = ValidationRun.plainRelativeSlash(reference) {
             let type = String(reference[..<slash])
             if definitions.isResourceType(type) {
-                return resourceElement([
-                    "resourceType": .string(type),
-                    "id": .string(String(reference[reference.utf8.index(after: slash)...])),
-                ])
+                return .named(type: type, id: reference[reference.utf8.index(after: slash)...])
             }
         }
         let parts = reference.utf8.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
         for position in parts.indices.reversed() where position + 1 < parts.count {
             let type = parts[position]
             if definitions.isResourceType(type), parts[position + 1] != "_history" {
-                return resourceElement(["resourceType": .string(type), "id": .string(parts[position + 1])])
+                return .named(type: type, id: Substring(parts[position + 1]))
             }
         }
         return nil

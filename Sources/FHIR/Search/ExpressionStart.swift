@@ -115,27 +115,33 @@ struct ExpressionSelector: Sendable {
     func selected(in object: JSONObject) -> [Bool] {
         var selected = [Bool](repeating: false, count: count)
         for index in unknown { selected[index] = true }
-        for member in object.members {
-            if let node {
-                let key = member.key
-                let slot =
-                    key.utf8.first == UInt8(ascii: "_")
-                    ? node.slot(named: String(key.dropFirst())) : node.slot(named: key)
-                if let slot {
-                    for index in byElement[slot.index] { selected[index] = true }
-                    continue
-                }
-            }
-            // A member the type does not have (the validator reports it): every name it could stand for.
-            var key = Substring(member.key)
-            if key.utf8.first == UInt8(ascii: "_") { key = key.dropFirst() }
-            mark(key, in: &selected)
-            for at in key.utf8.indices.dropFirst() {
-                let byte = key.utf8[at]
-                if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { mark(key[..<at], in: &selected) }
+        // The node unwrapped once: binding it per member retained and released it each time.
+        guard let node else {
+            for position in object.indices { markEveryName(object.key(at: position), in: &selected) }
+            return selected
+        }
+        for position in object.indices {
+            let key = object.key(at: position)
+            let slot =
+                key.utf8.first == UInt8(ascii: "_") ? node.slot(named: String(key.dropFirst())) : node.slot(named: key)
+            if let slot {
+                for index in byElement[slot.index] { selected[index] = true }
+            } else if key != "resourceType" {  // every resource has it, and no element stands for it
+                markEveryName(key, in: &selected)
             }
         }
         return selected
+    }
+
+    /// A member the type does not have (the validator reports it): every name it could stand for.
+    private func markEveryName(_ key: String, in selected: inout [Bool]) {
+        var name = Substring(key)
+        if name.utf8.first == UInt8(ascii: "_") { name = name.dropFirst() }
+        mark(name, in: &selected)
+        for at in name.utf8.indices.dropFirst() {
+            let byte = name.utf8[at]
+            if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { mark(name[..<at], in: &selected) }
+        }
     }
 
     private func mark(_ name: Substring, in selected: inout [Bool]) {

@@ -20,44 +20,72 @@ public struct SearchParameterExtractor: Sendable {
     /// A type's parameters that extract values, each with its expression narrowed to the type: the
     /// branches of a shared expression (`AllergyIntolerance.code | Condition.code | …`) that start
     /// from another resource type can never match, so they are not evaluated.
-    private struct Plan: Sendable {
-        var steps: [Step]
-        var selector: ExpressionSelector
+    private final class Plan: Sendable {
+        let steps: [Step]
+        let selector: ExpressionSelector
+
+        init(steps: [Step], selector: ExpressionSelector) {
+            self.steps = steps
+            self.selector = selector
+        }
     }
 
     /// One parameter of a plan (a class: the loop over a type's parameters copies no definitions).
     private final class Step: Sendable {
         let parameter: SearchParameterDefinition
-        let expression: Result<FHIRPathExpression, FHIRError>
+        let expression: FHIRPathExpression?
+        /// Why the expression does not compile, when it does not.
+        let failure: FHIRError?
         /// The resource's top-level elements the expression reads first (`ExpressionStart`): on a
         /// resource with none of them it yields nothing. `nil` when the expression does not show them.
         let members: [String]?
+        /// The expression as a path walked without evaluating its syntax, when it is one.
+        let path: SearchPath?
 
-        init(_ parameter: SearchParameterDefinition, _ text: String, resourceType: String) {
+        init(
+            _ parameter: SearchParameterDefinition, _ text: String, resourceType: String, definitions: FHIRDefinitions,
+            walksPaths: Bool
+        ) {
             self.parameter = parameter
-            expression = Result { () throws(FHIRError) in try FHIRPathExpression(text) }
-            if case .success(let compiled) = expression,
-                case .members(let names)? = ExpressionStart(compiled.root, resourceType: resourceType)
-            {
+            let compiled: FHIRPathExpression?
+            do throws(FHIRError) {
+                compiled = try FHIRPathExpression(text)
+                failure = nil
+            } catch {
+                compiled = nil
+                failure = error
+            }
+            expression = compiled
+            if let compiled, case .members(let names)? = ExpressionStart(compiled.root, resourceType: resourceType) {
                 members = names.sorted()
             } else {
                 members = nil
             }
+            path =
+                walksPaths
+                ? compiled.flatMap { SearchPath($0.root, resourceType: resourceType, definitions: definitions) } : nil
         }
     }
+
+    /// The expression of the evaluator that walks paths.
+    private static let walkedPath = FHIRPathExpression(empty: "a search parameter's path")
 
     /// Whether plans skip parameters whose expression cannot find anything in the resource (on
     /// unless a test compares the two).
     let skipsAbsentElements: Bool
+    /// Whether expressions that are paths are walked as `SearchPath`s (on unless a test compares
+    /// the walk with evaluating the expressions).
+    let walksPaths: Bool
 
     /// Creates an extractor; expressions are compiled on first use and kept.
     public init(definitions: FHIRDefinitions) {
         self.init(definitions: definitions, skipsAbsentElements: true)
     }
 
-    init(definitions: FHIRDefinitions, skipsAbsentElements: Bool) {
+    init(definitions: FHIRDefinitions, skipsAbsentElements: Bool, walksPaths: Bool = true) {
         self.definitions = definitions
         self.skipsAbsentElements = skipsAbsentElements
+        self.walksPaths = walksPaths
     }
 
     /// The values of one parameter. `rootResource` is the Bundle around the resource, when there is one.
@@ -105,17 +133,28 @@ public struct SearchParameterExtractor: Sendable {
         let environment = FHIRPathEnvironment(rootResource: rootResource ?? resource, castsCollections: true)
         let plan = plan(for: type)
         let selected = skipsAbsentElements ? plan.selector.selected(in: object) : []
-        for (index, step) in plan.steps.enumerated() {
+        // One evaluator walks every path. It names its expression only in errors, and an error sends
+        // the walk back to evaluating the parameter's own expression.
+        let walker = FHIRPathEvaluator(
+            definitions: definitions, expression: Self.walkedPath, environment: environment, context: focus)
+        for index in plan.steps.indices {
             if skipsAbsentElements, !selected[index] { continue }
+            let step = plan.steps[index]
             // A few names, compared rather than hashed (a hash per parameter per resource cost 1 %).
             if !excluding.isEmpty, excluding.contains(where: { $0 == step.parameter.code }) { continue }
-            let expression: FHIRPathExpression
-            do { expression = try step.expression.get() } catch {
-                var located = error
-                located.message = "search parameter \(step.parameter.code): \(error.message)"
+            guard let expression = step.expression else {
+                var located = step.failure ?? FHIRError(.fhirpathSyntax, "the expression does not compile")
+                located.message = "search parameter \(step.parameter.code): \(located.message)"
                 throw located
             }
-            let items = try expression.evaluate(focus: focus, definitions: definitions, environment: environment)
+            var walked: [FHIRPathValue]?
+            if let path = step.path { walked = path.evaluate(walker, focus: focus) }
+            let items: [FHIRPathValue]
+            if let walked {
+                items = walked
+            } else {
+                items = try expression.evaluate(focus: focus, definitions: definitions, environment: environment)
+            }
             guard !items.isEmpty else { continue }
             var values: [SearchValue] = []
             for item in items { append(item, as: step.parameter.type, to: &values) }
@@ -133,7 +172,8 @@ public struct SearchParameterExtractor: Sendable {
             else { continue }
             let narrowed = Self.narrowed(text, to: type, definitions: definitions)
             guard !narrowed.isEmpty else { continue }
-            steps.append(Step(parameter, narrowed, resourceType: type))
+            steps.append(
+                Step(parameter, narrowed, resourceType: type, definitions: definitions, walksPaths: walksPaths))
         }
         let plan = Plan(
             steps: steps, selector: ExpressionSelector(steps.map(\.members), node: definitions.node(type)))
@@ -344,27 +384,37 @@ public struct SearchParameterExtractor: Sendable {
 
     /// The type and id a reference names: `Patient/1`, `http://x/fhir/Patient/1`, `Patient/1/_history/2`.
     func typeAndID(of text: String) -> (String?, String?) {
-        let bytes = text.utf8
-        // The last four `/`-separated parts at most, found from the end without splitting the rest.
-        var parts: [Range<String.Index>] = []
-        var end = bytes.endIndex
-        var index = bytes.endIndex
-        while index > bytes.startIndex, parts.count < 4 {
-            let before = bytes.index(before: index)
-            if bytes[before] == UInt8(ascii: "/") {
-                parts.append(index..<end)
-                end = before
+        var text = text
+        return text.withUTF8 { bytes in
+            // The last four `/` from the end (-1 for those missing): the id follows the last, the type
+            // the one before — or, after `…/_history/version`, the third and fourth.
+            var slashes = (-1, -1, -1, -1)
+            var found = 0
+            var index = bytes.count - 1
+            while index >= 0, found < 4 {
+                if bytes[index] == UInt8(ascii: "/") {
+                    switch found {
+                    case 0: slashes.0 = index
+                    case 1: slashes.1 = index
+                    case 2: slashes.2 = index
+                    default: slashes.3 = index
+                    }
+                    found += 1
+                }
+                index -= 1
             }
-            index = before
+            guard found > 0 else { return (nil, nil) }
+            var type = (slashes.1 + 1)..<slashes.0
+            var id = (slashes.0 + 1)..<bytes.count
+            if found >= 3, UnsafeBufferPointer(rebasing: bytes[type]).elementsEqual("_history".utf8) {
+                type = (slashes.3 + 1)..<slashes.2
+                id = (slashes.2 + 1)..<slashes.1
+            }
+            guard let name = definitions.resourceTypeName(bytes: UnsafeBufferPointer(rebasing: bytes[type])) else {
+                return (nil, nil)
+            }
+            return (name, String(decoding: UnsafeBufferPointer(rebasing: bytes[id]), as: UTF8.self))
         }
-        if parts.count < 4 { parts.append(bytes.startIndex..<end) }
-        parts.reverse()
-        var position = parts.count - 2
-        if parts.count >= 4, bytes[parts[parts.count - 2]].elementsEqual("_history".utf8) { position = parts.count - 4 }
-        guard position >= 0 else { return (nil, nil) }
-        let type = String(text[parts[position]])
-        guard definitions.isResourceType(type) else { return (nil, nil) }
-        return (type, String(text[parts[position + 1]]))
     }
 
     private func appendQuantity(_ item: FHIRPathValue, to values: inout [SearchValue]) {
