@@ -236,4 +236,30 @@ import Testing
         }
         #expect(throws: FHIRError.self) { try FHIRPathExpression(String(repeating: "(", count: 10_000)) }
     }
+
+    /// Decimals of up to 18 digits are made from their digits, longer ones by Foundation: both read
+    /// every text, and its random variants, to the value and scale Foundation's reading gives.
+    @Test func decimalsReadAsFoundationReadsThem() throws {
+        let seeds = [
+            "0", "-0", "0.00", "-0.0", "1", "+7", "86.8", "-5.20", "0.001", "123456789012345678", "-999999999999999999",
+            "1234567890123456789", "12345678901234567.8", "0.000000000000000001", "99.99999999999999999", "1.5e3",
+            "1.", ".5", "--1", "1.2.3",
+        ]
+        var compared = 0
+        for text in PrimitiveFormatTests.mutations(of: seeds, alphabet: Array("0123456789.-+e"), each: 30) {
+            let parsed = FHIRPathDecimal(text: text)
+            let foundation = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+            guard let parsed else { continue }
+            let expected = try #require(foundation, "\(text)")
+            #expect(parsed.value == expected, "\(text)")
+            #expect(parsed.value.hashValue == expected.hashValue, "\(text)")
+            #expect(parsed.text == FHIRPathDecimal(expected, scale: parsed.scale).text, "\(text)")
+            let point = text.firstIndex(of: ".")
+            if !text.contains("e") {
+                #expect(parsed.scale == point.map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0, "\(text)")
+            }
+            compared += 1
+        }
+        #expect(compared > 200)
+    }
 }

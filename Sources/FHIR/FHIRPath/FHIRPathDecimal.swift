@@ -45,9 +45,21 @@ public struct FHIRPathDecimal: Sendable, Hashable {
                 return nil
             }
         }
-        guard digits <= 38, !(seenPoint && scale == 0),
-            let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
-        else { return nil }
+        guard digits <= 38, !(seenPoint && scale == 0) else { return nil }
+        // Up to 18 digits fit an integer: the value is that integer's digits at the scale, made
+        // without `Decimal(string:)` and its locale (some 5,000 instructions a value).
+        if digits <= 18 {
+            var significand: UInt64 = 0
+            for byte in bytes where byte != UInt8(ascii: ".") { significand = significand * 10 + UInt64(byte - 0x30) }
+            var value = Decimal(significand)
+            if significand != 0 {
+                value = Decimal(
+                    sign: text.utf8.first == UInt8(ascii: "-") ? .minus : .plus, exponent: -scale, significand: value)
+            }
+            self.init(value, scale: scale)
+            return
+        }
+        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
         self.init(value, scale: scale)
     }
 

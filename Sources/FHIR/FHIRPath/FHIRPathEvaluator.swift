@@ -301,7 +301,7 @@ struct FHIRPathEvaluator {
         let length = name.utf8.count + 1
         return object.members.withUnsafeBufferPointer { members in
             for index in members.indices
-            where members[index].key.firstByte == 0x5F && members[index].key.utf8.count == length {
+            where members[index].key.utf8.count == length && members[index].key.firstByte == 0x5F {
                 let key = members[index].key
                 if key.utf8.dropFirst().elementsEqual(name.utf8) { return members[index].value }
             }
