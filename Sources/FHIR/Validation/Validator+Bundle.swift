@@ -7,7 +7,9 @@ extension ValidationRun {
         if bundle["total"] != nil && !isSearchOrHistory {
             report(.error, "invariant", "total is only for search or history Bundles", key: "bdl-1")
         }
-        var seenFullURLs: Set<String> = []
+        // bdl-7 by (fullUrl, versionId) pairs: a key joined into one string allocated it per entry.
+        var seenFullURLs: Set<FullURLVersion> = []
+        seenFullURLs.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
             guard case .object(let object) = entry else { continue }
             path.push(.raw("entry"))
@@ -43,7 +45,7 @@ extension ValidationRun {
             }
             if let fullURL = object["fullUrl"]?.stringValue {
                 let version = resource?["meta"]?["versionId"]?.stringValue ?? ""
-                if !seenFullURLs.insert(fullURL + "|" + version).inserted {
+                if !seenFullURLs.insert(FullURLVersion(fullURL: fullURL, version: version)).inserted {
                     report(.error, "invariant", "the fullUrl '\(fullURL)' appears in more than one entry", key: "bdl-7")
                 }
                 if Self.containsHistorySegment(fullURL) {
@@ -166,4 +168,10 @@ extension ValidationRun {
             break
         }
     }
+}
+
+/// An entry's `fullUrl` and its resource's `meta.versionId` (empty when absent), which bdl-7 wants unique.
+private struct FullURLVersion: Hashable {
+    let fullURL: String
+    let version: String
 }

@@ -21,7 +21,10 @@ extension ValidationRun {
         var pending: [PendingReference] = []
 
         init(bundle: JSONObject) {
-            for entry in bundle["entry"]?.arrayValue ?? [] {
+            let entries = bundle["entry"]?.arrayValue ?? []
+            typesByFullURL.reserveCapacity(entries.count)
+            typesByRelativeURL.reserveCapacity(entries.count)
+            for entry in entries {
                 guard let type = entry["resource"]?["resourceType"]?.stringValue else { continue }
                 if let fullURL = entry["fullUrl"]?.stringValue { typesByFullURL[fullURL] = type }
                 if let id = entry["resource"]?["id"]?.stringValue { typesByRelativeURL["\(type)/\(id)"] = type }
