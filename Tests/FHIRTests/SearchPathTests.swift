@@ -77,17 +77,10 @@ import Testing
             resources += (example["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }
             for resource in resources {
                 guard case .object(let object) = resource else { continue }
-                var variants = [resource]
-                for key in object.keys where key != "resourceType" {
-                    var trimmed = object
-                    trimmed[key] = nil
-                    variants.append(.object(trimmed))
-                }
-                for variant in variants {
-                    let walked = try Self.walking.index(variant)
-                    let evaluated = try Self.evaluating.index(variant)
-                    #expect(walked.map(\.parameter.url) == evaluated.map(\.parameter.url), "\(file.lastPathComponent)")
-                    #expect(walked.map(\.values) == evaluated.map(\.values), "\(file.lastPathComponent)")
+                for (removed, variant) in SearchPlanTests.withEachMemberRemoved(object) {
+                    try SearchPlanTests.expectSameIndex(
+                        Self.walking, Self.evaluating, variant,
+                        "\(file.lastPathComponent) without \(removed ?? "nothing")")
                     compared += 1
                 }
             }
