@@ -262,4 +262,29 @@ import Testing
         }
         #expect(compared > 200)
     }
+
+    /// Decimal results beyond what Foundation's `Decimal` holds once stopped the process (its
+    /// arithmetic traps on an exponent beyond -128…127); each is now empty, or an incomparable
+    /// quantity. The first is the fuzzer's input.
+    @Test(arguments: [
+        "(1 'kg9``9' * 500 ']') > 1200 'g' and 2 days = 67 'u6'",
+        "1 'u6' > 1 'g'", "1 'u6' = 1 'g'", "(1 'u6').toString()",
+        "0.00000000000000000000000000000001 * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001"
+            + " * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001",
+        "99999999999999999999999999999999999.0 * 99999999999999999999999999999999999.0"
+            + " * 99999999999999999999999999999999999.0 * 99999999999999999999999999999999999.0",
+        "0.0000000000000000000000000000000000001 / 99999999999999999999999999999999999.0 / 99999999999999999999999999999999999.0",
+        "(0.00000000000000000000000000000001 'g' * 0.00000000000000000000000000000001) * 0.00000000000000000000000000000001"
+            + " * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001",
+    ])
+    func decimalsBeyondFoundationsRangeAreEmptyNotACrash(_ text: String) throws {
+        let patient = try TestSupport.parse(#"{"resourceType":"Patient","id":"p"}"#)
+        let result = try FHIRPathExpression(text).evaluate(on: patient, definitions: TestSupport.definitions)
+        #expect(result.count <= 1)
+        // What stays in range still computes.
+        #expect(FHIRPathDecimal.calculate(2.5, .multiply, 4) == 10)
+        #expect(FHIRPathDecimal.calculate(1, .divide, 0) == nil)
+        let tiny = try #require(Decimal(string: "1e-70"))
+        #expect(FHIRPathDecimal.calculate(tiny, .multiply, tiny) == nil)
+    }
 }

@@ -144,4 +144,22 @@ import Testing
             }
         }
     }
+
+    /// A quantity whose unit or value is beyond `Decimal`'s range once stopped the process while its
+    /// canonical value was computed; it is indexed without one.
+    @Test func aQuantityBeyondDecimalsRangeIsIndexedWithoutCanonicalValue() throws {
+        let observation = try TestSupport.parse(
+            #"""
+            {"resourceType":"Observation","id":"o","status":"final","code":{"text":"x"},
+             "valueQuantity":{"value":1e-100,"system":"http://unitsofmeasure.org","code":"u6"}}
+            """#)
+        let quantities = try Self.walking.index(observation).filter { $0.parameter.code == "value-quantity" }
+        #expect(quantities.count == 1)
+        guard case .quantity(_, _, let code, _, let canonical)? = quantities.first?.values.first else {
+            Issue.record("no quantity value")
+            return
+        }
+        #expect(code == "u6")
+        #expect(canonical == nil)
+    }
 }

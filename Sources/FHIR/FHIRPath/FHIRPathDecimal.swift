@@ -91,23 +91,67 @@ public struct FHIRPathDecimal: Sendable, Hashable {
         return Self.rounded(value, scale: scale) == Self.rounded(other.value, scale: scale)
     }
 
-    func adding(_ other: FHIRPathDecimal) -> FHIRPathDecimal {
-        FHIRPathDecimal(value + other.value, scale: max(scale, other.scale))
+    /// The sum; `nil` beyond what `Decimal` holds.
+    func adding(_ other: FHIRPathDecimal) -> FHIRPathDecimal? {
+        Self.calculate(value, .add, other.value).map { FHIRPathDecimal($0, scale: max(scale, other.scale)) }
     }
 
-    func subtracting(_ other: FHIRPathDecimal) -> FHIRPathDecimal {
-        FHIRPathDecimal(value - other.value, scale: max(scale, other.scale))
+    /// The difference; `nil` beyond what `Decimal` holds.
+    func subtracting(_ other: FHIRPathDecimal) -> FHIRPathDecimal? {
+        Self.calculate(value, .subtract, other.value).map { FHIRPathDecimal($0, scale: max(scale, other.scale)) }
     }
 
-    func multiplying(by other: FHIRPathDecimal) -> FHIRPathDecimal {
-        FHIRPathDecimal(value * other.value, scale: min(scale + other.scale, 16))
+    /// The product; `nil` beyond what `Decimal` holds (`1e-100 * 1e-100`).
+    func multiplying(by other: FHIRPathDecimal) -> FHIRPathDecimal? {
+        Self.calculate(value, .multiply, other.value).map { FHIRPathDecimal($0, scale: min(scale + other.scale, 16)) }
     }
 
-    /// The quotient, with up to 8 digits after the point; `nil` for division by zero.
+    /// The quotient, with up to 8 digits after the point; `nil` for division by zero or beyond what
+    /// `Decimal` holds.
     func dividing(by other: FHIRPathDecimal) -> FHIRPathDecimal? {
-        guard !other.value.isZero else { return nil }
-        let quotient = value / other.value
+        guard !other.value.isZero, let quotient = Self.calculate(value, .divide, other.value) else { return nil }
         return FHIRPathDecimal(Self.rounded(quotient, scale: 8), scale: Self.naturalScale(of: quotient, limit: 8))
+    }
+
+    /// An operation of `calculate`.
+    package enum Operation {
+        case add, subtract, multiply, divide
+    }
+
+    /// `left operation right`, or `nil` where Foundation would stop the process: its `Decimal`
+    /// arithmetic (the reporting `NSDecimal…` functions too) traps when a result's exponent leaves
+    /// -128…127 — it keeps every digit of a product rather than rounding it to fit (`1e-32 * 1e-32 *
+    /// 1e-32 * 1e-32 * 1e-32`; the unit `u6`, (1.66e-24 g)⁶, a fuzzer found). So: a product's two
+    /// exponents may not add below -128, a quotient (38 digits) may not be below 1e-90, and no result
+    /// or operand of a sum beyond 1e120. Rounding to 38 digits is no error.
+    package static func calculate(_ left: Decimal, _ operation: Operation, _ right: Decimal) -> Decimal? {
+        let (a, b) = (magnitude(left), magnitude(right))
+        switch operation {
+        case .add, .subtract:
+            guard a <= 120, b <= 120 else { return nil }
+        case .multiply:
+            guard left.isZero || right.isZero || (a + b <= 120 && left.exponent + right.exponent >= -128) else {
+                return nil
+            }
+        case .divide:
+            guard !right.isZero, left.isZero || (-90...120).contains(a - b) else { return nil }
+        }
+        var result = Decimal()
+        var left = left
+        var right = right
+        let error =
+            switch operation {
+            case .add: NSDecimalAdd(&result, &left, &right, .plain)
+            case .subtract: NSDecimalSubtract(&result, &left, &right, .plain)
+            case .multiply: NSDecimalMultiply(&result, &left, &right, .plain)
+            case .divide: NSDecimalDivide(&result, &left, &right, .plain)
+            }
+        return error == .noError || error == .lossOfPrecision ? result : nil
+    }
+
+    /// The decimal logarithm of the value's size (minus infinity for zero).
+    private static func magnitude(_ value: Decimal) -> Double {
+        log10(abs(NSDecimalNumber(decimal: value).doubleValue))
     }
 
     /// The number of digits after the point needed to write `value` exactly, up to `limit`.

@@ -148,7 +148,7 @@ extension FHIRPathEvaluator {
             zero.isNegativeZero = number.value < 0
             return zero
         }
-        let bound = isHigh ? number.value + half : number.value - half
+        guard let bound = FHIRPathDecimal.calculate(number.value, isHigh ? .add : .subtract, half) else { return nil }
         let rounded = FHIRPathDecimal.rounded(bound, scale: precision, mode: isHigh ? .up : .down)
         return FHIRPathDecimal(rounded, scale: precision)
     }

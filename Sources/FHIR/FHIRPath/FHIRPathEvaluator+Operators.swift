@@ -262,9 +262,9 @@ extension FHIRPathEvaluator {
             let a = Self.decimal(left)
             let b = Self.decimal(right)
             switch op {
-            case .add: return [.decimal(a.adding(b))]
-            case .subtract: return [.decimal(a.subtracting(b))]
-            case .multiply: return [.decimal(a.multiplying(by: b))]
+            case .add: return a.adding(b).map { [.decimal($0)] } ?? []
+            case .subtract: return a.subtracting(b).map { [.decimal($0)] } ?? []
+            case .multiply: return a.multiplying(by: b).map { [.decimal($0)] } ?? []
             case .divide: return a.dividing(by: b).map { [.decimal($0)] } ?? []
             case .div:
                 guard let quotient = a.dividing(by: b) else { return [] }
@@ -278,7 +278,10 @@ extension FHIRPathEvaluator {
             case .mod:
                 guard let quotient = a.dividing(by: b) else { return [] }
                 let whole = FHIRPathDecimal.rounded(quotient.value, scale: 0, mode: quotient.value < 0 ? .up : .down)
-                return [.decimal(FHIRPathDecimal(a.value - whole * b.value, scale: max(a.scale, b.scale)))]
+                guard let product = FHIRPathDecimal.calculate(whole, .multiply, b.value),
+                    let rest = FHIRPathDecimal.calculate(a.value, .subtract, product)
+                else { return [] }
+                return [.decimal(FHIRPathDecimal(rest, scale: max(a.scale, b.scale)))]
             default: throw mismatch
             }
         case (.string(let a), .string(let b)) where op == .add:
@@ -307,7 +310,11 @@ extension FHIRPathEvaluator {
                         at: offset)
                 }
                 var result = a
-                result.value = op == .add ? a.value.adding(converted.value) : a.value.subtracting(converted.value)
+                guard
+                    let value = op == .add
+                        ? a.value.adding(converted.value) : a.value.subtracting(converted.value)
+                else { return [] }
+                result.value = value
                 return [.quantity(result)]
             case .multiply, .divide:
                 return a.combined(with: b, dividing: op == .divide).map { [.quantity($0)] } ?? []
@@ -316,7 +323,9 @@ extension FHIRPathEvaluator {
         case (.quantity(var a), .integer), (.quantity(var a), .decimal):
             let factor = Self.decimal(right)
             switch op {
-            case .multiply: a.value = a.value.multiplying(by: factor)
+            case .multiply:
+                guard let product = a.value.multiplying(by: factor) else { return [] }
+                a.value = product
             case .divide:
                 guard let quotient = a.value.dividing(by: factor) else { return [] }
                 a.value = quotient
@@ -325,7 +334,8 @@ extension FHIRPathEvaluator {
             return [.quantity(a)]
         case (.integer, .quantity(var b)), (.decimal, .quantity(var b)):
             guard op == .multiply else { throw mismatch }
-            b.value = Self.decimal(left).multiplying(by: b.value)
+            guard let product = Self.decimal(left).multiplying(by: b.value) else { return [] }
+            b.value = product
             return [.quantity(b)]
         default:
             throw mismatch

@@ -73,15 +73,16 @@ public struct FHIRPathQuantity: Sendable, Hashable {
     private var normalized: (value: Decimal, dimension: UCUMUnit)? {
         if let calendarUnit {
             switch calendarUnit {
-            case .year: return (value.value * 12, UCUMUnit.calendarMonths)
+            case .year:
+                return FHIRPathDecimal.calculate(value.value, .multiply, 12).map { ($0, UCUMUnit.calendarMonths) }
             case .month: return (value.value, UCUMUnit.calendarMonths)
             default:
                 guard let ucum = calendarUnit.definiteUCUM, let parsed = UCUMUnit.parse(ucum) else { return nil }
-                return (value.value * parsed.factor, parsed)
+                return FHIRPathDecimal.calculate(value.value, .multiply, parsed.factor).map { ($0, parsed) }
             }
         }
         guard let parsed = UCUMUnit.parse(unit) else { return nil }
-        return (value.value * parsed.factor, parsed)
+        return FHIRPathDecimal.calculate(value.value, .multiply, parsed.factor).map { ($0, parsed) }
     }
 
     /// Whether the two quantities measure the same dimension, so that one converts to the other.
@@ -116,7 +117,8 @@ public struct FHIRPathQuantity: Sendable, Hashable {
             guard let quotient = self.value.dividing(by: other.value) else { return nil }
             value = quotient
         } else {
-            value = self.value.multiplying(by: other.value)
+            guard let product = self.value.multiplying(by: other.value) else { return nil }
+            value = product
         }
         let unit: String
         switch (self.unit, other.unit, dividing) {
@@ -335,7 +337,11 @@ struct UCUMUnit: Sendable {
                 for index in 0..<9 {
                     result.dimension[index] += dividing ? -component.dimension[index] : component.dimension[index]
                 }
-                result.factor = dividing ? result.factor / component.factor : result.factor * component.factor
+                guard
+                    let factor = FHIRPathDecimal.calculate(
+                        result.factor, dividing ? .divide : .multiply, component.factor)
+                else { return nil }
+                result.factor = factor
                 guard position < bytes.count,
                     bytes[position] == UInt8(ascii: ".") || bytes[position] == UInt8(ascii: "/")
                 else { return result }
@@ -403,10 +409,17 @@ struct UCUMUnit: Sendable {
             if exponent != 1 {
                 guard unit.special == nil, exponent != 0 else { return nil }
                 let base = unit
-                for _ in 1..<abs(exponent) { unit.factor *= base.factor }
+                for _ in 1..<abs(exponent) {
+                    // `u6`: (1.66e-24 g)⁶ is beyond Decimal's range; such a unit is no unit here.
+                    guard let factor = FHIRPathDecimal.calculate(unit.factor, .multiply, base.factor) else {
+                        return nil
+                    }
+                    unit.factor = factor
+                }
                 for index in 0..<9 { unit.dimension[index] = base.dimension[index] * Int8(clamping: abs(exponent)) }
                 if exponent < 0 {
-                    unit.factor = 1 / unit.factor
+                    guard let inverse = FHIRPathDecimal.calculate(1, .divide, unit.factor) else { return nil }
+                    unit.factor = inverse
                     unit.dimension = unit.dimension.map { -$0 }
                 }
             }
@@ -418,7 +431,8 @@ struct UCUMUnit: Sendable {
             for (prefix, factor) in UCUMUnit.prefixes where symbol.hasPrefix(prefix) {
                 if let atom = atoms[String(symbol.dropFirst(prefix.count))], atom.metric {
                     var unit = atom.unit
-                    unit.factor *= factor
+                    guard let product = FHIRPathDecimal.calculate(unit.factor, .multiply, factor) else { return nil }
+                    unit.factor = product
                     return unit
                 }
             }
@@ -437,7 +451,9 @@ extension FHIRPathQuantity {
             from.special == nil
         else { return nil }
         var result = other
-        let converted = value.value * from.factor / to.factor
+        guard let scaled = FHIRPathDecimal.calculate(value.value, .multiply, from.factor),
+            let converted = FHIRPathDecimal.calculate(scaled, .divide, to.factor)
+        else { return nil }
         result.value = FHIRPathDecimal(converted, scale: FHIRPathDecimal.naturalScale(of: converted, limit: 8))
         return result
     }

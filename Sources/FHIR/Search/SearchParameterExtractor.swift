@@ -440,6 +440,7 @@ public struct SearchParameterExtractor: Sendable {
 
     private static func canonical(_ value: Decimal, code: String) -> SearchValue.CanonicalQuantity? {
         guard let unit = UCUMUnit.parse(code), unit.special == nil else { return nil }
-        return SearchValue.CanonicalQuantity(value: value * unit.factor, unit: unit.baseUnitText)
+        guard let canonical = FHIRPathDecimal.calculate(value, .multiply, unit.factor) else { return nil }
+        return SearchValue.CanonicalQuantity(value: canonical, unit: unit.baseUnitText)
     }
 }
