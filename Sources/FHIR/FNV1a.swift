@@ -10,8 +10,15 @@ public struct FNV1a: Sendable {
         value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
     }
 
+    /// Over contiguous bytes when the sequence has them (a string's UTF-8 view stepped one index at
+    /// a time cost four times as much).
     @inlinable public mutating func add(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes { add(byte) }
+        let added: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            var value = self.value
+            for byte in buffer { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            self.value = value
+        }
+        if added == nil { for byte in bytes { add(byte) } }
     }
 
     /// The hash of `bytes`.

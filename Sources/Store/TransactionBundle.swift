@@ -55,16 +55,13 @@ enum TransactionBundle {
             }
             plan.append(ordered)
         }
-        func key(_ write: PreparedWrite) -> (type: String, id: String) {
-            (write.resource["resourceType"]?.stringValue ?? "", write.resource["id"]?.stringValue ?? "")
-        }
-        var latest = try await store.currents(plan.flatMap { $0.map(key) })
+        var latest = try await store.currents(plan.flatMap { $0.map(\.key) })
         var saves: [VersionWrite] = []
         var outcome = BatchOutcome()
         for writes in plan {
             for write in writes {
-                let (type, id) = key(write)
-                let current = latest["\(type)/\(id)"]
+                let (type, id, name) = (write.key.type, write.key.id, write.key.name)
+                let current = latest[name]
                 if let current, current.resource != nil, current.contentHash == write.contentHash {
                     outcome.unchanged += 1
                     continue
@@ -80,9 +77,9 @@ enum TransactionBundle {
                     contentHash: write.contentHash)
                 saves.append(
                     VersionWrite(
-                        stored: stored, rows: write.rows, clearing: current != nil,
+                        stored: stored, name: name, rows: write.rows, clearing: current != nil,
                         content: first ? write.firstContent : nil))
-                latest["\(type)/\(id)"] = stored
+                latest[name] = stored
                 outcome.written[type, default: 0] += 1
             }
         }

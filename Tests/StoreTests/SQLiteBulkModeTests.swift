@@ -214,10 +214,11 @@ struct SQLiteBulkModeTests {
             let pages = try Self.pageCount(path)
             #expect(store.checkpoints.passCount >= 3)
             #expect(pages > 1000)
-            // A frame of log is a page and 24 bytes. Here it stays under 60 frames; when the writer
-            // leaves the rest of each pass to the next one, the log starts again only when a pass
-            // happens to end between two commits, and it grows past 150.
-            #expect(largestLog < 3 * threshold * (4096 + 24))
+            // A frame of log is a page and 24 bytes. Here it stays under 60 frames (97 once, with the
+            // whole suite running beside it on two cores: a slow pass lets the writer append more);
+            // when the writer leaves the rest of each pass to the next one, the log starts again only
+            // when a pass happens to end between two commits, and it grows past 150.
+            #expect(largestLog < 4 * threshold * (4096 + 24))
             #expect(try Self.tables(path) == Self.tables(plainPath))
             let integrity = try await DatabaseQueue(path: path).read { db in
                 try String.fetchOne(db, sql: "PRAGMA integrity_check")

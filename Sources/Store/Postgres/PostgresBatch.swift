@@ -88,8 +88,8 @@ extension PostgresStore.Transaction {
 
     /// The current rows of many resources in one statement, after taking their writers' locks in one
     /// statement too (in key order, so that two batches sharing resources cannot deadlock).
-    func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource] {
-        let names = Set(keys.map { "\($0.type)/\($0.id)" }).sorted()
+    func currents(_ keys: [ResourceKey]) async throws -> [String: StoredResource] {
+        let names = Set(keys.map(\.name)).sorted()
         guard !names.isEmpty else { return [:] }
         try await run(
             "SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(?::text[]) WITH ORDINALITY AS k(key, n) ORDER BY n",
@@ -123,7 +123,7 @@ extension PostgresStore.Transaction {
         var last: [String: Int] = [:]
         var clearing: [String: Bool] = [:]
         for (index, write) in writes.enumerated() {
-            let key = "\(write.stored.type)/\(write.stored.id)"
+            let key = write.name
             last[key] = index
             if clearing[key] == nil { clearing[key] = write.clearing }
         }

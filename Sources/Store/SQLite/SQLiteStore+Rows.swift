@@ -6,21 +6,15 @@ extension SQLiteStore.Transaction {
     /// The current row of a resource (in bulk mode, its pending history row); the transaction
     /// remembers its owner, or that it has none. Read through SQLite's C API: most lookups of a load
     /// find nothing, and GRDB's row made a dictionary of column names for each.
-    static func current(
-        _ db: Database, type: String, id: String, bulk: DeferredTransaction
-    ) throws
-        -> StoredResource?
-    {
-        let key = "\(type)/\(id)"
-        let columns = "owner, type, id, version, last_updated, deleted, hash, content"
+    static func current(_ db: Database, _ key: ResourceKey, bulk: DeferredTransaction) throws -> StoredResource? {
         let statement: RawStatement
-        if let pending = bulk.pendingRow(key) {
-            statement = try RawStatement(db, "SELECT \(columns) FROM resource_history WHERE rowid = ?")
+        if let pending = bulk.pendingRow(key.name) {
+            statement = try RawStatement(db, SQL.pendingVersion)
             statement.bind(1, pending)
         } else {
-            statement = try RawStatement(db, "SELECT \(columns) FROM resource_current WHERE type = ? AND id = ?")
-            statement.bind(1, type)
-            statement.bind(2, id)
+            statement = try RawStatement(db, SQL.currentVersion)
+            statement.bind(1, key.type)
+            statement.bind(2, key.id)
         }
         let found = try statement.first(db) { row in
             (
@@ -30,46 +24,39 @@ extension SQLiteStore.Transaction {
                     deleted: row.integer(5) != 0, hash: row.text(6), content: row.bytes(7))
             )
         }
-        bulk.know(key, owner: found?.owner)
+        bulk.know(key.name, owner: found?.owner)
         return found?.stored
     }
 
     /// The owner of a resource: remembered by the transaction, or looked up (0: it has none yet).
-    static func owner(
-        _ db: Database, type: String, id: String, key: String, bulk: DeferredTransaction
-    ) throws
-        -> Int64
-    {
-        if let known = bulk.owners[key] { return known }
+    static func owner(_ db: Database, _ key: ResourceKey, bulk: DeferredTransaction) throws -> Int64 {
+        if let known = bulk.owners[key.name] { return known }
         let found: Int64?
-        if let pending = bulk.pendingRow(key) {
+        if let pending = bulk.pendingRow(key.name) {
             found = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT owner FROM resource_history WHERE rowid = ?"), arguments: [pending])
         } else {
             found = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT owner FROM resource WHERE type = ? AND id = ?"),
-                arguments: [type, id])
+                arguments: [key.type, key.id])
         }
-        bulk.know(key, owner: found)
+        bulk.know(key.name, owner: found)
         return found ?? 0
     }
 
     /// Appends the version to the history, as the row after the history's last (the open write
-    /// transaction is the only writer); a resource's first version's row is its owner. In bulk mode
-    /// the current row is kept back (`DeferredCurrents`).
+    /// transaction is the only writer); a resource's first version's row is its owner, which is
+    /// returned. In bulk mode the current row is kept back (`DeferredCurrents`). `name`: `Type/id`.
+    @discardableResult
     static func save(
-        _ db: Database, _ stored: StoredResource, content: [UInt8]? = nil, bulk: DeferredTransaction
-    ) throws {
-        let key = "\(stored.type)/\(stored.id)"
-        let known = try owner(db, type: stored.type, id: stored.id, key: key, bulk: bulk)
+        _ db: Database, _ stored: StoredResource, name: String, content: [UInt8]? = nil, bulk: DeferredTransaction
+    ) throws -> Int64 {
+        let known = try owner(db, ResourceKey(type: stored.type, id: stored.id, name: name), bulk: bulk)
         let row = bulk.last + 1
         let owner = known == 0 ? row : known
         let time = stored.lastUpdated.timeIntervalSince1970
         let deleted: Int64 = stored.resource == nil ? 1 : 0
-        let history = try RawStatement(
-            db,
-            "INSERT INTO resource_history (rowid, owner, type, id, version, last_updated, deleted, hash, content) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let history = try RawStatement(db, SQL.appendVersion)
         history.bind(1, row)
         history.bind(2, owner)
         history.bind(3, stored.type)
@@ -80,12 +67,9 @@ extension SQLiteStore.Transaction {
         history.bind(8, stored.contentHash)
         history.bind(9, bytes: stored.resource.map { content ?? $0.canonicalBytes })
         try history.run(db)
-        bulk.wrote(key, row: row, owner: owner)
-        if bulk.active { return }
-        let current = try RawStatement(
-            db,
-            "INSERT OR REPLACE INTO resource (type, id, owner, version, last_updated, deleted, hash, content_row) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        bulk.wrote(name, row: row, owner: owner)
+        if bulk.active { return owner }
+        let current = try RawStatement(db, SQL.replaceCurrent)
         current.bind(1, stored.type)
         current.bind(2, stored.id)
         current.bind(3, owner)
@@ -95,16 +79,23 @@ extension SQLiteStore.Transaction {
         current.bind(7, stored.contentHash)
         current.bind(8, row)
         try current.run(db)
+        return owner
     }
 
     static func replaceIndex(
-        _ db: Database, type: String, id: String, with rows: SearchIndexRows?, clearing: Bool,
-        bulk: DeferredTransaction
+        _ db: Database, _ key: ResourceKey, with rows: SearchIndexRows?, clearing: Bool, bulk: DeferredTransaction
     ) throws {
-        let owner = try owner(db, type: type, id: id, key: "\(type)/\(id)", bulk: bulk)
-        guard owner != 0 else { throw StoreError(.database, "\(type)/\(id) is not stored: nothing to index") }
-        for table in SearchIndexRows.tables where clearing {
-            let statement = try RawStatement(db, "DELETE FROM \(table) WHERE owner = ?")
+        let owner = try owner(db, key, bulk: bulk)
+        guard owner != 0 else { throw StoreError(.database, "\(key.name) is not stored: nothing to index") }
+        try replaceIndex(db, owner: owner, type: key.type, with: rows, clearing: clearing)
+    }
+
+    /// Replaces the index rows of the resource of type `type` whose owner is `owner`.
+    static func replaceIndex(
+        _ db: Database, owner: Int64, type: String, with rows: SearchIndexRows?, clearing: Bool
+    ) throws {
+        for delete in SQL.deleteIndexRows where clearing {
+            let statement = try RawStatement(db, delete)
             statement.bind(1, owner)
             try statement.run(db)
         }
@@ -116,54 +107,78 @@ extension SQLiteStore.Transaction {
             return last.key
         }
         /// Each row's parameter key and values after `owner`, which stays bound from one row to the next.
-        func insert<Row>(
-            _ table: String, _ columns: String, _ rows: [Row], _ bind: (RawStatement, Row) -> Void
-        ) throws {
+        func insert<Row>(_ sql: String, _ rows: [Row], _ bind: (RawStatement, Row) -> Void) throws {
             guard !rows.isEmpty else { return }
-            let marks = String(repeating: ", ?", count: columns.count(where: { $0 == "," }) + 1)
-            let statement = try RawStatement(
-                db, "INSERT INTO \(table) (owner, param, \(columns)) VALUES (?, ?\(marks))")
+            let statement = try RawStatement(db, sql)
             statement.bind(1, owner)
             for row in rows {
                 bind(statement, row)
                 try statement.run(db)
             }
         }
-        try insert("search_token", "system, code, text", rows.tokens) {
+        try insert(SQL.insertToken, rows.tokens) {
             $0.bind(2, key($1.param))
             $0.bind(3, $1.system)
             $0.bind(4, $1.code)
             $0.bind(5, $1.text)
         }
-        try insert("search_string", "normalized, exact", rows.strings) {
+        try insert(SQL.insertString, rows.strings) {
             $0.bind(2, key($1.param))
             $0.bind(3, $1.normalized)
             $0.bind(4, $1.exact)
         }
-        try insert("search_date", "low, high", rows.dates) {
+        try insert(SQL.insertDate, rows.dates) {
             $0.bind(2, key($1.param))
             $0.bind(3, $1.low)
             $0.bind(4, $1.high)
         }
-        try insert("search_reference", "target_type, target_id, url", rows.references) {
+        try insert(SQL.insertReference, rows.references) {
             $0.bind(2, key($1.param))
             $0.bind(3, $1.targetType)
             $0.bind(4, $1.targetID)
             $0.bind(5, $1.url)
         }
-        try insert("search_number", "value", rows.numbers) {
+        try insert(SQL.insertNumber, rows.numbers) {
             $0.bind(2, key($1.param))
             $0.bind(3, $1.value)
         }
-        try insert("search_quantity", "value, system, code", rows.quantities) {
+        try insert(SQL.insertQuantity, rows.quantities) {
             $0.bind(2, key($1.param))
             $0.bind(3, $1.value)
             $0.bind(4, $1.system)
             $0.bind(5, $1.code)
         }
-        try insert("search_uri", "value", rows.uris) {
+        try insert(SQL.insertUri, rows.uris) {
             $0.bind(2, key($1.param))
             $0.bind(3, $1.value)
+        }
+    }
+
+    /// The statements above, written once (GRDB keeps their prepared forms by their text).
+    enum SQL {
+        static let pendingVersion =
+            "SELECT owner, type, id, version, last_updated, deleted, hash, content FROM resource_history WHERE rowid = ?"
+        static let currentVersion =
+            "SELECT owner, type, id, version, last_updated, deleted, hash, content FROM resource_current "
+            + "WHERE type = ? AND id = ?"
+        static let appendVersion =
+            "INSERT INTO resource_history (rowid, owner, type, id, version, last_updated, deleted, hash, content) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        static let replaceCurrent =
+            "INSERT OR REPLACE INTO resource (type, id, owner, version, last_updated, deleted, hash, content_row) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        static let deleteIndexRows = SearchIndexRows.tables.map { "DELETE FROM \($0) WHERE owner = ?" }
+        static let insertToken = insert("search_token", "system, code, text")
+        static let insertString = insert("search_string", "normalized, exact")
+        static let insertDate = insert("search_date", "low, high")
+        static let insertReference = insert("search_reference", "target_type, target_id, url")
+        static let insertNumber = insert("search_number", "value")
+        static let insertQuantity = insert("search_quantity", "value, system, code")
+        static let insertUri = insert("search_uri", "value")
+
+        private static func insert(_ table: String, _ columns: String) -> String {
+            let marks = String(repeating: ", ?", count: columns.count(where: { $0 == "," }) + 1)
+            return "INSERT INTO \(table) (owner, param, \(columns)) VALUES (?, ?\(marks))"
         }
     }
 }

@@ -401,11 +401,15 @@ public final class SQLiteStore: FHIRStore {
         let bulk: DeferredTransaction
 
         func current(type: String, id: String) async throws -> StoredResource? {
-            try await pool.writeWithoutTransaction { db in try Self.current(db, type: type, id: id, bulk: bulk) }
+            try await pool.writeWithoutTransaction { db in
+                try Self.current(db, ResourceKey(type: type, id: id), bulk: bulk)
+            }
         }
 
         func save(_ stored: StoredResource) async throws {
-            try await pool.writeWithoutTransaction { db in try Self.save(db, stored, bulk: bulk) }
+            _ = try await pool.writeWithoutTransaction { db in
+                try Self.save(db, stored, name: "\(stored.type)/\(stored.id)", bulk: bulk)
+            }
         }
 
         /// Writes the current rows bulk mode kept back into `resource`.
@@ -415,17 +419,16 @@ public final class SQLiteStore: FHIRStore {
 
         func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
-                try Self.replaceIndex(db, type: type, id: id, with: rows, clearing: clearing, bulk: bulk)
+                try Self.replaceIndex(
+                    db, ResourceKey(type: type, id: id), with: rows, clearing: clearing, bulk: bulk)
             }
         }
 
-        func currents(_ keys: [(type: String, id: String)]) async throws -> [String: StoredResource] {
+        func currents(_ keys: [ResourceKey]) async throws -> [String: StoredResource] {
             try await pool.writeWithoutTransaction { db in
                 var found: [String: StoredResource] = [:]
-                for key in keys where found["\(key.type)/\(key.id)"] == nil {
-                    if let stored = try Self.current(db, type: key.type, id: key.id, bulk: bulk) {
-                        found["\(key.type)/\(key.id)"] = stored
-                    }
+                for key in keys where found[key.name] == nil {
+                    if let stored = try Self.current(db, key, bulk: bulk) { found[key.name] = stored }
                 }
                 return found
             }
@@ -434,10 +437,9 @@ public final class SQLiteStore: FHIRStore {
         func saveAll(_ writes: [VersionWrite]) async throws {
             try await pool.writeWithoutTransaction { db in
                 for write in writes {
-                    try Self.save(db, write.stored, content: write.content, bulk: bulk)
+                    let owner = try Self.save(db, write.stored, name: write.name, content: write.content, bulk: bulk)
                     try Self.replaceIndex(
-                        db, type: write.stored.type, id: write.stored.id, with: write.rows, clearing: write.clearing,
-                        bulk: bulk)
+                        db, owner: owner, type: write.stored.type, with: write.rows, clearing: write.clearing)
                 }
             }
         }
@@ -446,7 +448,7 @@ public final class SQLiteStore: FHIRStore {
             try await pool.writeWithoutTransaction { db in
                 for entry in entries {
                     try Self.replaceIndex(
-                        db, type: entry.type, id: entry.id, with: entry.rows, clearing: false, bulk: bulk)
+                        db, ResourceKey(type: entry.type, id: entry.id), with: entry.rows, clearing: false, bulk: bulk)
                 }
             }
         }
@@ -454,9 +456,8 @@ public final class SQLiteStore: FHIRStore {
         /// The version and its index rows in one round trip to the writer connection.
         func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
-                try Self.save(db, stored, bulk: bulk)
-                try Self.replaceIndex(
-                    db, type: stored.type, id: stored.id, with: rows, clearing: clearing, bulk: bulk)
+                let owner = try Self.save(db, stored, name: "\(stored.type)/\(stored.id)", bulk: bulk)
+                try Self.replaceIndex(db, owner: owner, type: stored.type, with: rows, clearing: clearing)
             }
         }
 

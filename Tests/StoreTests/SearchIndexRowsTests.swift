@@ -1,0 +1,61 @@
+import FHIR
+import Testing
+
+@testable import Store
+
+/// The byte-level shortcuts a store's writes take agree with what they stand for.
+@Suite struct SearchIndexRowsTests {
+    /// `isTypeAndID` over bytes answers as `url == type + "/" + id` does, for near misses of every kind.
+    @Test func typeAndIDIsTheSpeltOutComparison() {
+        let types: [String?] = [nil, "", "Patient", "Pa", "Ωmega", "Observation"]
+        let ids: [String?] = [nil, "", "1", "a/b", "é-1", "0000000000-1111-2222-3333-444444444444"]
+        var urls = [
+            "", "/", "Patient", "Patient/", "Patient/1", "Patient/1/", "Patient//1", "patient/1", "Pa/1", "Pa+1",
+            "Patient/2",
+        ]
+        urls += ["Ωmega/é-1", "Ωmega/e-1", "http://x/Patient/1", "Patient/a/b", "Observation/a/b", "Pa//", "/1"]
+        urls += ["Observation/0000000000-1111-2222-3333-444444444444"]
+        var matches = 0
+        for url in urls {
+            for type in types {
+                for id in ids {
+                    let expected = type != nil && id != nil && url == type! + "/" + id!
+                    #expect(
+                        SearchIndexRows.isTypeAndID(url, type: type, id: id) == expected,
+                        "\(url) \(type ?? "nil") \(id ?? "nil")")
+                    if expected { matches += 1 }
+                }
+            }
+        }
+        #expect(matches == 9)
+    }
+
+    /// A resource key's name is `Type/id`.
+    @Test func aKeysNameIsTypeSlashID() {
+        #expect(ResourceKey(type: "Patient", id: "p-1").name == "Patient/p-1")
+        #expect(
+            ResourceKey(type: "MedicationRequest", id: String(repeating: "9", count: 64)).name
+                == "MedicationRequest/" + String(repeating: "9", count: 64))
+        #expect(ResourceKey(type: "", id: "").name == "/")
+    }
+
+    /// FNV-1a over a string's contiguous bytes equals FNV-1a byte by byte (small, large, non-ASCII,
+    /// a substring, and a sequence with no contiguous storage).
+    @Test func fnvOverContiguousBytesIsFNVByteByByte() {
+        func byteByByte(_ bytes: [UInt8]) -> UInt64 {
+            var hash = FNV1a()
+            for byte in bytes { hash.add(byte) }
+            return hash.value
+        }
+        let long = String(repeating: "Observation|code-value ", count: 20)
+        for text in ["", "a", "Patient|name", "Ωmega|é", long] {
+            #expect(FNV1a.hash(text.utf8) == byteByByte(Array(text.utf8)), "\(text)")
+            let middle = text.dropFirst(text.count / 3)
+            #expect(FNV1a.hash(middle.utf8) == byteByByte(Array(middle.utf8)), "\(middle)")
+            #expect(FNV1a.hash(text.utf8.lazy.map { $0 }) == byteByByte(Array(text.utf8)))
+        }
+        #expect(
+            StoreSchema.parameterKey(type: "Patient", code: "name")
+                == Int64(byteByByte(Array("Patient|name".utf8)) & 0xFFFF_FFFF_FFFF))
+    }
+}
