@@ -62,9 +62,15 @@ public struct LocalTimeFormat: Sendable, Hashable {
 
     static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
-    /// The value, or `nil` when the text does not have this layout or names no real date.
+    /// The value, or `nil` when the text does not have this layout or names no real date. Read over
+    /// the text's UTF-8 bytes (an array of its scalars made for every format tried cost a third of a
+    /// date's mapping): every letter a layout reads is ASCII, and a literal is matched by its bytes.
     public func parse(_ text: String) -> Value? {
-        let scalars = Array(text.unicodeScalars)
+        var text = text
+        return text.withUTF8 { parse(bytes: $0) }
+    }
+
+    private func parse(bytes: UnsafeBufferPointer<UInt8>) -> Value? {
         var position = 0
         var value = Value(year: 0, month: 0, day: 0, hour: nil)
         var pm: Bool?
@@ -73,12 +79,17 @@ public struct LocalTimeFormat: Sendable, Hashable {
         func digits(_ least: Int, _ most: Int) -> Int? {
             var count = 0
             var number = 0
-            while count < most, position < scalars.count, ("0"..."9").contains(scalars[position]) {
-                number = number * 10 + Int(scalars[position].value - 48)
+            while count < most, position < bytes.count, bytes[position] &- UInt8(ascii: "0") < 10 {
+                number = number * 10 + Int(bytes[position] &- UInt8(ascii: "0"))
                 position += 1
                 count += 1
             }
             return count >= least ? number : nil
+        }
+        /// The next `count` bytes, ASCII letters folded to lower case (`nil` past the end).
+        func lowered(_ count: Int) -> [UInt8]? {
+            guard position + count <= bytes.count else { return nil }
+            return bytes[position..<position + count].map { $0 &- UInt8(ascii: "A") < 26 ? $0 | 0x20 : $0 }
         }
 
         for token in tokens {
@@ -89,9 +100,9 @@ public struct LocalTimeFormat: Sendable, Hashable {
                 value.year = width == 2 ? (year <= 30 ? 2000 + year : 1900 + year) : year
             case .month(let name, let width):
                 if name {
-                    guard position + 3 <= scalars.count else { return nil }
-                    let word = String(String.UnicodeScalarView(scalars[position..<position + 3])).lowercased()
-                    guard let index = Self.monthNames.firstIndex(of: word) else { return nil }
+                    guard let word = lowered(3),
+                        let index = Self.monthNames.firstIndex(where: { $0.utf8.elementsEqual(word) })
+                    else { return nil }
                     value.month = index + 1
                     position += 3
                 } else {
@@ -120,17 +131,17 @@ public struct LocalTimeFormat: Sendable, Hashable {
                 value.milliseconds =
                     count >= 3 ? fraction / Int(pow(10, Double(count - 3))) : fraction * Int(pow(10, Double(3 - count)))
             case .meridiem:
-                guard position + 2 <= scalars.count else { return nil }
-                let word = String(String.UnicodeScalarView(scalars[position..<position + 2])).uppercased()
-                guard word == "AM" || word == "PM" else { return nil }
-                pm = word == "PM"
+                guard let word = lowered(2), word == Array("am".utf8) || word == Array("pm".utf8) else { return nil }
+                pm = word[0] == UInt8(ascii: "p")
                 position += 2
             case .literal(let character):
-                guard position < scalars.count, scalars[position] == character else { return nil }
-                position += 1
+                for byte in UTF8.encode(character)! {
+                    guard position < bytes.count, bytes[position] == byte else { return nil }
+                    position += 1
+                }
             }
         }
-        guard position == scalars.count else { return nil }
+        guard position == bytes.count else { return nil }
         if let twelve {
             guard let pm else { return nil }
             value.hour = twelve % 12 + (pm ? 12 : 0)
