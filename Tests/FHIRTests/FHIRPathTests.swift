@@ -264,27 +264,49 @@ import Testing
     }
 
     /// Decimal results beyond what Foundation's `Decimal` holds once stopped the process (its
-    /// arithmetic traps on an exponent beyond -128…127); each is now empty, or an incomparable
-    /// quantity. The first is the fuzzer's input.
-    @Test(arguments: [
-        "(1 'kg9``9' * 500 ']') > 1200 'g' and 2 days = 67 'u6'",
-        "1 'u6' > 1 'g'", "1 'u6' = 1 'g'", "(1 'u6').toString()",
-        "0.00000000000000000000000000000001 * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001"
-            + " * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001",
-        "99999999999999999999999999999999999.0 * 99999999999999999999999999999999999.0"
-            + " * 99999999999999999999999999999999999.0 * 99999999999999999999999999999999999.0",
-        "0.0000000000000000000000000000000000001 / 99999999999999999999999999999999999.0 / 99999999999999999999999999999999999.0",
-        "(0.00000000000000000000000000000001 'g' * 0.00000000000000000000000000000001) * 0.00000000000000000000000000000001"
-            + " * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001",
-    ])
-    func decimalsBeyondFoundationsRangeAreEmptyNotACrash(_ text: String) throws {
+    /// arithmetic traps on an exponent beyond -128…127); each now gives what the test names: nothing,
+    /// a zero too small to tell, or a quantity whose unit converts to nothing. The first is the
+    /// fuzzer's input.
+    @Test(
+        arguments: [
+            ("(1 'kg9``9' * 500 ']') > 1200 'g' and 2 days = 67 'u6'", nil),
+            ("1 'u6' > 1 'g'", nil), ("1 'u6' = 1 'g'", nil), ("(1 'u6').toString()", #""1 'u6'""#),
+            (
+                "0.00000000000000000000000000000001 * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001"
+                    + " * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001", nil
+            ),
+            (
+                "99999999999999999999999999999999999.0 * 99999999999999999999999999999999999.0"
+                    + " * 99999999999999999999999999999999999.0 * 99999999999999999999999999999999999.0", nil
+            ),
+            (
+                "0.0000000000000000000000000000000000001 / 99999999999999999999999999999999999.0"
+                    + " / 99999999999999999999999999999999999.0", "0"
+            ),
+            (
+                "(0.00000000000000000000000000000001 'g' * 0.00000000000000000000000000000001) * 0.00000000000000000000000000000001"
+                    + " * 0.00000000000000000000000000000001 * 0.00000000000000000000000000000001", nil
+            ),
+        ] as [(String, String?)])
+    func decimalsBeyondFoundationsRangeGiveNothingNotACrash(_ text: String, _ expected: String?) throws {
         let patient = try TestSupport.parse(#"{"resourceType":"Patient","id":"p"}"#)
         let result = try FHIRPathExpression(text).evaluate(on: patient, definitions: TestSupport.definitions)
-        #expect(result.count <= 1)
-        // What stays in range still computes.
+        #expect(result.map { JSONWriter().string($0.json) } == (expected.map { [$0] } ?? []), "\(text)")
+    }
+
+    /// `FHIRPathDecimal.calculate` computes what stays inside the range it keeps, and answers `nil`
+    /// beyond it (and for a division by zero).
+    @Test func decimalArithmeticInsideItsRangeComputesAndBeyondItIsNil() throws {
         #expect(FHIRPathDecimal.calculate(2.5, .multiply, 4) == 10)
+        #expect(FHIRPathDecimal.calculate(7, .subtract, 9.5) == -2.5)
+        #expect(FHIRPathDecimal.calculate(1, .divide, 8) == 0.125)
         #expect(FHIRPathDecimal.calculate(1, .divide, 0) == nil)
         let tiny = try #require(Decimal(string: "1e-70"))
+        let small = try #require(Decimal(string: "1e-50"))
+        let huge = try #require(Decimal(string: "1e100"))
+        #expect(FHIRPathDecimal.calculate(small, .multiply, small) == Decimal(string: "1e-100"))
         #expect(FHIRPathDecimal.calculate(tiny, .multiply, tiny) == nil)
+        #expect(FHIRPathDecimal.calculate(huge, .multiply, huge) == nil)
+        #expect(FHIRPathDecimal.calculate(huge, .add, 1) != nil)
     }
 }
