@@ -45,7 +45,7 @@ public protocol FHIRStore: Sendable {
     /// returns how many resources were indexed.
     func rebuildIndex() async throws(StoreError) -> Int
     /// Bulk loading: drops the search tables' own indexes, so that the index rows written with each
-    /// resource are appended instead of inserted into fourteen B-trees; `buildSearchIndexes()` makes
+    /// resource are appended instead of inserted into B-trees; `buildSearchIndexes()` makes
     /// them again, one sort each. Searches stay correct in between, only slower.
     func dropSearchIndexes() async throws(StoreError)
     /// Builds whichever of the search tables' indexes are missing (a no-op when none is).

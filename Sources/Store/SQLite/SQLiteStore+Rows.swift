@@ -94,9 +94,11 @@ extension SQLiteStore.Transaction {
     static func replaceIndex(
         _ db: Database, owner: Int64, type: String, with rows: SearchIndexRows?, clearing: Bool
     ) throws {
+        let rowIDs = try StoreSchema.indexRowIDs(owner: owner)
         for delete in SQL.deleteIndexRows where clearing {
             let statement = try RawStatement(db, delete)
-            statement.bind(1, owner)
+            statement.bind(1, rowIDs.lowerBound)
+            statement.bind(2, rowIDs.upperBound)
             try statement.run(db)
         }
         guard let rows else { return }
@@ -106,13 +108,21 @@ extension SQLiteStore.Transaction {
             if code != last.code { last = (code, StoreSchema.parameterKey(type: type, code: code)) }
             return last.key
         }
-        /// Each row's parameter key and values after `owner`, which stays bound from one row to the next.
-        func insert<Row>(_ sql: String, _ rows: [Row], _ bind: (RawStatement, Row) -> Void) throws {
+        /// Each row's parameter key and values after `owner`, which stays bound from one row to the
+        /// next; the row's id, the owner's next, is the statement's last value.
+        func insert<Row>(_ sql: (text: String, rowID: Int32), _ rows: [Row], _ bind: (RawStatement, Row) -> Void) throws
+        {
             guard !rows.isEmpty else { return }
-            let statement = try RawStatement(db, sql)
+            guard rows.count <= rowIDs.count else {
+                throw StoreError(
+                    .invalid,
+                    "\(type) has \(rows.count) search index values of one kind; a resource may have \(rowIDs.count)")
+            }
+            let statement = try RawStatement(db, sql.text)
             statement.bind(1, owner)
-            for row in rows {
+            for (offset, row) in rows.enumerated() {
                 bind(statement, row)
+                statement.bind(sql.rowID, rowIDs.lowerBound + Int64(offset))
                 try statement.run(db)
             }
         }
@@ -167,7 +177,7 @@ extension SQLiteStore.Transaction {
         static let replaceCurrent =
             "INSERT OR REPLACE INTO resource (type, id, owner, version, last_updated, deleted, hash, content_row) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        static let deleteIndexRows = SearchIndexRows.tables.map { "DELETE FROM \($0) WHERE owner = ?" }
+        static let deleteIndexRows = SearchIndexRows.tables.map { "DELETE FROM \($0) WHERE rowid BETWEEN ? AND ?" }
         static let insertToken = insert("search_token", "system, code, text")
         static let insertString = insert("search_string", "normalized, exact")
         static let insertDate = insert("search_date", "low, high")
@@ -176,9 +186,11 @@ extension SQLiteStore.Transaction {
         static let insertQuantity = insert("search_quantity", "value, system, code")
         static let insertUri = insert("search_uri", "value")
 
-        private static func insert(_ table: String, _ columns: String) -> String {
-            let marks = String(repeating: ", ?", count: columns.count(where: { $0 == "," }) + 1)
-            return "INSERT INTO \(table) (owner, param, \(columns)) VALUES (?, ?\(marks))"
+        /// The statement, and the position of the row id among its values (the last).
+        private static func insert(_ table: String, _ columns: String) -> (text: String, rowID: Int32) {
+            let count = columns.count(where: { $0 == "," }) + 1
+            let marks = String(repeating: ", ?", count: count)
+            return ("INSERT INTO \(table) (owner, param, \(columns), rowid) VALUES (?, ?\(marks), ?)", Int32(count + 3))
         }
     }
 }
