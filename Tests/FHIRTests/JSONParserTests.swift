@@ -203,6 +203,59 @@ import Testing
                 == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
     }
 
+    /// Strings are written eight bytes at a time: each character that needs an escape, and multi-byte
+    /// scalars, at each position of a word after each length of plain text, are written as Foundation
+    /// reads them back, escaped exactly where the spelt-out rule says (quote, backslash, below 0x20).
+    @Test func writesEachByteOfAStringWhereverItFallsInAWord() throws {
+        func escaped(_ text: String) -> String {
+            var out = ""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{08}": out += "\\b"
+                case "\u{0C}": out += "\\f"
+                case "\u{00}"..."\u{1F}":
+                    out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out
+        }
+        for length in 0..<20 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
+            for special in ["", "\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{7F}", "é", "中", "😀", "é\"", "\u{0C}x"] {
+                for text in [plain + special, special + plain, plain + special + plain] {
+                    let written = JSONWriter().string(.string(text))
+                    #expect(written == "\"" + escaped(text) + "\"", "\(text.debugDescription)")
+                    let read = try JSONSerialization.jsonObject(with: Data(written.utf8), options: .fragmentsAllowed)
+                    #expect(read as? String == text, "\(text.debugDescription)")
+                }
+            }
+        }
+    }
+
+    /// Keys sort by their UTF-8 bytes, whatever their length or storage (small, large, bridged).
+    @Test func keysSortByTheirBytes() throws {
+        let keys = [
+            "", "a", "A", "_a", "ab", "abc", "b", "é", "e\u{301}", "z", "resourceType", "resourceTyp", "meta",
+            String(repeating: "k", count: 40), String(repeating: "k", count: 41), "中", "😀", "\u{7F}",
+        ]
+        for left in keys {
+            for right in keys {
+                #expect(
+                    JSONWriter.keyPrecedes(left, right)
+                        == Array(left.utf8).lexicographicallyPrecedes(Array(right.utf8)),
+                    "\(left) \(right)")
+            }
+            let bridged = NSString(string: left) as String
+            #expect(JSONWriter.keyPrecedes(bridged, left) == false)
+        }
+    }
+
     @Test func keepsDecimalTextExactly() throws {
         let value = try JSON(parsing: #"{"v":1.50,"w":100000000000000000000000001,"x":3.0e-10}"#)
         #expect(JSONWriter().string(value) == #"{"v":1.50,"w":100000000000000000000000001,"x":3.0e-10}"#)

@@ -292,7 +292,7 @@ private struct Reader {
             if buffer.count - offset >= 8 {
                 // Safe: eight bytes from `offset` lie inside the buffer (checked above).
                 let word = UnsafeRawPointer(buffer.baseAddress! + offset).loadUnaligned(as: UInt64.self)
-                let mask = Self.specialBytes(UInt64(littleEndian: word))
+                let mask = JSONWord.specialBytes(UInt64(littleEndian: word))
                 if mask == 0 {
                     offset &+= 8
                     continue
@@ -337,21 +337,6 @@ private struct Reader {
             }
         }
         throw fail("unterminated string", at: start)
-    }
-
-    /// The high bit of each byte of `word` (first byte lowest) that is a quote, a backslash, a control
-    /// character or part of a multi-byte scalar. Exact up to the lowest bit set: the borrow of a byte
-    /// that hits may mark bytes above it, never below, so the lowest bit is always the first byte to look at.
-    @inline(__always)
-    static func specialBytes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let quotes = (quote &- ones) & ~quote
-        let backslashes = (backslash &- ones) & ~backslash
-        let controls = (word &- ones &* 0x20) & ~word
-        return (quotes | backslashes | controls | word) & highs
     }
 
     mutating func parseEscape(into bytes: inout [UInt8]) throws(JSONFailure) {
@@ -505,5 +490,23 @@ extension JSON {
     /// Parses a JSON document from a string with the default limits.
     public init(parsing string: String) throws(FHIRError) {
         self = try JSONParser().parse(string)
+    }
+}
+
+/// Eight bytes of a JSON string looked at at once, by the parser and the writer.
+enum JSONWord {
+    /// The high bit of each byte of `word` (first byte lowest) that is a quote, a backslash, a control
+    /// character or part of a multi-byte scalar. Exact up to the lowest bit set: the borrow of a byte
+    /// that hits may mark bytes above it, never below, so the lowest bit is always the first byte to look at.
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quotes = (quote &- ones) & ~quote
+        let backslashes = (backslash &- ones) & ~backslash
+        let controls = (word &- ones &* 0x20) & ~word
+        return (quotes | backslashes | controls | word) & highs
     }
 }
