@@ -21,6 +21,8 @@ public final class SpecMapper: Sendable {
     let recorded: String
     /// The spec's date formats, compiled once: by the patterns of each `date:` transform.
     let temporalFormats: [[String]: [LocalTimeFormat]]
+    /// What every Provenance of the run says alike, made once: its policy, activity and agent.
+    let provenanceParts: (policy: JSON, activity: JSON, agent: JSON)
 
     /// The extension that keeps the IANA zone a local time was read in.
     public static let zoneExtensionURL = "http://hl7.org/fhir/StructureDefinition/tz-code"
@@ -48,6 +50,15 @@ public final class SpecMapper: Sendable {
             }
         }
         self.temporalFormats = temporalFormats
+        provenanceParts = (
+            policy: .array([.string("urn:ferry:mapping:\(spec.name):\(spec.version)")]),
+            activity: [
+                "coding": .array([
+                    ["system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "CREATE"]
+                ])
+            ],
+            agent: .array([["who": ["display": .string("Ferry mapping \(spec.name) \(spec.version)")]]])
+        )
         let seconds = Int(recorded.timeIntervalSince1970.rounded(.down))
         self.recorded = String(FHIRPathTemporal(utcMilliseconds: seconds * 1000, precision: .second).text)
     }
@@ -184,23 +195,8 @@ public final class SpecMapper: Sendable {
             ("resourceType", "Provenance"), ("id", .string(id)),
             ("target", .array(targets.map { object(("reference", .string("\($0.type)/\($0.id)"))) })),
             ("recorded", .string(recorded)),
-            ("policy", .array([.string("urn:ferry:mapping:\(spec.name):\(spec.version)")])),
-            (
-                "activity",
-                object(
-                    (
-                        "coding",
-                        .array([
-                            object(
-                                ("system", "http://terminology.hl7.org/CodeSystem/v3-DataOperation"), ("code", "CREATE")
-                            )
-                        ])
-                    ))
-            ),
-            (
-                "agent",
-                .array([object(("who", object(("display", .string("Ferry mapping \(spec.name) \(spec.version)")))))])
-            ),
+            ("policy", provenanceParts.policy), ("activity", provenanceParts.activity),
+            ("agent", provenanceParts.agent),
             ("entity", .array([entity])))
         return Made(type: "Provenance", id: id, resource: resource)
     }
