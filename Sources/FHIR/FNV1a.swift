@@ -11,7 +11,7 @@ public struct FNV1a: Sendable {
     }
 
     /// Over contiguous bytes when the sequence has them (a string's UTF-8 view stepped one index at
-    /// a time cost four times as much).
+    /// a time cost three times as much).
     @inlinable public mutating func add(_ bytes: some Sequence<UInt8>) {
         let added: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             var value = self.value

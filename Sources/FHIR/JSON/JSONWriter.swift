@@ -89,7 +89,7 @@ public struct JSONWriter: Sendable {
 
     /// Canonical key order: by UTF-8 bytes (not by Swift's `<`, which orders by Unicode scalars
     /// after normalization). Over the keys' contiguous bytes without copying them (a copy for
-    /// `withUTF8` and a call to `memcmp` cost 200 instructions a comparison).
+    /// `withUTF8` and a call to `memcmp` cost 160 instructions a comparison).
     package static func keyPrecedes(_ left: String, _ right: String) -> Bool {
         let order = left.utf8.withContiguousStorageIfAvailable { a in
             right.utf8.withContiguousStorageIfAvailable { b in precedes(a, b) }
