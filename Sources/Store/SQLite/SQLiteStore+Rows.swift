@@ -46,12 +46,13 @@ extension SQLiteStore.Transaction {
 
     /// Appends the version to the history, as the row after the history's last (the open write
     /// transaction is the only writer); a resource's first version's row is its owner, which is
-    /// returned. In bulk mode the current row is kept back (`DeferredCurrents`). `name`: `Type/id`.
+    /// returned. In bulk mode the current row is kept back (`DeferredCurrents`). `key`: the stored
+    /// resource's.
     @discardableResult
     static func save(
-        _ db: Database, _ stored: StoredResource, name: String, content: [UInt8]? = nil, bulk: DeferredTransaction
+        _ db: Database, _ stored: StoredResource, key: ResourceKey, content: [UInt8]? = nil, bulk: DeferredTransaction
     ) throws -> Int64 {
-        let known = try owner(db, ResourceKey(type: stored.type, id: stored.id, name: name), bulk: bulk)
+        let known = try owner(db, key, bulk: bulk)
         let row = bulk.last + 1
         let owner = known == 0 ? row : known
         let time = stored.lastUpdated.timeIntervalSince1970
@@ -67,7 +68,7 @@ extension SQLiteStore.Transaction {
         history.bind(8, stored.contentHash)
         history.bind(9, bytes: stored.resource.map { content ?? $0.canonicalBytes })
         try history.run(db)
-        bulk.wrote(name, row: row, owner: owner)
+        bulk.wrote(key.name, row: row, owner: owner)
         if bulk.active { return owner }
         let current = try RawStatement(db, SQL.replaceCurrent)
         current.bind(1, stored.type)

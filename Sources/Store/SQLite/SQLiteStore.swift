@@ -408,7 +408,7 @@ public final class SQLiteStore: FHIRStore {
 
         func save(_ stored: StoredResource) async throws {
             _ = try await pool.writeWithoutTransaction { db in
-                try Self.save(db, stored, name: "\(stored.type)/\(stored.id)", bulk: bulk)
+                try Self.save(db, stored, key: ResourceKey(type: stored.type, id: stored.id), bulk: bulk)
             }
         }
 
@@ -437,7 +437,8 @@ public final class SQLiteStore: FHIRStore {
         func saveAll(_ writes: [VersionWrite]) async throws {
             try await pool.writeWithoutTransaction { db in
                 for write in writes {
-                    let owner = try Self.save(db, write.stored, name: write.name, content: write.content, bulk: bulk)
+                    let key = ResourceKey(type: write.stored.type, id: write.stored.id, name: write.name)
+                    let owner = try Self.save(db, write.stored, key: key, content: write.content, bulk: bulk)
                     try Self.replaceIndex(
                         db, owner: owner, type: write.stored.type, with: write.rows, clearing: write.clearing)
                 }
@@ -456,7 +457,7 @@ public final class SQLiteStore: FHIRStore {
         /// The version and its index rows in one round trip to the writer connection.
         func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
-                let owner = try Self.save(db, stored, name: "\(stored.type)/\(stored.id)", bulk: bulk)
+                let owner = try Self.save(db, stored, key: ResourceKey(type: stored.type, id: stored.id), bulk: bulk)
                 try Self.replaceIndex(db, owner: owner, type: stored.type, with: rows, clearing: clearing)
             }
         }
