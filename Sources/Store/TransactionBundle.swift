@@ -17,8 +17,7 @@ enum TransactionBundle {
         var resolved: [String: String] = [:]
         for entry in entries {
             guard entry["request"]?["method"]?.stringValue == "PUT", let url = entry["request"]?["url"]?.stringValue,
-                !url.utf8.contains(UInt8(ascii: "?")), url.utf8.count(where: { $0 == UInt8(ascii: "/") }) == 1,
-                url.utf8.first != UInt8(ascii: "/"), url.utf8.last != UInt8(ascii: "/")
+                isTypeSlashID(url)
             else { return [:] }
             if let fullURL = entry["fullUrl"]?.stringValue { resolved[fullURL] = url }
         }
@@ -27,12 +26,28 @@ enum TransactionBundle {
             guard let url = entry["request"]?["url"]?.stringValue,
                 case .object(var object)? = entry["resource"].map({ rewritingReferences($0, resolved) })
             else { continue }
-            // `Type/id`, checked above: the id follows the one slash.
+            // `Type/id`, checked above: the id follows the one slash. Most resources carry it already
+            // (setting it anyway copied the resource's members, each retained).
             let slash = url.utf8.firstIndex(of: UInt8(ascii: "/"))!
-            object["id"] = .string(String(url[url.utf8.index(after: slash)...]))
+            let id = url[url.utf8.index(after: slash)...]
+            if object["id"]?.stringValue.map({ $0[...] == id }) != true { object["id"] = .string(String(id)) }
             prepared[index] = try? PreparedWrite(.object(object), indexing: indexing, time: time, index: indexed)
         }
         return prepared
+    }
+
+    /// Whether a request URL is `Type/id`: one slash with text either side, no query.
+    static func isTypeSlashID(_ url: String) -> Bool {
+        var url = url
+        return url.withUTF8 { bytes in
+            guard let first = bytes.first, let last = bytes.last, first != UInt8(ascii: "/"), last != UInt8(ascii: "/")
+            else { return false }
+            var slashes = 0
+            for byte in bytes {
+                if byte == UInt8(ascii: "/") { slashes += 1 } else if byte == UInt8(ascii: "?") { return false }
+            }
+            return slashes == 1
+        }
     }
 
     /// Bundles of plain PUTs, every entry prepared, written together: the current versions read at

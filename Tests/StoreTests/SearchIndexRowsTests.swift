@@ -30,6 +30,21 @@ import Testing
         #expect(matches == 9)
     }
 
+    /// `isTypeSlashID` over bytes answers as the spelt-out test does: no `?`, one `/`, neither first nor last.
+    @Test func aPlainPutURLIsTheSpeltOutTest() {
+        let urls = [
+            "", "/", "//", "?", "Patient", "Patient/", "/1", "Patient/1", "Patient/1/", "Patient//1", "a/b/c", "P/1",
+            "Patient/1?x=2", "Patient?identifier=a|b", "?/", "/?", "Ωmega/é-1", "Ωmega/é?", "urn:uuid:1", "a/?",
+        ]
+        for url in urls {
+            let expected =
+                !url.utf8.contains(UInt8(ascii: "?")) && url.utf8.count(where: { $0 == UInt8(ascii: "/") }) == 1
+                && url.utf8.first != UInt8(ascii: "/") && url.utf8.last != UInt8(ascii: "/")
+            #expect(TransactionBundle.isTypeSlashID(url) == expected, "\(url)")
+        }
+        #expect(urls.filter(TransactionBundle.isTypeSlashID) == ["Patient/1", "P/1", "Ωmega/é-1"])
+    }
+
     /// A resource key's name is `Type/id`.
     @Test func aKeysNameIsTypeSlashID() {
         #expect(ResourceKey(type: "Patient", id: "p-1").name == "Patient/p-1")

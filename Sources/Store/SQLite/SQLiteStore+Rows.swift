@@ -6,17 +6,19 @@ extension SQLiteStore.Transaction {
     /// The current row of a resource (in bulk mode, its pending history row); the transaction
     /// remembers its owner, or that it has none. Read through SQLite's C API: most lookups of a load
     /// find nothing, and GRDB's row made a dictionary of column names for each.
-    static func current(_ db: Database, _ key: ResourceKey, bulk: DeferredTransaction) throws -> StoredResource? {
+    static func current(
+        _ writer: WriterStatements, _ key: ResourceKey, bulk: DeferredTransaction
+    ) throws -> StoredResource? {
         let statement: RawStatement
         if let pending = bulk.pendingRow(key.name) {
-            statement = try RawStatement(db, SQL.pendingVersion)
+            statement = try writer(SQL.pendingVersion)
             statement.bind(1, pending)
         } else {
-            statement = try RawStatement(db, SQL.currentVersion)
+            statement = try writer(SQL.currentVersion)
             statement.bind(1, key.type)
             statement.bind(2, key.id)
         }
-        let found = try statement.first(db) { row in
+        let found = try statement.first(writer.db) { row in
             (
                 owner: row.integer(0),
                 stored: try StoreSchema.stored(
@@ -29,17 +31,18 @@ extension SQLiteStore.Transaction {
     }
 
     /// The owner of a resource: remembered by the transaction, or looked up (0: it has none yet).
-    static func owner(_ db: Database, _ key: ResourceKey, bulk: DeferredTransaction) throws -> Int64 {
+    static func owner(_ writer: WriterStatements, _ key: ResourceKey, bulk: DeferredTransaction) throws -> Int64 {
         if let known = bulk.owners[key.name] { return known }
-        let found: Int64?
+        let statement: RawStatement
         if let pending = bulk.pendingRow(key.name) {
-            found = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT owner FROM resource_history WHERE rowid = ?"), arguments: [pending])
+            statement = try writer(SQL.pendingOwner)
+            statement.bind(1, pending)
         } else {
-            found = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT owner FROM resource WHERE type = ? AND id = ?"),
-                arguments: [key.type, key.id])
+            statement = try writer(SQL.currentOwner)
+            statement.bind(1, key.type)
+            statement.bind(2, key.id)
         }
+        let found = try statement.first(writer.db) { $0.integer(0) }
         bulk.know(key.name, owner: found)
         return found ?? 0
     }
@@ -50,14 +53,15 @@ extension SQLiteStore.Transaction {
     /// resource's.
     @discardableResult
     static func save(
-        _ db: Database, _ stored: StoredResource, key: ResourceKey, content: [UInt8]? = nil, bulk: DeferredTransaction
+        _ writer: WriterStatements, _ stored: StoredResource, key: ResourceKey, content: [UInt8]? = nil,
+        bulk: DeferredTransaction
     ) throws -> Int64 {
-        let known = try owner(db, key, bulk: bulk)
+        let known = try owner(writer, key, bulk: bulk)
         let row = bulk.last + 1
         let owner = known == 0 ? row : known
         let time = stored.lastUpdated.timeIntervalSince1970
         let deleted: Int64 = stored.resource == nil ? 1 : 0
-        let history = try RawStatement(db, SQL.appendVersion)
+        let history = try writer(SQL.appendVersion)
         history.bind(1, row)
         history.bind(2, owner)
         history.bind(3, stored.type)
@@ -67,10 +71,10 @@ extension SQLiteStore.Transaction {
         history.bind(7, deleted)
         history.bind(8, stored.contentHash)
         history.bind(9, bytes: stored.resource.map { content ?? $0.canonicalBytes })
-        try history.run(db)
+        try history.run(writer.db)
         bulk.wrote(key.name, row: row, owner: owner)
         if bulk.active { return owner }
-        let current = try RawStatement(db, SQL.replaceCurrent)
+        let current = try writer(SQL.replaceCurrent)
         current.bind(1, stored.type)
         current.bind(2, stored.id)
         current.bind(3, owner)
@@ -79,28 +83,29 @@ extension SQLiteStore.Transaction {
         current.bind(6, deleted)
         current.bind(7, stored.contentHash)
         current.bind(8, row)
-        try current.run(db)
+        try current.run(writer.db)
         return owner
     }
 
     static func replaceIndex(
-        _ db: Database, _ key: ResourceKey, with rows: SearchIndexRows?, clearing: Bool, bulk: DeferredTransaction
+        _ writer: WriterStatements, _ key: ResourceKey, with rows: SearchIndexRows?, clearing: Bool,
+        bulk: DeferredTransaction
     ) throws {
-        let owner = try owner(db, key, bulk: bulk)
+        let owner = try owner(writer, key, bulk: bulk)
         guard owner != 0 else { throw StoreError(.database, "\(key.name) is not stored: nothing to index") }
-        try replaceIndex(db, owner: owner, type: key.type, with: rows, clearing: clearing)
+        try replaceIndex(writer, owner: owner, type: key.type, with: rows, clearing: clearing)
     }
 
     /// Replaces the index rows of the resource of type `type` whose owner is `owner`.
     static func replaceIndex(
-        _ db: Database, owner: Int64, type: String, with rows: SearchIndexRows?, clearing: Bool
+        _ writer: WriterStatements, owner: Int64, type: String, with rows: SearchIndexRows?, clearing: Bool
     ) throws {
         let rowIDs = try StoreSchema.indexRowIDs(owner: owner)
         for delete in SQL.deleteIndexRows where clearing {
-            let statement = try RawStatement(db, delete)
+            let statement = try writer(delete)
             statement.bind(1, rowIDs.lowerBound)
             statement.bind(2, rowIDs.upperBound)
-            try statement.run(db)
+            try statement.run(writer.db)
         }
         guard let rows else { return }
         // A resource's rows come parameter by parameter: the last parameter's key is kept.
@@ -111,7 +116,10 @@ extension SQLiteStore.Transaction {
         }
         /// Each row's parameter key and values after `owner`, which stays bound from one row to the
         /// next; the row's id, the owner's next, is the statement's last value.
-        func insert<Row>(_ sql: (text: String, rowID: Int32), _ rows: [Row], _ bind: (RawStatement, Row) -> Void) throws
+        func insert<Row>(
+            _ sql: (statement: WriterSQL, rowID: Int32), _ rows: [Row], _ bind: (RawStatement, Row) -> Void
+        )
+            throws
         {
             guard !rows.isEmpty else { return }
             guard rows.count <= rowIDs.count else {
@@ -119,12 +127,12 @@ extension SQLiteStore.Transaction {
                     .invalid,
                     "\(type) has \(rows.count) search index values of one kind; a resource may have \(rowIDs.count)")
             }
-            let statement = try RawStatement(db, sql.text)
+            let statement = try writer(sql.statement)
             statement.bind(1, owner)
             for (offset, row) in rows.enumerated() {
                 bind(statement, row)
                 statement.bind(sql.rowID, rowIDs.lowerBound + Int64(offset))
-                try statement.run(db)
+                try statement.run(writer.db)
             }
         }
         try insert(SQL.insertToken, rows.tokens) {
@@ -165,20 +173,25 @@ extension SQLiteStore.Transaction {
         }
     }
 
-    /// The statements above, written once (GRDB keeps their prepared forms by their text).
+    /// The statements above, written once, each with its slot in a turn's `WriterStatements`.
     enum SQL {
-        static let pendingVersion =
+        static let pendingVersion = WriterSQL(
             "SELECT owner, type, id, version, last_updated, deleted, hash, content FROM resource_history WHERE rowid = ?"
-        static let currentVersion =
+        )
+        static let currentVersion = WriterSQL(
             "SELECT owner, type, id, version, last_updated, deleted, hash, content FROM resource_current "
-            + "WHERE type = ? AND id = ?"
-        static let appendVersion =
+                + "WHERE type = ? AND id = ?")
+        static let pendingOwner = WriterSQL("SELECT owner FROM resource_history WHERE rowid = ?")
+        static let currentOwner = WriterSQL("SELECT owner FROM resource WHERE type = ? AND id = ?")
+        static let appendVersion = WriterSQL(
             "INSERT INTO resource_history (rowid, owner, type, id, version, last_updated, deleted, hash, content) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        static let replaceCurrent =
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        static let replaceCurrent = WriterSQL(
             "INSERT OR REPLACE INTO resource (type, id, owner, version, last_updated, deleted, hash, content_row) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        static let deleteIndexRows = SearchIndexRows.tables.map { "DELETE FROM \($0) WHERE rowid BETWEEN ? AND ?" }
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        static let deleteIndexRows = SearchIndexRows.tables.map {
+            WriterSQL("DELETE FROM \($0) WHERE rowid BETWEEN ? AND ?")
+        }
         static let insertToken = insert("search_token", "system, code, text")
         static let insertString = insert("search_string", "normalized, exact")
         static let insertDate = insert("search_date", "low, high")
@@ -188,10 +201,13 @@ extension SQLiteStore.Transaction {
         static let insertUri = insert("search_uri", "value")
 
         /// The statement, and the position of the row id among its values (the last).
-        private static func insert(_ table: String, _ columns: String) -> (text: String, rowID: Int32) {
+        private static func insert(_ table: String, _ columns: String) -> (statement: WriterSQL, rowID: Int32) {
             let count = columns.count(where: { $0 == "," }) + 1
             let marks = String(repeating: ", ?", count: count)
-            return ("INSERT INTO \(table) (owner, param, \(columns), rowid) VALUES (?, ?\(marks), ?)", Int32(count + 3))
+            return (
+                WriterSQL("INSERT INTO \(table) (owner, param, \(columns), rowid) VALUES (?, ?\(marks), ?)"),
+                Int32(count + 3)
+            )
         }
     }
 }

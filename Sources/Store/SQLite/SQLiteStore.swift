@@ -402,13 +402,14 @@ public final class SQLiteStore: FHIRStore {
 
         func current(type: String, id: String) async throws -> StoredResource? {
             try await pool.writeWithoutTransaction { db in
-                try Self.current(db, ResourceKey(type: type, id: id), bulk: bulk)
+                try Self.current(WriterStatements(db), ResourceKey(type: type, id: id), bulk: bulk)
             }
         }
 
         func save(_ stored: StoredResource) async throws {
             _ = try await pool.writeWithoutTransaction { db in
-                try Self.save(db, stored, key: ResourceKey(type: stored.type, id: stored.id), bulk: bulk)
+                try Self.save(
+                    WriterStatements(db), stored, key: ResourceKey(type: stored.type, id: stored.id), bulk: bulk)
             }
         }
 
@@ -420,15 +421,16 @@ public final class SQLiteStore: FHIRStore {
         func replaceIndex(type: String, id: String, with rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
                 try Self.replaceIndex(
-                    db, ResourceKey(type: type, id: id), with: rows, clearing: clearing, bulk: bulk)
+                    WriterStatements(db), ResourceKey(type: type, id: id), with: rows, clearing: clearing, bulk: bulk)
             }
         }
 
         func currents(_ keys: [ResourceKey]) async throws -> [String: StoredResource] {
             try await pool.writeWithoutTransaction { db in
+                let writer = WriterStatements(db)
                 var found: [String: StoredResource] = [:]
                 for key in keys where found[key.name] == nil {
-                    if let stored = try Self.current(db, key, bulk: bulk) { found[key.name] = stored }
+                    if let stored = try Self.current(writer, key, bulk: bulk) { found[key.name] = stored }
                 }
                 return found
             }
@@ -436,20 +438,23 @@ public final class SQLiteStore: FHIRStore {
 
         func saveAll(_ writes: [VersionWrite]) async throws {
             try await pool.writeWithoutTransaction { db in
+                let writer = WriterStatements(db)
                 for write in writes {
                     let key = ResourceKey(type: write.stored.type, id: write.stored.id, name: write.name)
-                    let owner = try Self.save(db, write.stored, key: key, content: write.content, bulk: bulk)
+                    let owner = try Self.save(writer, write.stored, key: key, content: write.content, bulk: bulk)
                     try Self.replaceIndex(
-                        db, owner: owner, type: write.stored.type, with: write.rows, clearing: write.clearing)
+                        writer, owner: owner, type: write.stored.type, with: write.rows, clearing: write.clearing)
                 }
             }
         }
 
         func insertIndex(_ entries: [(type: String, id: String, rows: SearchIndexRows)]) async throws {
             try await pool.writeWithoutTransaction { db in
+                let writer = WriterStatements(db)
                 for entry in entries {
                     try Self.replaceIndex(
-                        db, ResourceKey(type: entry.type, id: entry.id), with: entry.rows, clearing: false, bulk: bulk)
+                        writer, ResourceKey(type: entry.type, id: entry.id), with: entry.rows, clearing: false,
+                        bulk: bulk)
                 }
             }
         }
@@ -457,8 +462,10 @@ public final class SQLiteStore: FHIRStore {
         /// The version and its index rows in one round trip to the writer connection.
         func saveIndexed(_ stored: StoredResource, rows: SearchIndexRows?, clearing: Bool) async throws {
             try await pool.writeWithoutTransaction { db in
-                let owner = try Self.save(db, stored, key: ResourceKey(type: stored.type, id: stored.id), bulk: bulk)
-                try Self.replaceIndex(db, owner: owner, type: stored.type, with: rows, clearing: clearing)
+                let writer = WriterStatements(db)
+                let owner = try Self.save(
+                    writer, stored, key: ResourceKey(type: stored.type, id: stored.id), bulk: bulk)
+                try Self.replaceIndex(writer, owner: owner, type: stored.type, with: rows, clearing: clearing)
             }
         }
 
