@@ -2,6 +2,10 @@ import FHIR
 import Foundation
 import Legacy
 import Mapping
+import Synchronization
+
+/// The folders `LegacyFixtures.temporaryFolder` made.
+private let removedAtExit = Mutex<[String]>([])
 
 /// Shared fixtures: a synthetic clinic of 1,000 patients written once per test process.
 enum LegacyFixtures {
@@ -10,10 +14,19 @@ enum LegacyFixtures {
     static let exampleSpec = packageRoot.appendingPathComponent("Examples/openemr/mapping.yaml").path
     static let definitions = try! FHIRDefinitions.r4()
 
+    /// A new folder, removed with everything in it when the test process exits.
     static func temporaryFolder(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(name)-\(UUID().uuidString)")
             .path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        removedAtExit.withLock { folders in
+            if folders.isEmpty {
+                atexit {
+                    for folder in removedAtExit.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: folder) }
+                }
+            }
+            folders.append(folder)
+        }
         return folder
     }
 
