@@ -20,8 +20,14 @@ public struct MigrationOptions: Sendable {
     /// done (`FHIRStore.buildSearchIndexes()`). Searches are slow, not wrong, in between.
     public var deferIndex = false
 
+    /// Partitions migrated at once unless told otherwise: one more than the processors, so that the
+    /// cores keep mapping while a batch waits its turn at the store's one writer (which a load holds
+    /// about 60 % of the time). On 2 cores, 3 against 2 in alternate runs of the 10,000-patient clinic:
+    /// faster in 5 of 7, median +6 %, 1.72–1.75 cores busy against 1.66–1.71.
+    public static let defaultWorkers = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
+
     public init(
-        run: String = "migration", batchSize: Int = 100, workers: Int = 2, partitions: Int = 8,
+        run: String = "migration", batchSize: Int = 100, workers: Int = defaultWorkers, partitions: Int = 8,
         worker: String = ProcessInfo.processInfo.hostName, maximumRate: Double? = nil
     ) {
         self.run = run

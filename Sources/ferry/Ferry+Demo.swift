@@ -80,7 +80,7 @@ extension Ferry {
             let store = try SQLiteStore(path: path("store.sqlite"), definitions: definitions)
             let mapper = SpecMapper(spec: spec, definitions: definitions, recorded: Date())
             // Bulk mode: a new store, so the search tables' indexes are built once both sources are in.
-            var options = MigrationOptions(run: "demo", batchSize: 200, workers: 2)
+            var options = MigrationOptions(run: "demo", batchSize: 200)
             options.deferIndex = true
             let fromDatabase = try await RelationalMigration(
                 source: database, mapper: mapper, store: store, options: options

@@ -57,8 +57,8 @@ extension Ferry {
         @Option(help: "Messages per committed batch.")
         var batch = 100
 
-        @Option(help: "Partitions migrated at once.")
-        var workers = 2
+        @Option(help: "Partitions migrated at once (default: one more than the processors).")
+        var workers = MigrationOptions.defaultWorkers
 
         @Option(
             help: """

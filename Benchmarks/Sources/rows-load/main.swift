@@ -22,12 +22,13 @@ import Store
 let bulk = CommandLine.arguments.contains("--bulk")
 // `--no-floor`: the migration alone (to compare two builds of it, run after run, in half the time).
 let measuresFloor = !CommandLine.arguments.contains("--no-floor")
-// `--workers N`: partitions migrated at once, in the migration and the floor alike (2, as `ferry migrate`).
+// `--workers N`: partitions migrated at once, in the migration and the floor alike (as `ferry migrate`:
+// one more than the processors).
 let (arguments, workers): ([String], Int) = {
     var arguments = CommandLine.arguments.filter { $0 != "--bulk" && $0 != "--no-floor" }
     guard let flag = arguments.firstIndex(of: "--workers"), flag + 1 < arguments.count,
         let count = Int(arguments[flag + 1])
-    else { return (arguments, 2) }
+    else { return (arguments, MigrationOptions.defaultWorkers) }
     arguments.removeSubrange(flag...flag + 1)
     return (arguments, max(1, count))
 }()
