@@ -30,7 +30,8 @@ enum TransactionBundle {
             // (setting it anyway copied the resource's members, each retained).
             let slash = url.utf8.firstIndex(of: UInt8(ascii: "/"))!
             let id = url[url.utf8.index(after: slash)...]
-            if object["id"]?.stringValue.map({ $0[...] == id }) != true { object["id"] = .string(String(id)) }
+            // Compared byte by byte: `==` on strings takes canonically equivalent text for the same.
+            if object["id"]?.stringValue?.utf8.elementsEqual(id.utf8) != true { object["id"] = .string(String(id)) }
             prepared[index] = try? PreparedWrite(.object(object), indexing: indexing, time: time, index: indexed)
         }
         return prepared

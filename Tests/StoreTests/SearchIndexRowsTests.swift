@@ -1,4 +1,5 @@
 import FHIR
+import Foundation
 import Testing
 
 @testable import Store
@@ -43,6 +44,21 @@ import Testing
             #expect(TransactionBundle.isTypeSlashID(url) == expected, "\(url)")
         }
         #expect(urls.filter(TransactionBundle.isTypeSlashID) == ["Patient/1", "P/1", "Ωmega/é-1"])
+    }
+
+    /// A prepared PUT's resource takes the id its URL names byte for byte: a canonically equivalent id
+    /// in the resource is not the same id. The same id is kept as it is.
+    @Test func aPreparedPutTakesTheIdOfItsURL() throws {
+        let indexing = StoreIndexing(definitions: StoreTestSupport.definitions, dialect: .sqlite)
+        for (inResource, inURL) in [("caf\u{E9}", "cafe\u{301}"), ("p-1", "p-2"), ("p-1", "p-1")] {
+            let text =
+                #"{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","#
+                + #""id":"\#(inResource)"},"request":{"method":"PUT","url":"Patient/\#(inURL)"}}]}"#
+            let prepared = TransactionBundle.prepare(
+                try JSON(parsing: Array(text.utf8)), indexing: indexing, time: Date())
+            let id = try #require(prepared[0]).resource["id"]?.stringValue
+            #expect(id.map { Array($0.utf8) } == Array(inURL.utf8), "\(inResource) → \(inURL)")
+        }
     }
 
     /// A resource key's name is `Type/id`.

@@ -29,9 +29,10 @@ final class DeferredCurrents: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Pending rows that make `resource` be caught up after a commit (`PendingRows`: 24 to 48 bytes
-    /// each in memory, 25 MB at most for Ferry's ids). A load of 395,028 resources is caught up once, at its end, instead of also half way
-    /// (a catch-up into a `resource` that has rows already inserts at random places of its tree).
+    /// Pending rows that make `resource` be caught up after a commit: 500,000 take about 25 MB
+    /// (`PendingRows`, names with Ferry's ids). A load of 395,028 resources is caught up once, at its
+    /// end, and not also half way (a catch-up into a `resource` that has rows inserts at random places
+    /// of its tree).
     let spillRows: Int
 
     init(spillRows: Int = 500_000) {
