@@ -1,14 +1,15 @@
 // HL7 v2 to FHIR, the work alone: converts the first N messages of the mixed feed (hl7-mixed.txt)
-// once each (or ROUNDS times, `hl7-convert N ROUNDS`), as `HL7Benchmarks`' "HL7 v2 to FHIR" does, and
-// prints how many were converted and valid. Made to run under `valgrind --tool=callgrind`, whose instruction count a message does not
-// move with the machine's load, to compare two builds on a noisy machine (docs/measuring.md):
+// once each, or ROUNDS times (`hl7-convert N ROUNDS`), as `HL7Benchmarks`' "HL7 v2 to FHIR" converts
+// its sample of the feed, and prints how many were converted and valid. Made to run under
+// `valgrind --tool=callgrind`, whose instruction count a message does not move with the machine's
+// load, to compare two builds on a noisy machine (docs/measuring.md):
 //   swift build -c release --product hl7-convert
 //   cp .build/release/hl7-convert /tmp/hc && strip -g /tmp/hc     (valgrind cannot read Swift's DWARF)
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null /tmp/hc 100     (and again with 400)
 // The difference of the two `Collected` counts divided by 300: the first messages also fill the
 // definitions' and maps' lazy caches, so a run with 0 messages does not take out all the set-up.
-// The benchmark goes round and round the feed, so the converter's caches of what values make
-// (`V2ExtraCache`) hold everything after its first round: (400 messages 3 rounds − 2 rounds) / 400
+// The benchmark goes round its sample again and again, so after the first round the converter's cache
+// of what values make (`V2ExtraCache`) holds all of it: (400 messages 3 rounds − 2 rounds) / 400
 // counts that steady state.
 import BenchmarkCorpus
 import FHIR
