@@ -69,11 +69,9 @@ public enum Fingerprint {
     /// expected to differ, such as a Provenance's time of recording).
     public static func of(id: String, hash: String, idOnly: Bool = false) -> UInt64 {
         var md5 = Insecure.MD5()
-        var id = id
-        var hash = hash
-        id.withUTF8 { md5.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        id.withUTF8Bytes { md5.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         withUnsafeBytes(of: UInt8(ascii: "|")) { md5.update(bufferPointer: $0) }
-        if !idOnly { hash.withUTF8 { md5.update(bufferPointer: UnsafeRawBufferPointer($0)) } }
+        if !idOnly { hash.withUTF8Bytes { md5.update(bufferPointer: UnsafeRawBufferPointer($0)) } }
         return md5.finalize().withUnsafeBytes { bytes in
             var value: UInt64 = 0
             for byte in bytes.prefix(8) { value = value << 8 | UInt64(byte) }

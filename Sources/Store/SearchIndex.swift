@@ -79,11 +79,10 @@ struct SearchIndexRows {
     /// Whether `url` is `type/id` exactly, compared over the strings' bytes (`elementsEqual` on their
     /// UTF-8 views stepped generic indices: 4,000 instructions a reference).
     static func isTypeAndID(_ url: String, type: String?, id: String?) -> Bool {
-        guard var type, var id else { return false }
-        var url = url
-        return url.withUTF8 { url in
-            type.withUTF8 { type in
-                id.withUTF8 { id in
+        guard let type, let id else { return false }
+        return url.withUTF8Bytes { url in
+            type.withUTF8Bytes { type in
+                id.withUTF8Bytes { id in
                     url.count == type.count + 1 + id.count && url[type.count] == UInt8(ascii: "/")
                         && url.prefix(type.count).elementsEqual(type) && url.suffix(id.count).elementsEqual(id)
                 }

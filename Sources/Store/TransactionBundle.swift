@@ -39,8 +39,7 @@ enum TransactionBundle {
 
     /// Whether a request URL is `Type/id`: one slash with text either side, no query.
     static func isTypeSlashID(_ url: String) -> Bool {
-        var url = url
-        return url.withUTF8 { bytes in
+        return url.withUTF8Bytes { bytes in
             guard let first = bytes.first, let last = bytes.last, first != UInt8(ascii: "/"), last != UInt8(ascii: "/")
             else { return false }
             var slashes = 0

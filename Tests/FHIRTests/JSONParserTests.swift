@@ -3,6 +3,16 @@ import Foundation
 import Testing
 
 @Suite struct JSONParserTests {
+    /// The bytes a string lends (`withUTF8Bytes`, which the validator reads every value through) are its
+    /// UTF-8: small and large, ASCII and not, a slice's copy, and the empty string.
+    @Test func aStringLendsItsUTF8() {
+        let long = String(repeating: "Glucose [Mass/volume] in Serum ", count: 4)
+        let texts = ["", "mg/dL", "Ærø, Åse — 東京", long, String(long.dropFirst(3).prefix(40)), "urn:uuid:" + long]
+        for text in texts {
+            #expect(text.withUTF8Bytes { Array($0) } == Array(text.utf8), "\(text)")
+        }
+    }
+
     @Test func parsesEveryKindOfValueAndKeepsKeyOrder() throws {
         let value = try JSON(parsing: #"{"z":1,"a":[true,false,null],"m":{"k":"v"},"d":1.50,"e":-2E+3}"#)
         #expect(value.objectValue?.keys == ["z", "a", "m", "d", "e"])

@@ -312,10 +312,8 @@ struct FHIRPathEvaluator {
     /// Whether `text` starts with `prefix`, compared over their contiguous UTF-8 (comparing the
     /// views' prefixes stepped generic indices: some 700 instructions a choice member).
     static func hasPrefix(_ text: String, _ prefix: String) -> Bool {
-        var text = text
-        var prefix = prefix
-        return text.withUTF8 { text in
-            prefix.withUTF8 { prefix in
+        return text.withUTF8Bytes { text in
+            prefix.withUTF8Bytes { prefix in
                 guard text.count >= prefix.count else { return false }
                 for index in prefix.indices where text[index] != prefix[index] { return false }
                 return true

@@ -112,8 +112,7 @@ public struct FHIRPathTemporal: Sendable, Hashable {
     }
 
     private static func parsing(_ text: String, _ parse: (inout Bytes) -> Self?) -> Self? {
-        var text = text
-        return text.withUTF8 { buffer in
+        return text.withUTF8Bytes { buffer in
             var bytes = Bytes(base: buffer)
             return parse(&bytes)
         }

@@ -208,6 +208,16 @@ extension String {
         utf8.withContiguousStorageIfAvailable { $0.first } ?? utf8.first
     }
 
+    /// `body` over the UTF-8 bytes where they are, borrowed: `withUTF8` needs a mutable copy, a retain
+    /// and a release on every call (on every primitive and reference validated). A string whose bytes
+    /// are not contiguous (bridged) is copied first.
+    @inline(__always)
+    package func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return copy.withUTF8(body)
+    }
+
     /// Whether the UTF-8 bytes start with `prefix` (ASCII), compared over the contiguous bytes
     /// (`utf8.starts(with:)` steps generic indices: 60 instructions on a short key).
     @inline(__always)

@@ -95,9 +95,7 @@ public struct JSONWriter: Sendable {
             right.utf8.withContiguousStorageIfAvailable { b in precedes(a, b) }
         }
         if let order = order ?? nil { return order }
-        var left = left
-        var right = right
-        return left.withUTF8 { a in right.withUTF8 { b in precedes(a, b) } }
+        return left.withUTF8Bytes { a in right.withUTF8Bytes { b in precedes(a, b) } }
     }
 
     @inline(__always)
@@ -122,8 +120,7 @@ public struct JSONWriter: Sendable {
         output.append(UInt8(ascii: "\""))
         let written: Void? = text.utf8.withContiguousStorageIfAvailable { appendEscaped($0, into: &output) }
         if written == nil {
-            var text = text
-            text.withUTF8 { appendEscaped($0, into: &output) }
+            text.withUTF8Bytes { appendEscaped($0, into: &output) }
         }
         output.append(UInt8(ascii: "\""))
     }

@@ -384,8 +384,7 @@ public struct SearchParameterExtractor: Sendable {
 
     /// The type and id a reference names: `Patient/1`, `http://x/fhir/Patient/1`, `Patient/1/_history/2`.
     func typeAndID(of text: String) -> (String?, String?) {
-        var text = text
-        return text.withUTF8 { bytes in
+        return text.withUTF8Bytes { bytes in
             // The last four `/` from the end (-1 for those missing): the id follows the last, the type
             // the one before — or, after `…/_history/version`, the third and fourth.
             var slashes = (-1, -1, -1, -1)

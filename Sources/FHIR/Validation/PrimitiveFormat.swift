@@ -13,8 +13,7 @@ package enum PrimitiveFormat {
 
     /// The problem with `text` as a value of `type`, or `nil` when it is valid.
     static func problem(_ type: PrimitiveType, text: String) -> String? {
-        var text = text
-        return text.withUTF8 { problem(type, bytes: $0) }
+        text.withUTF8Bytes { problem(type, bytes: $0) }
     }
 
     static func problem(_ type: PrimitiveType, bytes: UnsafeBufferPointer<UInt8>) -> String? {

@@ -88,8 +88,7 @@ extension ValidationRun {
     static func pathSegments(_ url: String) -> [Substring] {
         // The byte offsets found over the contiguous bytes (stepping `Substring.UTF8View` indices cost
         // some 8,000 instructions a url), then cut.
-        var text = url
-        let ranges = text.withUTF8 { bytes in
+        let ranges = url.withUTF8Bytes { bytes in
             var ranges: [Range<Int>] = []
             var start = 0
             var position = 0
@@ -116,8 +115,7 @@ extension ValidationRun {
     /// `firstRange(of:)` searches through a generic matcher that cost a tenth of HL7 v2 conversion.
     static func containsHistorySegment(_ url: String) -> Bool {
         let segment = historySegment
-        var url = url
-        return url.withUTF8 { bytes in
+        return url.withUTF8Bytes { bytes in
             guard bytes.count >= segment.count else { return false }
             for start in 0...(bytes.count - segment.count) where bytes[start] == UInt8(ascii: "/") {
                 var index = 1

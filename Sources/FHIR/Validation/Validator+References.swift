@@ -83,9 +83,8 @@ extension ValidationRun {
         // but the type's name and the target.
         if let slash = Self.plainRelativeSlash(reference) {
             // The type found by its bytes: no string made, none hashed.
-            var text = reference
             let length = reference.utf8.distance(from: reference.utf8.startIndex, to: slash)
-            let typeName = text.withUTF8 { bytes in
+            let typeName = reference.withUTF8Bytes { bytes in
                 definitions.resourceTypeName(bytes: UnsafeBufferPointer(rebasing: bytes[..<length]))
             }
             if let typeName {
@@ -217,8 +216,7 @@ extension ValidationRun {
     static func plainRelativeSlash(_ reference: String) -> String.UTF8View.Index? {
         // Over the contiguous bytes, the type and the id each in a loop of their own (stepping
         // `String.UTF8View` indices cost some 40 instructions a byte, one loop with a state 15).
-        var text = reference
-        let offset = text.withUTF8 { bytes -> Int? in
+        let offset = reference.withUTF8Bytes { bytes -> Int? in
             func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- UInt8(ascii: "a") < 26 }
             guard let first = bytes.first, first &- UInt8(ascii: "A") < 26 else { return nil }
             var index = 1
@@ -261,8 +259,7 @@ extension ValidationRun {
     static func isAbsoluteURL(_ reference: String) -> Bool {
         // `://` before any `?` or `#`: the colons found with `memchr` (most references have none, a
         // `urn:uuid:` two), then the bytes before the one that starts `://` looked through the same way.
-        var text = reference
-        return text.withUTF8 { bytes in
+        return reference.withUTF8Bytes { bytes in
             guard let base = bytes.baseAddress else { return false }
             var start = 0
             while start < bytes.count, let found = memchr(base + start, Int32(UInt8(ascii: ":")), bytes.count - start) {

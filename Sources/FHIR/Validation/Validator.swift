@@ -491,8 +491,7 @@ struct ValidationRun {
 
     /// `type/subtype`, parameters after `;` aside: one `/` with something on each side (on bytes).
     static func isMIMEType(_ code: String) -> Bool {
-        var code = code
-        return code.withUTF8 { bytes in
+        return code.withUTF8Bytes { bytes in
             let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
             guard let slash = bytes[..<end].firstIndex(of: UInt8(ascii: "/")) else { return false }
             return slash > bytes.startIndex && slash + 1 < end && !bytes[(slash + 1)..<end].contains(UInt8(ascii: "/"))

@@ -66,8 +66,7 @@ public struct LocalTimeFormat: Sendable, Hashable {
     /// the text's UTF-8 bytes (an array of its scalars made for every format tried cost a third of a
     /// date's mapping): every letter a layout reads is ASCII, and a literal is matched by its bytes.
     public func parse(_ text: String) -> Value? {
-        var text = text
-        return text.withUTF8 { parse(bytes: $0) }
+        return text.withUTF8Bytes { parse(bytes: $0) }
     }
 
     private func parse(bytes: UnsafeBufferPointer<UInt8>) -> Value? {

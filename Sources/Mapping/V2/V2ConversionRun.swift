@@ -169,10 +169,8 @@ final class V2ConversionRun {
     static func startsWith(_ text: String, _ prefix: String, then next: UInt8) -> Bool {
         guard text.utf8.count > prefix.utf8.count else { return false }
         // Over the contiguous bytes (stepping `UTF8View` indices cost some 40 instructions a byte).
-        var text = text
-        var prefix = prefix
-        return text.withUTF8 { text in
-            prefix.withUTF8 { prefix in
+        return text.withUTF8Bytes { text in
+            prefix.withUTF8Bytes { prefix in
                 text[prefix.count] == next
                     && (prefix.isEmpty || memcmp(text.baseAddress!, prefix.baseAddress!, prefix.count) == 0)
             }

@@ -63,8 +63,7 @@ struct PendingRows {
 
     /// The type's number and the id's bits, when the name has the compact form.
     private mutating func compactForm(_ name: String) -> (type: UInt64, bits: UUIDBits)? {
-        var name = name
-        return name.withUTF8 { bytes in
+        return name.withUTF8Bytes { bytes in
             guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")), slash > 0, bytes.count - slash - 1 == 36,
                 let bits = Self.uuid(UnsafeBufferPointer(rebasing: bytes[(slash + 1)...])),
                 let type = number(of: UnsafeBufferPointer(rebasing: bytes[..<slash]))
