@@ -1,4 +1,5 @@
 import Crypto
+import FHIR
 import Foundation
 
 /// A range of ids in byte order: after `lower` (exclusive) up to `upper` (inclusive); `nil` is open.

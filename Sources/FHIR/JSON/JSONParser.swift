@@ -44,8 +44,7 @@ public struct JSONParser: Sendable {
 
     /// Parses a JSON document from a string.
     public func parse(_ string: String) throws(FHIRError) -> JSON {
-        var copy = string
-        return try copy.withUTF8 { buffer in Result { () throws(FHIRError) in try parse(buffer) } }.get()
+        try string.withUTF8Bytes { buffer in Result { () throws(FHIRError) in try parse(buffer) } }.get()
     }
 }
 

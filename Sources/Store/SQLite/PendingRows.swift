@@ -1,3 +1,5 @@
+import FHIR
+
 /// Bulk mode's pending rows by resource name (`Type/id`), kept by the hundred thousand: a name whose
 /// id has the form Ferry gives ids (a UUID in lowercase hexadecimal, `ResourceID`) is kept as the
 /// UUID's 16 bytes, its row and its type's number packed into one word beside it — 24 bytes a slot

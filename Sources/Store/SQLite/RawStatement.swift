@@ -1,3 +1,4 @@
+import FHIR
 import GRDB
 import GRDBSQLite
 import Synchronization
@@ -26,11 +27,11 @@ struct RawStatement {
     }
 
     func bind(_ index: Int32, _ text: String?) {
-        guard var text else {
+        guard let text else {
             sqlite3_bind_null(handle, index)
             return
         }
-        text.withUTF8 { bytes in
+        text.withUTF8Bytes { bytes in
             // A NULL pointer would bind NULL, not the empty text.
             guard !bytes.isEmpty else {
                 _ = sqlite3_bind_text(handle, index, "", 0, nil)
