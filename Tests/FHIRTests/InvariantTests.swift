@@ -55,6 +55,16 @@ import Testing
     /// members an object holds: choice members (`value.empty()` beside `valueString`), a primitive's
     /// `_name` alone, empty objects and arrays, nulls, and chains through objects (`text.div`).
     static let glanceProbes = [
+        // `(identifier.count() + name.count()) > 0` (org-1, ipn-1): each member alone, neither, a
+        // name by its `_name` alone, an empty array and a null item (the glance leaves those to FHIRPath).
+        ##"{"resourceType":"Organization","active":true}"##,
+        ##"{"resourceType":"Organization","name":"A"}"##,
+        ##"{"resourceType":"Organization","identifier":[{"value":"1"}]}"##,
+        ##"{"resourceType":"Organization","_name":{"extension":[{"url":"http://x/a","valueString":"v"}]}}"##,
+        ##"{"resourceType":"Organization","identifier":[]}"##,
+        ##"{"resourceType":"Organization","identifier":[null],"active":false}"##,
+        ##"{"resourceType":"InsurancePlan","status":"active"}"##,
+        ##"{"resourceType":"InsurancePlan","name":"Plan"}"##,
         ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"v","dataAbsentReason":{"text":"u"}}"##,
         ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"_valueString":{"extension":[{"url":"http://x/a","valueString":"v"}]},"dataAbsentReason":{"text":"u"}}"##,
         ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"referenceRange":[{"low":{}},{"text":"t"},{"_text":{"extension":[{"url":"http://x/a","valueString":"v"}]}},{"appliesTo":[{"text":"a"}]}]}"##,
@@ -78,7 +88,10 @@ import Testing
         for (constraint, shortcut) in zip(definitions.constraints, definitions.shortcuts) {
             if !shortcut.steps.isEmpty { decided.insert(constraint.key) }
         }
-        for key in ["obs-3", "obs-6", "obs-7", "dom-5", "dom-6", "qty-3", "cpt-2", "per-1", "ref-1", "pat-1"] {
+        for key in [
+            "obs-3", "obs-6", "obs-7", "dom-5", "dom-6", "qty-3", "cpt-2", "per-1", "ref-1", "pat-1", "org-1", "ipn-1",
+            "cpb-2",
+        ] {
             #expect(decided.contains(key), "\(key) has no glance")
         }
     }
@@ -114,7 +127,9 @@ import Testing
             broken.formUnion(interpreted)
         }
         #expect(checked >= 15, "the probes must break the native rules, or the comparison shows nothing")
-        for key in ["ref-1", "dom-5", "dom-6", "qty-3", "cpt-2", "per-1", "obs-3", "obs-6", "obs-7", "pat-1"] {
+        for key in [
+            "ref-1", "dom-5", "dom-6", "qty-3", "cpt-2", "per-1", "obs-3", "obs-6", "obs-7", "pat-1", "org-1", "ipn-1",
+        ] {
             #expect(broken.contains(key), "no input breaks \(key)")
         }
     }

@@ -245,8 +245,10 @@ extension FHIRPathEvaluator {
     )
         throws(FHIRError) -> [FHIRPathValue]
     {
-        let mismatch = failure(
-            "'\(op.rawValue)' does not apply to \(Self.describe(left)) and \(Self.describe(right))", at: offset)
+        // Made only when thrown: written out for every operation, the message cost more than the arithmetic.
+        var mismatch: FHIRError {
+            failure("'\(op.rawValue)' does not apply to \(Self.describe(left)) and \(Self.describe(right))", at: offset)
+        }
         switch (left, right) {
         case (.integer(let a), .integer(let b)):
             switch op {

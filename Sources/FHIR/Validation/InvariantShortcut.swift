@@ -277,6 +277,28 @@ final class InvariantShortcut: Sendable {
                         node.op == .or
                         ? .or(count: operands.count, size: size) : .and(count: operands.count, size: size)
                     return true
+                case .greaterThan:
+                    // `(identifier.count() + name.count()) > 0` (org-1, ipn-1, cpb-2): counts are never
+                    // negative, so their sum is above zero exactly when one of them is, that is when
+                    // `identifier.exists() or name.exists()`.
+                    guard case .integer(0)? = right.literalValue?.system else { return false }
+                    var terms: [FHIRPathNode] = []
+                    Self.collect(left, .add, into: &terms)
+                    let chains = terms.map { term -> [String]? in
+                        guard term.kind == .function, term.function == .count, term.arguments.isEmpty,
+                            let target = term.target
+                        else { return nil }
+                        return Self.memberChain(target)
+                    }
+                    guard !chains.isEmpty, chains.allSatisfy({ $0 != nil }) else { return false }
+                    let start = steps.count
+                    if chains.count > 1 { steps.append(.unknown) }  // the `or`, written below
+                    for names in chains.compactMap({ $0 }) {
+                        steps.append(.exists(start: members.count, count: names.count))
+                        names.forEach { add($0) }
+                    }
+                    if chains.count > 1 { steps[start] = .or(count: chains.count, size: steps.count - start) }
+                    return true
                 case .implies:
                     let mark = (steps.count, members.count, prefixes.count)
                     steps.append(.implies)

@@ -38,7 +38,7 @@ extension ValidationRun {
             let constraint = definitions.constraints[index]
             if focus.isEmpty { focus = [value()] }
             let environment = invariantEnvironment()
-            let resource = resourceScopes.last?.focus
+            let resource = resourceFocus()
             do {
                 let expression = try definitions.compiledConstraints[index].get()
                 let result = try expression.evaluate(
@@ -57,6 +57,15 @@ extension ValidationRun {
                     key: constraint.key, isNative: false)
             }
         }
+    }
+
+    /// `%resource` of the resource being walked, wrapped once a resource.
+    mutating func resourceFocus() -> [FHIRPathValue]? {
+        guard let last = resourceScopes.indices.last else { return nil }
+        if let focus = resourceScopes[last].focus { return focus }
+        let focus = [FHIRPathEvaluator.resourceElement(resourceScopes[last].resource, definitions)]
+        resourceScopes[last].focus = focus
+        return focus
     }
 
     /// The environment of the run's invariants: `%rootResource` the outermost resource, `now()` one

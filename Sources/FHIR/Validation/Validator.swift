@@ -86,8 +86,9 @@ struct ValidationRun {
         var type: String
         /// The resource itself, as `%rootResource` sees it.
         var resource: JSON
-        /// The resource as a FHIRPath collection, `%resource` in its invariants (wrapped once).
-        var focus: [FHIRPathValue]
+        /// The resource as a FHIRPath collection, `%resource` in its invariants: wrapped at the first
+        /// invariant a glance does not settle (`resourceFocus()`), which most resources never reach.
+        var focus: [FHIRPathValue]?
         var isContained: Bool
         /// Ids of the contained resources, with the location of each.
         var containedIDs: [(id: String, path: [ValidationPath.Segment], refersToContainer: Bool)] = []
@@ -148,18 +149,17 @@ struct ValidationRun {
         defer { if root == nil { path.pop() } }
 
         resourceScopes.append(
-            ResourceScope(
-                type: resourceType, resource: value,
-                focus: invariantMode == .off ? [] : [FHIRPathEvaluator.resourceElement(value, definitions)],
-                isContained: isContained))
+            ResourceScope(type: resourceType, resource: value, focus: nil, isContained: isContained))
         let isBundle = resourceType == "Bundle"
         if isBundle { bundleScopes.append(BundleScope(bundle: object)) }
 
         if isContained { checkContainedResource(object) }
         validateObject(object, node: node, isResourceRoot: true)
         if let rootElement = type.elements.first, !invariantIndices(of: rootElement).isEmpty {
-            let focus = resourceScopes[resourceScopes.count - 1].focus[0]
-            checkInvariants(invariantIndices(of: rootElement), on: focus, object: object, node: node)
+            let definitions = definitions
+            checkInvariants(
+                invariantIndices(of: rootElement), on: FHIRPathEvaluator.resourceElement(value, definitions),
+                object: object, node: node)
         }
 
         if isBundle {
