@@ -255,6 +255,20 @@ import Testing
             #expect(ValidationRun.pathSegments(sample).map(String.init) == expected, "'\(sample)'")
         }
     }
+
+    /// The in-place `Type/id` comparison of a PUT's url is the string comparison it stands for.
+    @Test func anUpdatesPathIsComparedByteForByte() {
+        let urls = [
+            "Patient/1", "Patient/12", "Patient1", "Patient//1", "Patien/1", "Patient/1/", "Patient/ä", "Patient/a",
+        ]
+        for url in urls {
+            for (type, id) in [
+                ("Patient", "1"), ("Patient", "12"), ("Patient", "ä"), ("Patien", "1"), ("Patient", "a"),
+            ] {
+                #expect(ValidationRun.isPath(url, of: type, id) == (url == "\(type)/\(id)"), "'\(url)' \(type) \(id)")
+            }
+        }
+    }
 }
 
 /// Strings, codes and uris are first looked at eight bytes at a time for anything below 0x21: a

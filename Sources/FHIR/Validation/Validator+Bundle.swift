@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rules of Bundles (bdl-1 to bdl-12 and the transaction and batch rules), checked entry by entry.
 extension ValidationRun {
     mutating func checkBundle(_ bundle: JSONObject, scope: BundleScope) {
@@ -109,6 +111,20 @@ extension ValidationRun {
         }
     }
 
+    /// Whether `url` is exactly `type/id`, byte for byte.
+    static func isPath(_ url: String, of type: String, _ id: String) -> Bool {
+        let typeCount = type.utf8.count
+        guard url.utf8.count == typeCount + 1 + id.utf8.count else { return false }
+        return url.withUTF8Bytes { url in
+            type.withUTF8Bytes { type in
+                id.withUTF8Bytes { id in
+                    url[typeCount] == UInt8(ascii: "/") && memcmp(url.baseAddress!, type.baseAddress!, typeCount) == 0
+                        && memcmp(url.baseAddress! + typeCount + 1, id.baseAddress!, id.count) == 0
+                }
+            }
+        }
+    }
+
     private static let historySegment: [UInt8] = Array("/_history/".utf8)
 
     /// Whether a full URL names a version (`…/_history/2`), by bytes: the standard library's
@@ -153,6 +169,12 @@ extension ValidationRun {
             let type = resource["resourceType"]?.stringValue ?? ""
             // The usual create: the url is the type alone, nothing to cut.
             if url == type, !type.isEmpty { return }
+            // The usual update: `Type/id` naming the entry's resource, compared in place.
+            if method == "PUT", !type.isEmpty, let id = resource["id"]?.stringValue, !id.isEmpty,
+                Self.isPath(url, of: type, id)
+            {
+                return
+            }
             // Fuzzer finding: an empty url (or one that starts with `?`) once crashed here.
             let parts = Self.pathSegments(url)
             if parts.first != type[...] {
