@@ -31,21 +31,25 @@ extension V2ConversionRun {
     func apply(_ map: [V2Maps.Row], segment index: Int, to instance: Instance) {
         let segment = message.segments[index]
         let separators = message.separators
-        // Conditions are read when a row has something to write (most fields of a segment are empty).
+        // Conditions are read when a row has something to write (most fields of a segment are empty),
+        // each once. (Plain locals passed `inout`: captured by a nested function, every access to
+        // them was checked for exclusivity at run time.)
         var known: [Bool?] = Array(repeating: nil, count: map.count)
         var reads = ConditionReads(self, segment: index)
-        func holds(_ rowIndex: Int) -> Bool {
-            if let answer = known[rowIndex] { return answer }
-            let answer = map[rowIndex].condition?.holds(&reads) ?? true
-            known[rowIndex] = answer
-            return answer
-        }
         for (rowIndex, row) in map.enumerated() {
             if row.position > 0, (segment.rawField(row.position) ?? "").isEmpty { continue }
-            guard holds(rowIndex) else { continue }
+            guard Self.holds(rowIndex, of: map, known: &known, reads: &reads) else { continue }
             // A row without a condition beside conditional ones for the same field and choice element
             // (`OBX-5` → `valueString`) is their "otherwise": it applies when none of them does.
-            if row.condition == nil, row.alternatives.contains(where: { holds($0) }) { continue }
+            if row.condition == nil {
+                var otherwise = true
+                for alternative in row.alternatives
+                where Self.holds(alternative, of: map, known: &known, reads: &reads) {
+                    otherwise = false
+                    break
+                }
+                if !otherwise { continue }
+            }
             if row.position == 0 {
                 // A constant for the segment as a whole, or a reference to the resource the segment
                 // makes; it joins the element the segment's first field repetitions write.
@@ -77,6 +81,15 @@ extension V2ConversionRun {
                 if wrote { used.insert(Self.usedField(segment: index, field: row.position)) }
             }
         }
+    }
+
+    /// Whether row `rowIndex` of `map` applies, its condition read once (`known` keeps the answers).
+    static func holds(_ rowIndex: Int, of map: [V2Maps.Row], known: inout [Bool?], reads: inout ConditionReads) -> Bool
+    {
+        if let answer = known[rowIndex] { return answer }
+        let answer = map[rowIndex].condition?.holds(&reads) ?? true
+        known[rowIndex] = answer
+        return answer
     }
 
     /// Writes one row's value at its target under `node`; returns whether something was written.

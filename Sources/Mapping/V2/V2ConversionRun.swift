@@ -149,19 +149,27 @@ final class V2ConversionRun {
         /// A string of its own, not a `Substring`: labels are short, and two short strings compare as
         /// two words (substrings went through the general comparison, some 600 instructions an instance).
         let base: String?
+        /// FNV-1a of `text` and of `base`, compared before the strings: nearly every pair of labels
+        /// `nearest` looks at differs, and two different strings cost a call into the general comparison.
+        let textHash: UInt64
+        let baseHash: UInt64?
 
         init(_ text: String) {
             self.text = text
             // Byte-wise: `String.firstIndex(of:)` steps through Characters.
-            base = text.utf8.firstIndex(of: UInt8(ascii: "[")).map { String(text[..<$0]) }
+            let base = text.utf8.firstIndex(of: UInt8(ascii: "[")).map { String(text[..<$0]) }
+            self.base = base
+            textHash = FNV1a.hash(text.utf8)
+            baseHash = base.map { FNV1a.hash($0.utf8) }
         }
     }
 
     /// `matches` on labels whose bracket was found once (`nearest` compares one label with every
     /// instance's: finding it each time was 2 % of a conversion).
     static func matches(_ label: LabelKey, _ written: LabelKey) -> Bool {
-        label.text == written.text || (written.base == nil && label.base == written.text)
-            || (label.base == nil && written.base == label.text)
+        (label.textHash == written.textHash && label.text == written.text)
+            || (written.base == nil && label.baseHash == written.textHash && label.base == written.text)
+            || (label.base == nil && written.baseHash == label.textHash && written.base == label.text)
     }
 
     /// Whether `text` is `prefix` and then the byte `next` and more, byte for byte (labels and scopes
@@ -187,8 +195,10 @@ final class V2ConversionRun {
         // segment in one group: the second DG1 does not add to the Condition of the first.
         let segmentID = message.segments[currentSegment].id
         let repeated = scope != group
+        let key = LabelKey(label)
         if let existing = instances.last(where: {
-            $0.label == label && (Self.encloses($0.scope, scope) || Self.encloses(scope, $0.scope))
+            $0.key.textHash == key.textHash && $0.label == label
+                && (Self.encloses($0.scope, scope) || Self.encloses(scope, $0.scope))
                 && !(repeated && $0.scope == group && $0.segment >= 0
                     && message.segments[$0.segment].id == segmentID)
         }) {

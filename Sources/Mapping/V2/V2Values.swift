@@ -19,20 +19,20 @@ struct V2Piece {
             default: nil
             }
         guard let separator else { return number == 1 ? self : nil }
-        // Separators are bytes: stepped over as bytes, not as Characters (no grapheme breaking).
-        let bytes = raw.utf8
-        var index = 1
-        var start = bytes.startIndex
-        var position = bytes.startIndex
-        while position < bytes.endIndex {
-            if bytes[position] == separator {
-                if index == number { return Self.nonEmpty(raw[start..<position], level + 1) }
+        // Separators are bytes: found over the contiguous bytes (stepping `Substring.UTF8View`
+        // indices cost several times as much a byte), then cut once.
+        let bounds = Self.withBytes(raw) { bytes -> (Int, Int)? in
+            var index = 1
+            var start = 0
+            for position in 0..<bytes.count where bytes[position] == separator {
+                if index == number { return (start, position) }
                 index += 1
-                start = bytes.index(after: position)
+                start = position + 1
             }
-            position = bytes.index(after: position)
+            return index == number ? (start, bytes.count) : nil
         }
-        return index == number ? Self.nonEmpty(raw[start...], level + 1) : nil
+        guard let (start, end) = bounds else { return nil }
+        return Self.nonEmpty(Self.slice(raw, start, end), level + 1)
     }
 
     /// Every component (or subcomponent) of this piece, found in one pass: `parts[n - 1]` is
@@ -47,7 +47,7 @@ struct V2Piece {
         guard let separator else { return [self] }
         var parts: [V2Piece?] = []
         // One allocation: the separators counted first (growing the list as found cost one per doubling).
-        parts.reserveCapacity(1 + raw.utf8.reduce(0) { $1 == separator ? $0 + 1 : $0 })
+        parts.reserveCapacity(1 + Self.withBytes(raw) { bytes in bytes.reduce(0) { $1 == separator ? $0 + 1 : $0 } })
         Self.slices(of: raw, between: separator) { parts.append(Self.nonEmpty($0, level + 1)) }
         return parts
     }
@@ -55,17 +55,28 @@ struct V2Piece {
     /// Each slice of `text` between `separator` bytes, empty ones included, stepped over as bytes (the
     /// standard library's generic `split` cost 4 % of a conversion).
     static func slices(of text: Substring, between separator: UInt8, _ body: (Substring) -> Void) {
-        let bytes = text.utf8
-        var start = bytes.startIndex
-        var position = bytes.startIndex
-        while position < bytes.endIndex {
-            if bytes[position] == separator {
-                body(text[start..<position])
-                start = bytes.index(after: position)
+        withBytes(text) { bytes in
+            var start = 0
+            for position in 0..<bytes.count where bytes[position] == separator {
+                body(slice(text, start, position))
+                start = position + 1
             }
-            position = bytes.index(after: position)
+            body(slice(text, start, bytes.count))
         }
-        body(text[start...])
+    }
+
+    /// The bytes of `text` from offset `start` to `end` (offsets of a native string's UTF-8 are
+    /// indices in constant time).
+    static func slice(_ text: Substring, _ start: Int, _ end: Int) -> Substring {
+        let utf8 = text.utf8
+        let lower = utf8.index(utf8.startIndex, offsetBy: start)
+        return text[lower..<utf8.index(lower, offsetBy: end - start)]
+    }
+
+    /// `body` over the UTF-8 of `text` where it lies (a copy only for a string not stored as UTF-8).
+    static func withBytes<Result>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// Component `number` (1-based) from `parts(_:)`.
@@ -75,14 +86,15 @@ struct V2Piece {
 
     /// The decoded text, or `nil` for empty and for the explicit null `""`.
     func text(_ separators: HL7Separators) -> String? {
-        guard !raw.isEmpty, raw != "\"\"" else { return nil }
-        let bytes = raw.utf8
-        // Most values: no escapes, nothing to trim.
-        if let first = bytes.first, let last = bytes.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80,
-            separators.escape.map({ !bytes.contains($0) }) ?? true
-        {
-            return String(raw)
+        // Most values: no escapes, nothing to trim (looked at over the contiguous bytes).
+        let plain = Self.withBytes(raw) { bytes -> Bool? in
+            guard let first = bytes.first, let last = bytes.last else { return nil }
+            if bytes.count == 2, first == UInt8(ascii: "\""), last == UInt8(ascii: "\"") { return nil }
+            return first > 0x20 && first < 0x80 && last > 0x20 && last < 0x80
+                && (separators.escape.map { !bytes.contains($0) } ?? true)
         }
+        guard let plain else { return nil }
+        if plain { return String(raw) }
         let text = Self.trimmed(HL7Escaping.decode(String(raw), separators: separators))
         return text.isEmpty ? nil : text
     }
