@@ -60,6 +60,32 @@ import Testing
         #expect(result[1].startingSegments == ["ORC", "OBR"])
     }
 
+    /// The matcher asks an element whether a segment can begin it without building its set of
+    /// starting ids: the same answer for every element of every shipped structure and every id.
+    @Test func anElementTellsWhatCanStartItAsItsSetDoes() {
+        func elements(_ list: [HL7StructureElement]) -> [HL7StructureElement] {
+            list.flatMap { element -> [HL7StructureElement] in
+                switch element {
+                case .segment: [element]
+                case .group(_, let nested, _), .choice(let nested, _): [element] + elements(nested)
+                }
+            }
+        }
+        var checked = 0
+        for structure in HL7MessageStructure.shipped.values {
+            let ids = structure.segmentIDs.union(["ZZ1", ""])
+            for element in elements(structure.elements) {
+                let starts = element.startingSegments
+                for id in ids {
+                    #expect(
+                        element.canStart(with: id) == starts.contains(id), "\(structure.name) \(element.label) \(id)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 10_000)
+    }
+
     /// The segment ids a structure names anywhere are worked out once and follow its elements.
     @Test func aStructureKnowsEverySegmentItNames() throws {
         var structure = try HL7MessageStructure(

@@ -80,7 +80,7 @@ public struct HL7GroupedMessage: Sendable {
         self.structure = structure
         var matcher = GroupMatcher(message: message, known: structure.segmentIDs)
         var root = HL7Group(name: structure.name, children: [])
-        matcher.match(structure.elements, into: &root, location: structure.name, isRoot: true)
+        matcher.match(structure.elements, into: &root, location: { structure.name }, isRoot: true)
         self.root = root
         self.issues = matcher.issues
     }
@@ -159,14 +159,18 @@ private struct GroupMatcher {
     var index = 0
     var issues: [HL7GroupedMessage.Issue] = []
 
-    mutating func match(_ elements: [HL7StructureElement], into group: inout HL7Group, location: String, isRoot: Bool) {
+    /// `location` is written out only for an issue (`ORU_R01/PATIENT_RESULT[1]`): most messages have none.
+    mutating func match(
+        _ elements: [HL7StructureElement], into group: inout HL7Group, location: () -> String, isRoot: Bool
+    ) {
         var position = 0
         var counts = [Int](repeating: 0, count: elements.count)
-        let starts: [Set<String>] = elements.map(\.startingSegments)
         while index < message.segments.count {
             let id = message.segments[index].id
             var taken = false
-            for candidate in position..<elements.count where starts[candidate].contains(id) {
+            // Asked of the structure directly (a set of starting ids made for every group of every
+            // message cost more than the matching).
+            for candidate in position..<elements.count where elements[candidate].canStart(with: id) {
                 // Only the element at the current position can have occurred already.
                 if !elements[candidate].cardinality.allows(counts[candidate]) { continue }
                 switch elements[candidate] {
@@ -176,7 +180,7 @@ private struct GroupMatcher {
                 case .group(let name, let nested, _):
                     let occurrence = counts[candidate] + 1
                     var child = HL7Group(name: name, children: [])
-                    match(nested, into: &child, location: "\(location)/\(name)[\(occurrence)]", isRoot: false)
+                    match(nested, into: &child, location: { "\(location())/\(name)[\(occurrence)]" }, isRoot: false)
                     group.children.append(.group(child))
                 }
                 counts[candidate] += 1
@@ -189,24 +193,40 @@ private struct GroupMatcher {
                 // A segment the structure never mentions stays where it stands; a Z-segment is the site's
                 // own and expected, a standard one is reported.
                 if !message.segments[index].isZSegment {
-                    issues.append(.init(kind: .unexpected, location: location, element: id, segmentNumber: index + 1))
+                    issues.append(.init(kind: .unexpected, location: location(), element: id, segmentNumber: index + 1))
                 }
                 group.children.append(.segment(index))
                 index += 1
                 continue
             }
             guard isRoot else { break }
-            issues.append(.init(kind: .unexpected, location: location, element: id, segmentNumber: index + 1))
+            issues.append(.init(kind: .unexpected, location: location(), element: id, segmentNumber: index + 1))
             group.children.append(.segment(index))
             index += 1
         }
         for (element, count) in zip(elements, counts) where count < element.cardinality.min {
-            issues.append(.init(kind: .missing, location: location, element: element.label, segmentNumber: nil))
+            issues.append(.init(kind: .missing, location: location(), element: element.label, segmentNumber: nil))
         }
     }
 }
 
 extension HL7StructureElement {
+    /// Whether a segment with `id` can begin this element: `startingSegments.contains(id)`, without the set.
+    func canStart(with id: String) -> Bool {
+        switch self {
+        case .segment(let own, _):
+            return own == id
+        case .choice(let alternatives, _):
+            return alternatives.contains { $0.canStart(with: id) }
+        case .group(_, let elements, _):
+            for element in elements {
+                if element.canStart(with: id) { return true }
+                if element.cardinality.min > 0 { return false }
+            }
+            return false
+        }
+    }
+
     /// The segment id, group name or choice as written in the notation.
     var label: String {
         switch self {

@@ -76,29 +76,25 @@ final class V2ConversionRun {
         // on, it has a scope of its own inside the group's (`/DG1[2]`), and does not add to what an
         // earlier repetition made.
         var visits: [(index: Int, place: String, scope: String, group: String)] = []
-        func walk(_ group: HL7Group, names: [String], scope: String) {
-            var occurrences: [String: Int] = [:]
-            var repetitions: [String: Int] = [:]
+        visits.reserveCapacity(message.segments.count)
+        /// `prefix`: the names of the groups around, each followed by a dot (`PATIENT_RESULT.`).
+        func walk(_ group: HL7Group, prefix: String, scope: String) {
+            // How many of each segment and group so far: a group has a handful of kinds, so a list
+            // searched in order (a dictionary hashed every name and cost two allocations a group).
+            var seen: [(name: String, isGroup: Bool, count: Int)] = []
             for child in group.children {
                 switch child {
                 case .segment(let index):
                     let id = message.segments[index].id
-                    repetitions[id, default: 0] += 1
-                    let repetition = repetitions[id]!
-                    visits.append(
-                        (
-                            index, (names + [id]).joined(separator: "."),
-                            repetition > 1 ? scope + "/\(id)[\(repetition)]" : scope, scope
-                        ))
+                    let repetition = Self.count(id, isGroup: false, in: &seen)
+                    visits.append((index, prefix + id, repetition > 1 ? scope + "/\(id)[\(repetition)]" : scope, scope))
                 case .group(let nested):
-                    occurrences[nested.name, default: 0] += 1
-                    walk(
-                        nested, names: names + [nested.name],
-                        scope: scope + "/\(nested.name)[\(occurrences[nested.name]!)]")
+                    let occurrence = Self.count(nested.name, isGroup: true, in: &seen)
+                    walk(nested, prefix: prefix + nested.name + ".", scope: scope + "/\(nested.name)[\(occurrence)]")
                 }
             }
         }
-        walk(grouped.root, names: [], scope: "")
+        walk(grouped.root, prefix: "", scope: "")
         for visit in visits {
             let segment = message.segments[visit.index]
             let candidates = map.byPlace[visit.place] ?? map.bySegment[segment.id] ?? []
@@ -135,6 +131,17 @@ final class V2ConversionRun {
             }
         }
         return finish()
+    }
+
+    /// Counts one more segment or group named `name` in `seen`; its number so far.
+    static func count(_ name: String, isGroup: Bool, in seen: inout [(name: String, isGroup: Bool, count: Int)]) -> Int
+    {
+        for position in seen.indices where seen[position].isGroup == isGroup && seen[position].name == name {
+            seen[position].count += 1
+            return seen[position].count
+        }
+        seen.append((name, isGroup, 1))
+        return 1
     }
 
     /// Whether an instance's label answers a label written in a reference (`DiagnosticReport` answers
