@@ -29,7 +29,7 @@ extension V2ConversionRun {
                 continue
             }
             _ = write(
-                .string("\(to.type)/\(to.id)"), at: steps + [TargetStep(name: "reference")], in: from.node,
+                .string(ResourceID.path(to.type, to.id)), at: steps + [TargetStep(name: "reference")], in: from.node,
                 suffix: suffix, location: from.label)
         }
         for pending in pendingSegmentReferences {
@@ -42,13 +42,14 @@ extension V2ConversionRun {
             var steps = pending.steps
             steps[steps.count - 1].referenceType = nil
             _ = write(
-                .string("\(target.type)/\(target.id)"), at: steps + [TargetStep(name: "reference")], in: pending.node,
+                .string(ResourceID.path(target.type, target.id)), at: steps + [TargetStep(name: "reference")],
+                in: pending.node,
                 suffix: pending.suffix, location: target.label)
         }
         var made: [MadeResource] = []
         var seen: Set<String> = []
         for instance in built + extras.keys.sorted().compactMap({ extras[$0] }) {
-            let key = "\(instance.type)/\(instance.id)"
+            let key = ResourceID.path(instance.type, instance.id)
             guard !seen.contains(key) else { continue }
             // An extra's content was written out for its id already.
             let members: [JSONMember]
@@ -97,7 +98,12 @@ extension V2ConversionRun {
                 object(("identifier", identifier), ("display", .string("\(label) \(control) sha256:\(digest)")))
             ))
         return { kept in
-            let targets = kept.map { object(("reference", .string("\($0.type)/\($0.id)"))) }
+            let targets = kept.map { made in
+                JSON.object(
+                    JSONObject(uncheckedMembers: [
+                        JSONMember(key: "reference", value: .string(ResourceID.path(made.type, made.id)))
+                    ]))
+            }
             let record = object(
                 ("resourceType", .string("Provenance")), ("id", .string(provenanceID)),
                 ("target", .array(targets.isEmpty ? [object(("display", .string("no resources")))] : targets)),

@@ -130,7 +130,7 @@ extension V2ConversionRun {
                     location: location())
             else { return false }
             return write(
-                .string("\(type)/\(id)"), at: Array(steps) + [TargetStep(name: "reference")], in: node,
+                .string(ResourceID.path(type, id)), at: Array(steps) + [TargetStep(name: "reference")], in: node,
                 suffix: suffix, location: location())
         }
         let place: TargetPathWalker.Place
@@ -273,7 +273,7 @@ extension V2ConversionRun {
             guard let node = nodes[level], making.insert(level).inserted else { return nil }
             if let parent = madeParent(of: level), let parentID = id(of: parent) {
                 _ = write(
-                    .string("\(type)/\(parentID)"),
+                    .string(ResourceID.path(type, parentID)),
                     at: [TargetStep(name: "partOf"), TargetStep(name: "reference")], in: node, suffix: .first,
                     location: location())
             }
