@@ -17,6 +17,8 @@ final class ResourceNode {
         let suffix: SlotSuffix
         var primitive: JSON?
         var node: ResourceNode?
+        /// A repeating primitive's own id and extensions (its item of `_name`, beside its value).
+        var extras: ResourceNode?
 
         init(index: Int, suffix: SlotSuffix) {
             self.index = index
@@ -87,7 +89,10 @@ final class ResourceNode {
             switch entry.member {
             case .primitive: true
             case .object(let node): node.hasContent
-            case .array(let slots): slots.contains { $0.primitive != nil || $0.node?.hasContent == true }
+            case .array(let slots):
+                slots.contains {
+                    $0.primitive != nil || $0.node?.hasContent == true || $0.extras?.hasContent == true
+                }
             }
         }
     }
@@ -130,11 +135,34 @@ final class ResourceNode {
             case .primitive(let value): result.append(JSONMember(key: name, value: value))
             case .object(let node): if let json = node.json() { result.append(JSONMember(key: name, value: json)) }
             case .array(let slots):
+                if slots.contains(where: { $0.extras != nil }) {
+                    appendPrimitiveArray(name, slots, to: &result)
+                    continue
+                }
                 let values = slots.compactMap { slot in slot.primitive ?? slot.node?.json() }
                 if !values.isEmpty { result.append(JSONMember(key: name, value: .array(values))) }
             }
         }
         return result
+    }
+}
+
+extension ResourceNode {
+    /// A repeating primitive some of whose items have an id or extensions: `name` and `_name` as two
+    /// arrays of one length, item for item, `null` where an item has no value or no extras (FHIR's
+    /// JSON form of `category` with an extension on its first code).
+    fileprivate func appendPrimitiveArray(_ name: String, _ slots: [Slot], to result: inout [JSONMember]) {
+        var values: [JSON] = []
+        var extras: [JSON] = []
+        for slot in slots {
+            let extra = slot.extras?.json()
+            guard slot.primitive != nil || extra != nil else { continue }
+            values.append(slot.primitive ?? .null)
+            extras.append(extra ?? .null)
+        }
+        guard !values.isEmpty else { return }
+        result.append(JSONMember(key: name, value: .array(values)))
+        if extras.contains(where: { $0 != .null }) { result.append(JSONMember(key: "_" + name, value: .array(extras))) }
     }
 }
 
@@ -242,8 +270,13 @@ struct TargetPathWalker {
                 slot = node.slot(member.name, index: step.index ?? 1, suffix: suffix)
             }
             guard !rest.isEmpty else { return .primitive(node, member, slot) }
-            // `birthDate.extension[1].url`: the primitive's own extensions, in `_birthDate`.
-            guard slot == nil, let elementType else { throw TargetPathError("extensions on repeating \(step.name)") }
+            // `birthDate.extension[1].url`: the primitive's own extensions, in `_birthDate`; for a
+            // repeating one (`category.extension[1].url`), its item's, kept with the item.
+            guard let elementType else { throw TargetPathError("no Element type for the extensions of \(step.name)") }
+            if let slot {
+                if slot.extras == nil { slot.extras = ResourceNode(type: elementType) }
+                return try place(rest, from: slot.extras!, suffix: suffix)
+            }
             let holderName = "_" + member.name
             let holder: ResourceNode
             if case .object(let existing) = node.member(holderName) {

@@ -450,6 +450,72 @@ import Testing
     }
 }
 
+/// A repeating primitive with an extension on an item (AL1-2 as `category` and, as the IG maps it,
+/// the code as sent in an `alternate-codes` extension on that item, `_category`).
+@Suite struct V2RepeatingPrimitiveExtensionTests {
+    typealias Support = V2ConverterTests
+
+    @Test func anAllergysCategoryKeepsItsCodeAsSentBesideIt() throws {
+        let message = Support.message(
+            "ADT^A01^ADT_A01", "X1",
+            [
+                "EVN|A01|20240315083000", Support.pid, Support.pv1,
+                "AL1|1|DA^Drug allergy^HL70127|70618^Penicillin^RXNORM",
+            ])
+        let conversion = try Support.converter.convert(message)
+        #expect(Support.validator.validate(conversion.bundle).isValid)
+        #expect(!conversion.issues.contains { $0.contains("category") }, "\(conversion.issues)")
+        let allergy = try #require(Support.resources(conversion.bundle, "AllergyIntolerance").first)
+        #expect(allergy["category"] == ["medication"])
+        let extras = try #require(allergy["_category"]?.arrayValue)
+        #expect(extras.count == 1, "one item of _category for each item of category")
+        let extensionItem = try #require(extras.first?["extension"]?[0])
+        #expect(extensionItem["url"] == "http://hl7.org/fhir/StructureDefinition/alternate-codes")
+        let codes = (extensionItem["valueCodeableConcept"]?["coding"]?.arrayValue ?? []).compactMap {
+            $0["code"]?.stringValue
+        }
+        #expect(codes.contains("DA"))
+    }
+
+    /// Items with a value and no extension, and with an extension and no value, line up in the two
+    /// arrays with nulls where one side has nothing.
+    @Test func valuesAndTheirExtrasLineUpItemForItem() throws {
+        let definitions = Support.definitions
+        let walker = TargetPathWalker(definitions: definitions)
+        let node = ResourceNode(type: try #require(definitions.objectType(named: "AllergyIntolerance")))
+        func write(_ path: String, _ value: JSON, repetition: Int) throws {
+            let steps = try #require(TargetStep.parse(path))
+            guard
+                case .primitive(let holder, let member, let slot) = try walker.place(
+                    steps[...], from: node, suffix: .repetition(repetition, segment: 0))
+            else {
+                Issue.record("\(path) is not a primitive")
+                return
+            }
+            if let slot { slot.primitive = value } else { holder.set(member.name, .primitive(value)) }
+        }
+        try write("category", "food", repetition: 1)
+        try write("category.extension[1].url", "http://x/a", repetition: 2)
+        try write("category.extension[1].valueString", "second, no value", repetition: 2)
+        try write("category", "medication", repetition: 3)
+        try write("category.extension[1].url", "http://x/b", repetition: 3)
+        try write("category.extension[1].valueString", "third", repetition: 3)
+        let json = try #require(node.json())
+        #expect(json["category"] == ["food", nil, "medication"])
+        #expect(
+            json["_category"]
+                == [
+                    nil, ["extension": [["url": "http://x/a", "valueString": "second, no value"]]],
+                    ["extension": [["url": "http://x/b", "valueString": "third"]]],
+                ])
+        let resource = ResourceNode.resource(type: "AllergyIntolerance", id: "a1", members: node.jsonMembers())
+        let outcome = Support.validator.validate(resource)
+        #expect(
+            !outcome.issues.contains { $0.expression.contains("category") && $0.severity == .error },
+            "\(outcome.issues)")
+    }
+}
+
 /// Ferry's output for the IG's sample message against the IG's own bundle, element by element.
 @Suite struct V2ImplementationGuideSampleTests {
     @Test func theMDMSampleAgreesWithTheIGBundleOnTheMappedElements() throws {
