@@ -516,6 +516,63 @@ import Testing
     }
 }
 
+/// The repair that takes an invalid element out of a converted resource finds a primitive's
+/// extensions in its `_name` sibling and keeps a repeating primitive's two arrays in step.
+@Suite struct V2RepairOfPrimitiveExtrasTests {
+    static let allergy: JSON = [
+        "resourceType": "AllergyIntolerance", "category": ["food", "medication"],
+        "_category": [nil, ["extension": [["url": "http://x/a", "valueString": "v"]]]],
+        "onsetDateTime": "2020-01-01", "_onsetDateTime": ["extension": [["url": "http://x/o", "valueString": "o"]]],
+    ]
+
+    func removing(_ expression: String) -> JSON? {
+        V2ConversionRun.removing(V2ConversionRun.steps(expression)[...], from: Self.allergy)
+    }
+
+    @Test func anItemTakenOutTakesItsExtrasWithIt() throws {
+        let smaller = try #require(removing("AllergyIntolerance.category[1]"))
+        #expect(smaller["category"] == ["food"])
+        #expect(smaller["_category"] == nil, "a _category of nulls alone is not kept")
+        let first = try #require(removing("AllergyIntolerance.category[0]"))
+        #expect(first["category"] == ["medication"])
+        #expect(first["_category"] == [["extension": [["url": "http://x/a", "valueString": "v"]]]])
+    }
+
+    @Test func anExtensionTakenOutOfAnItemLeavesTheValue() throws {
+        let smaller = try #require(removing("AllergyIntolerance.category[1].extension[0]"))
+        #expect(smaller["category"] == ["food", "medication"])
+        #expect(smaller["_category"] == nil)
+        let single = try #require(removing("AllergyIntolerance.onsetDateTime.extension[0]"))
+        #expect(single["onsetDateTime"] == "2020-01-01")
+        #expect(single["_onsetDateTime"] == nil)
+    }
+
+    /// Where the validator places an error in an item's extension is where the repair looks for it.
+    @Test func theValidatorsLocationLeadsTheRepairToTheItemsExtras() throws {
+        let broken: JSON = [
+            "resourceType": "AllergyIntolerance", "patient": ["reference": "Patient/1"],
+            "clinicalStatus": [
+                "coding": [
+                    ["system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"]
+                ]
+            ],
+            "category": ["food", "medication"], "_category": [nil, ["extension": [["url": "http://x/a"]]]],
+        ]
+        let validator = V2ConverterTests.validator
+        let errors = validator.validate(broken).errors
+        #expect(errors.count == 1, "\(errors)")
+        let error = try #require(errors.first)
+        let smaller = try #require(V2ConversionRun.removing(V2ConversionRun.steps(error.expression)[...], from: broken))
+        #expect(validator.validate(smaller).isValid, "\(error.expression)")
+        #expect(smaller["category"] == ["food", "medication"])
+    }
+
+    @Test func nothingThereIsNothingTakenOut() {
+        #expect(removing("AllergyIntolerance.category[0].extension[0]") == nil)
+        #expect(removing("AllergyIntolerance.category[5]") == nil)
+    }
+}
+
 /// Ferry's output for the IG's sample message against the IG's own bundle, element by element.
 @Suite struct V2ImplementationGuideSampleTests {
     @Test func theMDMSampleAgreesWithTheIGBundleOnTheMappedElements() throws {

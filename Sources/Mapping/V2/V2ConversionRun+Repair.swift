@@ -145,27 +145,68 @@ extension V2ConversionRun {
     }
 
     /// The JSON without the element at the steps; `nil` when there is nothing there to take out.
+    ///
+    /// A primitive's own id and extensions live in its `_name` sibling, item for item when it repeats:
+    /// a step below a primitive goes there (an object emptied there becomes `null`, and a `_name` left
+    /// with nothing goes), and taking out an item of a repeating primitive takes out its `_name` item too.
     static func removing(_ steps: ArraySlice<(name: String, index: Int?)>, from json: JSON) -> JSON? {
         guard let step = steps.first, case .object(let object) = json, let value = object[step.name] else { return nil }
+        let rest = steps.dropFirst()
+        let extrasName = "_" + step.name
+        if !rest.isEmpty, isPrimitive(value, at: step.index), object[extrasName] != nil {
+            return removing(ArraySlice([(extrasName, step.index)] + rest), from: json)
+        }
         var members = object.map { ($0.key, $0.value) }
         let position = members.firstIndex { $0.0 == step.name }!
-        let rest = steps.dropFirst()
         if let index = step.index {
             guard case .array(var items) = value, index < items.count else { return nil }
             if rest.isEmpty {
                 items.remove(at: index)
+                // The repeating primitive's `_name` keeps the same length as its values.
+                if let at = members.firstIndex(where: { $0.0 == extrasName }), case .array(var extras) = members[at].1,
+                    index < extras.count
+                {
+                    extras.remove(at: index)
+                    members[at].1 = .array(extras)
+                }
             } else {
                 guard let changed = removing(rest, from: items[index]) else { return nil }
-                items[index] = changed
+                items[index] = step.name.hasPrefix("_") && changed == .object(JSONObject()) ? .null : changed
             }
-            if items.isEmpty { members.remove(at: position) } else { members[position].1 = .array(items) }
+            if items.isEmpty || (step.name.hasPrefix("_") && items.allSatisfy { $0 == .null }) {
+                members.remove(at: position)
+            } else {
+                members[position].1 = .array(items)
+            }
         } else if rest.isEmpty {
             members.remove(at: position)
         } else {
             guard let changed = removing(rest, from: value) else { return nil }
-            members[position].1 = changed
+            if step.name.hasPrefix("_") && changed == .object(JSONObject()) {
+                members.remove(at: position)
+            } else {
+                members[position].1 = changed
+            }
+        }
+        // `_name` items all null, or a `_name` array left beside a value that went: not kept.
+        members.removeAll { member in
+            guard member.0.hasPrefix("_"), case .array(let items) = member.1 else { return false }
+            return items.isEmpty || items.allSatisfy { $0 == .null }
         }
         return .object(JSONObject(members))
+    }
+
+    /// Whether `value` (or its item at `index`) is a primitive, which holds no elements of its own.
+    static func isPrimitive(_ value: JSON, at index: Int?) -> Bool {
+        var item = value
+        if let index {
+            guard case .array(let items) = value, index < items.count else { return false }
+            item = items[index]
+        }
+        switch item {
+        case .object, .array: return false
+        default: return true
+        }
     }
 
 }
