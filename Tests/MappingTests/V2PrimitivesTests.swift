@@ -78,6 +78,26 @@ struct V2PrimitivesTests {
     }
 }
 
+/// Names read as bytes while they are ASCII, as Character by Character otherwise.
+struct V2NameBytesTests {
+    @Test func leadingLettersAndMapOwnersReadAsTheCharactersDo() {
+        for text in ["Condition.code", "Organization", "Location[2]", "Ärzte.x", "", "9abc", "a-b", "Zz@", "ab`c"] {
+            #expect(V2ConversionRun.leadingLetters(text) == String(text.prefix { $0.isLetter }), "'\(text)'")
+        }
+        for name in ["CWE[CodeableConcept]", "XPN", "[x]", "", "ÄB[c]"] {
+            #expect(V2ConversionRun.mapOwner(name) == String(name.prefix { $0 != "[" }), "'\(name)'")
+        }
+    }
+}
+
+/// A fraction of a second is kept to milliseconds, before the `Z` of the UTC value.
+@Test func aTimestampsFractionStandsBeforeItsZone() throws {
+    let primitives = V2Primitives(senderZone: try #require(TimeZone(identifier: "UTC")))
+    #expect(primitives.dateTime("20240115123045.1234", instant: false)?.0 == .string("2024-01-15T12:30:45.123Z"))
+    #expect(primitives.dateTime("20240115123045.5-0500", instant: true)?.0 == .string("2024-01-15T17:30:45.5Z"))
+    #expect(primitives.dateTime("20240115123045", instant: false)?.0 == .string("2024-01-15T12:30:45Z"))
+}
+
 /// Timestamps of ASCII text are read byte by byte; they must read exactly as Character by Character.
 struct V2TimestampBytesTests {
     static func samples() -> [String] {

@@ -83,6 +83,25 @@ extension V2ConversionRun {
         }
     }
 
+    /// The letters `text` starts with (`Condition` of `Condition.code`), read as bytes while they are
+    /// ASCII (Character by Character, `isLetter` cost some 400 instructions a letter).
+    static func leadingLetters(_ text: String) -> String {
+        let utf8 = text.utf8
+        var end = utf8.startIndex
+        while end != utf8.endIndex {
+            let byte = utf8[end]
+            if byte >= 0x80 { return String(text.prefix { $0.isLetter }) }
+            guard (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") else { break }
+            end = utf8.index(after: end)
+        }
+        return String(text[..<end])
+    }
+
+    /// The data type a map is for: `CWE` of `CWE[CodeableConcept]`.
+    static func mapOwner(_ name: String) -> String {
+        name.utf8.firstIndex(of: UInt8(ascii: "[")).map { String(name[..<$0]) } ?? name
+    }
+
     /// Whether row `rowIndex` of `map` applies, its condition read once (`known` keeps the answers).
     static func holds(_ rowIndex: Int, of map: [V2Maps.Row], known: inout [Bool?], reads: inout ConditionReads) -> Bool
     {
@@ -107,12 +126,13 @@ extension V2ConversionRun {
         if let last = steps.last, let type = last.referenceType,
             type.utf8.contains(UInt8(ascii: ".")) || row.dataTypeMap == nil
         {
-            let resource = String(type.prefix { $0.isLetter })
+            let resource = Self.leadingLetters(type)
             // Once per element path: `participant.actor[1](Patient)` from PID-2 and `[2]` from PID-3
             // name one participant, the subject extension another element.
             if !pendingSegmentReferences.contains(where: {
                 $0.node === node && $0.segment == segment && $0.type == resource
-                    && $0.steps.map(\.name) == steps.map(\.name)
+                    && $0.steps.count == steps.count
+                    && zip($0.steps, steps).allSatisfy { $0.name == $1.name }
             }) {
                 pendingSegmentReferences.append((node, Array(steps), segment, resource, suffix))
             }
@@ -339,7 +359,7 @@ extension V2ConversionRun {
             if let condition = row.condition {
                 if reads == nil {
                     reads = ConditionReads(
-                        self, segment: segment, piece: piece, owner: String(name.prefix { $0 != "[" }))
+                        self, segment: segment, piece: piece, owner: Self.mapOwner(name))
                 }
                 guard condition.holds(&reads!) else { continue }
             }
@@ -363,7 +383,7 @@ extension V2ConversionRun {
             if let condition = row.condition {
                 if reads == nil {
                     reads = ConditionReads(
-                        self, segment: segment, piece: piece, owner: String(name.prefix { $0 != "[" }))
+                        self, segment: segment, piece: piece, owner: Self.mapOwner(name))
                 }
                 guard condition.holds(&reads!) else { continue }
             }

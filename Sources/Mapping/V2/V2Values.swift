@@ -329,8 +329,10 @@ struct V2Primitives {
             guard !instant, let date = Self.date(digits: digits) else { return nil }
             return (.string(date), nil)
         }
-        guard digits.count >= 10, Self.date(digits: digits.prefix(8)) != nil else { return nil }
         func number(_ range: Range<Int>) -> Int { range.upperBound <= digits.count ? Self.decimal(digits[range]) : 0 }
+        // The date as `date(digits:)` accepts it (a year from 0001, month, day), without writing it out.
+        guard digits.count >= 10, number(0..<4) > 0, (1...12).contains(number(4..<6)), (1...31).contains(number(6..<8))
+        else { return nil }
         let (hour, minute, second) = (number(8..<10), number(10..<12), number(12..<14))
         guard hour < 24, minute < 60, second < 61 else { return nil }
         var zone = senderZone
@@ -368,9 +370,11 @@ struct V2Primitives {
         let moment = utc(local: local, zone: zone)
         // In UTC the moment may leave FHIR's years 0001–9999 (0001-01-01 00:30 an hour east of UTC).
         guard moment >= Self.firstMoment, moment <= Self.lastMoment else { return nil }
-        let seconds = FHIRPathTemporal(utcMilliseconds: moment * 1000, precision: .second).text.dropLast()
-        let result = seconds + (fraction.isEmpty ? "" : "." + fraction) + "Z"
-        return (.string(String(result)), original)
+        // `…:SSZ` as it is, or with the fraction before the `Z` (cut as bytes: `dropLast()` on the
+        // text stepped through Characters).
+        let text = FHIRPathTemporal(utcMilliseconds: moment * 1000, precision: .second).text
+        guard !fraction.isEmpty else { return (.string(text), original) }
+        return (.string(String(decoding: text.utf8.dropLast(), as: UTF8.self) + "." + fraction + "Z"), original)
     }
 
     /// `dateTime(_:instant:)` for text with non-ASCII characters (Character by Character).
