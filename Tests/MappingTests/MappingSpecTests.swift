@@ -72,6 +72,24 @@ import Testing
         #expect(
             ResourceID.make(type: "Patient", content: "ferry|patient_data|17") == "abc14271-5692-06c4-36b0-bf6d8742ddb7"
         )
+        // Parts hashed as if joined by `|`: the ids HL7 v2 conversion makes without the joined string.
+        #expect(
+            ResourceID.make(type: "Patient", parts: ["ferry", "patient_data", "17"])
+                == "abc14271-5692-06c4-36b0-bf6d8742ddb7")
+        for parts in [[""], ["", ""], ["a|b", "ü"], ["REG|GENHOSP", "MSG1", "Patient[1]", "/PATIENT[1]"]] {
+            #expect(
+                ResourceID.make(type: "Encounter", parts: parts)
+                    == ResourceID.make(type: "Encounter", content: parts.joined(separator: "|")))
+        }
+    }
+
+    /// Strings joined by copying their bytes are the strings joined.
+    @Test func joinedStringsAreTheirConcatenation() {
+        for (a, b, c) in [("", "", ""), ("Patient", "/", "1"), ("ä", "", "ß/"), ("urn:uuid:", "x", ""), ("a", "", "c")]
+        {
+            #expect(ResourceID.joined(a, b, c) == a + b + c)
+        }
+        #expect(ResourceID.path("Observation", "o-1") == "Observation/o-1")
     }
 
     /// A row's hash is the SHA-256 of its canonical JSON, written straight from the row: the same

@@ -152,9 +152,9 @@ extension V2ConversionRun {
             var assigner: String?
             if case .object(let node)? = first.member("assigner") { assigner = node.string("reference") }
             let system = first.string("system") ?? assigner ?? sender
-            return id(type: instance.type, content: "\(system)|\(value)")
+            return ResourceID.make(type: instance.type, parts: [system, value])
         }
-        return id(type: instance.type, content: "\(sender)|\(control)|\(instance.label)|\(instance.scope)")
+        return ResourceID.make(type: instance.type, parts: [sender, control, instance.label, instance.scope])
     }
 
     static func id(type: String, content: String) -> String { ResourceID.make(type: type, content: content) }

@@ -87,10 +87,16 @@ final class V2ConversionRun {
                 case .segment(let index):
                     let id = message.segments[index].id
                     let repetition = Self.count(id, isGroup: false, in: &seen)
-                    visits.append((index, prefix + id, repetition > 1 ? scope + "/\(id)[\(repetition)]" : scope, scope))
+                    visits.append(
+                        (
+                            index, ResourceID.joined(prefix, id),
+                            repetition > 1 ? scope + "/\(id)[\(repetition)]" : scope, scope
+                        ))
                 case .group(let nested):
                     let occurrence = Self.count(nested.name, isGroup: true, in: &seen)
-                    walk(nested, prefix: prefix + nested.name + ".", scope: scope + "/\(nested.name)[\(occurrence)]")
+                    walk(
+                        nested, prefix: ResourceID.joined(prefix, nested.name, "."),
+                        scope: scope + "/\(nested.name)[\(occurrence)]")
                 }
             }
         }
