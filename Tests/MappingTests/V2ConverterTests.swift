@@ -111,6 +111,15 @@ import Testing
         ),
     ]
 
+    /// An ADT^A01 with the usual EVN, PID and PV1 and `segments` after them, converted; its Bundle is
+    /// expected valid.
+    static func admission(_ control: String, _ segments: [String]) throws -> (HL7Message, V2Converter.Conversion) {
+        let message = Self.message("ADT^A01^ADT_A01", control, ["EVN|A01|20240315083000", pid, pv1] + segments)
+        let conversion = try converter.convert(message)
+        #expect(validator.validate(conversion.bundle).isValid)
+        return (message, conversion)
+    }
+
     static func resources(_ bundle: JSON, _ type: String) -> [JSON] {
         (bundle["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }.filter {
             $0["resourceType"]?.stringValue == type
@@ -419,15 +428,12 @@ import Testing
     typealias Support = V2ConverterTests
 
     @Test func twoAllergiesAndTwoDiagnosesAreFourResources() throws {
-        let message = Support.message(
-            "ADT^A01^ADT_A01", "R1",
+        let (message, conversion) = try Support.admission(
+            "R1",
             [
-                "EVN|A01|20240315083000", Support.pid, Support.pv1,
                 "AL1|1|DA|70618^Penicillin^RXNORM|SV|Hives", "AL1|2|FA|256349002^Peanut^SCT|MO|Swelling",
                 "DG1|1||I10^Essential hypertension^I10||20240315|A", "DG1|2||E11.9^Type 2 diabetes^I10||20240315|A",
             ])
-        let conversion = try Support.converter.convert(message)
-        #expect(Support.validator.validate(conversion.bundle).isValid)
         let allergies = Support.resources(conversion.bundle, "AllergyIntolerance")
         #expect(
             allergies.compactMap { $0["code"]?["coding"]?[0]?["code"]?.stringValue }.sorted() == ["256349002", "70618"])
@@ -456,14 +462,7 @@ import Testing
     typealias Support = V2ConverterTests
 
     @Test func anAllergysCategoryKeepsItsCodeAsSentBesideIt() throws {
-        let message = Support.message(
-            "ADT^A01^ADT_A01", "X1",
-            [
-                "EVN|A01|20240315083000", Support.pid, Support.pv1,
-                "AL1|1|DA^Drug allergy^HL70127|70618^Penicillin^RXNORM",
-            ])
-        let conversion = try Support.converter.convert(message)
-        #expect(Support.validator.validate(conversion.bundle).isValid)
+        let (_, conversion) = try Support.admission("X1", ["AL1|1|DA^Drug allergy^HL70127|70618^Penicillin^RXNORM"])
         #expect(!conversion.issues.contains { $0.contains("category") }, "\(conversion.issues)")
         let allergy = try #require(Support.resources(conversion.bundle, "AllergyIntolerance").first)
         #expect(allergy["category"] == ["medication"])
