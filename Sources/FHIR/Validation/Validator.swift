@@ -156,6 +156,7 @@ struct ValidationRun {
         if isContained { checkContainedResource(object) }
         validateObject(object, node: node, isResourceRoot: true)
         if let rootElement = type.elements.first, !invariantIndices(of: rootElement).isEmpty {
+            // A copy for the autoclosure: capturing `self` there would overlap the mutating call.
             let definitions = definitions
             checkInvariants(
                 invariantIndices(of: rootElement), on: FHIRPathEvaluator.resourceElement(value, definitions),

@@ -173,11 +173,7 @@ extension V2ConversionRun {
                 guard let changed = removing(rest, from: items[index]) else { return nil }
                 items[index] = step.name.hasPrefix("_") && changed == .object(JSONObject()) ? .null : changed
             }
-            if items.isEmpty || (step.name.hasPrefix("_") && items.allSatisfy { $0 == .null }) {
-                members.remove(at: position)
-            } else {
-                members[position].1 = .array(items)
-            }
+            if items.isEmpty { members.remove(at: position) } else { members[position].1 = .array(items) }
         } else if rest.isEmpty {
             members.remove(at: position)
         } else {

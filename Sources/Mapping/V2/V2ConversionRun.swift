@@ -19,9 +19,13 @@ final class V2ConversionRun {
         /// The segment (index) that made it.
         var segment = -1
 
-        init(type: String, label: String, scope: String, node: ResourceNode) {
+        convenience init(type: String, label: String, scope: String, node: ResourceNode) {
+            self.init(type: type, key: LabelKey(label), scope: scope, node: node)
+        }
+
+        init(type: String, key: LabelKey, scope: String, node: ResourceNode) {
             self.type = type
-            key = LabelKey(label)
+            self.key = key
             self.scope = scope
             self.node = node
         }
@@ -218,7 +222,7 @@ final class V2ConversionRun {
             return existing
         }
         let node = ResourceNode(type: converter.definitions.objectType(named: type)!)
-        let made = Instance(type: type, label: label, scope: scope, node: node)
+        let made = Instance(type: type, key: key, scope: scope, node: node)
         made.segment = currentSegment
         instances.append(made)
         return made
