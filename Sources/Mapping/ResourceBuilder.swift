@@ -187,6 +187,12 @@ struct SlotSuffix: Hashable {
     static func repetition(_ repetition: Int, segment: Int) -> SlotSuffix {
         SlotSuffix(value: (segment + 1) << 32 | repetition)
     }
+
+    /// What this suffix wrote, as the data type map's instance `instance` (from 2: a second HumanName
+    /// from one XPN), an element apart from the first.
+    func instance(_ instance: Int) -> SlotSuffix {
+        SlotSuffix(value: value ^ (instance << 56))
+    }
 }
 
 /// One step of an IG target path: `identifier[2]`, `assigner(Organization)`, `[1]`.

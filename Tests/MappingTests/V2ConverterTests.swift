@@ -663,8 +663,8 @@ import Testing
     }
 }
 
-/// A data type map's further instances (a PL's room, unit and facility beside its bed; a name's
-/// second form) are not made yet: what they would have held is reported, never dropped unsaid.
+/// A data type map's further instances: a PL's room, unit and facility beside its bed (each a
+/// Location), a name's second form beside the first (a second element of the target).
 @Suite struct V2FurtherInstanceTests {
     typealias Support = V2ConverterTests
 
@@ -736,18 +736,31 @@ import Testing
         #expect(try ids("F4") == first)
     }
 
-    /// A name's nickname (XPN `[2].given`) would need a second element of the parent's array: not
-    /// made, and reported.
-    @Test func aFurtherInstanceInTheParentsArrayIsReported() throws {
+    /// A name's nickname (XPN.15, `[2].given` and `[2].use`) is a second HumanName beside the first
+    /// where the target repeats (`Patient.name`, `RelatedPerson.name`); where it does not (a
+    /// contact's one `name`) it cannot be held and is reported.
+    @Test func aFurtherInstanceIsAnElementBesideTheFirstWhereTheTargetRepeats() throws {
         let conversion = try Support.converter.convert(
             Support.message(
                 "ADT^A01^ADT_A01", "F5",
                 [
                     "EVN|A01|20240315083000",
                     "PID|1||100001^^^GENHOSP^MR||DOE^JANE^^^^^L^^^^^^^^JJ||19800101|F",
+                    "NK1|1|DOE^JOHN^^^^^L^^^^^^^^JD|SPO^Spouse^HL70063",
                 ]))
+        #expect(Support.validator.validate(conversion.bundle).isValid)
+        let patient = try #require(Support.resources(conversion.bundle, "Patient").first)
+        let names = patient["name"]?.arrayValue ?? []
+        #expect(names.count == 2, "\(names)")
+        #expect(names.first?["family"] == "DOE" && names.first?["given"] == ["JANE"])
+        #expect(names.last?["given"] == ["JJ"] && names.last?["use"] == "nickname")
+        #expect(!conversion.issues.contains { $0.hasPrefix("PID-5.15: ") }, "\(conversion.issues)")
+        let related = try #require(Support.resources(conversion.bundle, "RelatedPerson").first)
+        #expect(related["name"]?.arrayValue?.contains { $0["given"] == ["JD"] && $0["use"] == "nickname" } == true)
+        // The contact's one name cannot hold a second: reported, never dropped unsaid.
+        #expect(patient["contact"]?[0]?["name"]?["family"] == "DOE")
         #expect(
-            conversion.issues.contains { $0.hasPrefix("PID-5.15: ") && $0.contains("not made yet") },
+            conversion.issues.contains { $0.hasPrefix("NK1-2.15: ") && $0.contains("not made yet") },
             "\(conversion.issues)")
     }
 }

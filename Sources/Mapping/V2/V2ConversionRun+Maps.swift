@@ -102,6 +102,29 @@ extension V2ConversionRun {
         name.utf8.firstIndex(of: UInt8(ascii: "[")).map { String(name[..<$0]) } ?? name
     }
 
+    /// The object that holds a target's last element (`node` itself for a one-step target), as the
+    /// target's own walk found or made it.
+    func parentOfTarget(_ steps: [TargetStep], from node: ResourceNode, suffix: SlotSuffix) -> ResourceNode? {
+        guard steps.count > 1 else { return node }
+        guard case .object(let parent)? = try? walker.place(steps.dropLast(), from: node, suffix: suffix) else {
+            return nil
+        }
+        return parent
+    }
+
+    /// The instances of a data type map's `[k]` targets that a value fills, in order: an instance is
+    /// there when a component of its own has a value (PL.2 for the room, XPN.15 for a second name);
+    /// rows for every instance (`[1-6]`) or chosen by a condition do not make one.
+    static func instances(of map: [V2Maps.Row], in piece: V2Piece, _ separators: HL7Separators) -> [Int] {
+        let parts = piece.parts(separators)
+        return Set(
+            map.filter {
+                $0.instances.count == 1 && $0.condition == nil && $0.parentInstance == nil
+                    && V2Piece.part($0.position, in: parts) != nil
+            }.map(\.instances.lowerBound)
+        ).sorted()
+    }
+
     /// Whether row `rowIndex` of `map` applies, its condition read once (`known` keeps the answers).
     static func holds(_ rowIndex: Int, of map: [V2Maps.Row], known: inout [Bool?], reads: inout ConditionReads) -> Bool
     {
@@ -177,9 +200,37 @@ extension V2ConversionRun {
                 issues.append("\(location()): no data type map \(mapName)")
                 return false
             }
-            let wrote = mapDataType(
-                map, name: mapName, piece: piece, segment: segment, into: object, suffix: suffix, location: location())
+            // Components that fill further elements of a repeating target (XPN.15, the name a person is
+            // called by, as a second HumanName; CWE.4 to CWE.6 as a second Identifier): each such
+            // instance an element of its own beside the first, in the same parent. A target that does
+            // not repeat cannot hold them: `mapDataType` reports them instead.
+            var further: [(level: Int, node: ResourceNode)] = []
+            let levels = Self.instances(of: map, in: piece, message.separators).filter { $0 > 1 }
+            if !levels.isEmpty, let parent = parentOfTarget(steps, from: node, suffix: suffix) {
+                for level in levels {
+                    guard
+                        case .object(let other)? = try? walker.place(
+                            steps.suffix(1), from: parent, suffix: suffix.instance(level)),
+                        other !== object
+                    else {
+                        further = []
+                        break
+                    }
+                    further.append((level, other))
+                }
+            }
+            var wrote = mapDataType(
+                map, name: mapName, piece: piece, segment: segment, into: object, suffix: suffix, location: location(),
+                instance: further.isEmpty ? nil : 1)
             if wrote, let vocabulary = row.vocabulary { addTranslation(vocabulary, piece: piece, to: object) }
+            for (level, other) in further {
+                if mapDataType(
+                    map, name: mapName, piece: piece, segment: segment, into: other, suffix: suffix,
+                    location: location(), instance: level)
+                {
+                    wrote = true
+                }
+            }
             return wrote
         case .primitive(let holder, let member, let slot):
             var text: String?
@@ -260,15 +311,7 @@ extension V2ConversionRun {
                 parents[row.instances.lowerBound] = parent
             }
         }
-        // An instance is there when a component of its own has a value (PL.2 for the room); rows for
-        // every instance (`[1-6]`) or chosen by a condition do not make one.
-        let parts = piece.parts(message.separators)
-        let levels = Set(
-            map.filter {
-                $0.instances.count == 1 && $0.condition == nil && $0.parentInstance == nil
-                    && V2Piece.part($0.position, in: parts) != nil
-            }.map(\.instances.lowerBound))
-        for level in levels.sorted() {
+        for level in Self.instances(of: map, in: piece, message.separators) {
             let node = ResourceNode(type: objectType)
             mapDataType(
                 map, name: name, piece: piece, segment: segment, into: node, suffix: .first, location: location(),
