@@ -118,11 +118,18 @@ extension V2ConversionRun {
     static func instances(of map: [V2Maps.Row], in piece: V2Piece, _ separators: HL7Separators) -> [Int] {
         let parts = piece.parts(separators)
         return Set(
-            map.filter {
-                $0.instances.count == 1 && $0.condition == nil && $0.parentInstance == nil
-                    && V2Piece.part($0.position, in: parts) != nil
-            }.map(\.instances.lowerBound)
+            map.filter { $0.makesInstance && V2Piece.part($0.position, in: parts) != nil }.map(\.instances.lowerBound)
         ).sorted()
+    }
+
+    /// `instances(of:in:)` from the second on, looking only at the rows for those (most maps have
+    /// none, and this runs for every value a data type map writes into an object).
+    static func furtherInstances(of map: [V2Maps.Row], in piece: V2Piece, _ separators: HL7Separators) -> [Int] {
+        var levels: [Int] = []
+        for row in map where row.isFurtherInstance && row.makesInstance && !levels.contains(row.instances.lowerBound) {
+            if piece.part(row.position, separators) != nil { levels.append(row.instances.lowerBound) }
+        }
+        return levels.sorted()
     }
 
     /// Whether row `rowIndex` of `map` applies, its condition read once (`known` keeps the answers).
@@ -205,7 +212,7 @@ extension V2ConversionRun {
             // instance an element of its own beside the first, in the same parent. A target that does
             // not repeat cannot hold them: `mapDataType` reports them instead.
             var further: [(level: Int, node: ResourceNode)] = []
-            let levels = Self.instances(of: map, in: piece, message.separators).filter { $0 > 1 }
+            let levels = Self.furtherInstances(of: map, in: piece, message.separators)
             if !levels.isEmpty, let parent = parentOfTarget(steps, from: node, suffix: suffix) {
                 for level in levels {
                     guard

@@ -35,6 +35,9 @@ public final class V2Maps: Sendable {
         let instances: ClosedRange<Int>
         /// A data type map's target for a further instance (`[2].given`), which one value cannot fill.
         var isFurtherInstance: Bool { instances.lowerBound > 1 }
+        /// Whether a value of its own component makes its instance there: a row for one instance, not
+        /// chosen by a condition and not a link between instances (`[1-6]` rows fill those made).
+        var makesInstance: Bool { instances.count == 1 && condition == nil && parentInstance == nil }
         /// For `[k].partOf.reference(Location[j])`: j, the instance that instance k is part of (the
         /// link is made when both are, or to the nearest instance above j that is).
         let parentInstance: Int?
