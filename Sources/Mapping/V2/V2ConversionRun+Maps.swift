@@ -375,9 +375,9 @@ extension V2ConversionRun {
     }
 
     /// Applies a data type map to one value, into an object. `instance`: which of the map's `[k]`
-    /// targets to fill (each a resource of its own: a PL's Locations, `makeInstances`); without it the
-    /// first, and further instances (`[2].given`, a name's nickname, which would need the parent's
-    /// array) are reported as not made.
+    /// targets to fill (a resource of its own for a PL's Locations, `makeInstances`; another element
+    /// of a repeating target for a name's nickname, `assign`); without it the first, and further
+    /// instances (which a target that does not repeat cannot hold) are reported as not made.
     @discardableResult
     func mapDataType(
         _ map: [V2Maps.Row], name: String, piece: V2Piece, segment: Int, into node: ResourceNode, suffix: SlotSuffix,

@@ -33,7 +33,8 @@ public final class V2Maps: Sendable {
         /// nickname), `[4].identifier` a PL's fourth Location (its point of care), `[1-6]` each of
         /// them; 1 without `[k]`.
         let instances: ClosedRange<Int>
-        /// A data type map's target for a further instance (`[2].given`), which one value cannot fill.
+        /// A data type map's target for a further instance (`[2].given`): another element beside the
+        /// first where the target repeats, else reported.
         var isFurtherInstance: Bool { instances.lowerBound > 1 }
         /// Whether a value of its own component makes its instance there: a row for one instance, not
         /// chosen by a condition and not a link between instances (`[1-6]` rows fill those made).
