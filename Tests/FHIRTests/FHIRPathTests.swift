@@ -175,6 +175,36 @@ import Testing
         #expect(missing.status == 2)
     }
 
+    /// The string functions match their pattern literally, U+0000 included. Foundation's replacement
+    /// stopped the process on a pattern ending in U+0000 that matched in part at the end of the text
+    /// (the first case is the fuzzer's input), and its searches took U+0000 for the pattern's end.
+    @Test func stringFunctionsTakeAnyPatternLiterally() throws {
+        let nuls = String(repeating: "\u{0}", count: 160)
+        let telephone: JSON = ["resourceType": "Patient", "telecom": [["system": "phone", "value": "555-0100"]]]
+        let fuzzed = "telecom.where(system = 'phone').value.replace('0\(nuls)', '').toInteger().power(4) mod 7"
+        #expect(try evaluate(fuzzed, on: telephone).isEmpty)
+        let cases: [(String, String)] = [
+            ("'555-0100'.replace('0\(nuls)', '')", "555-0100"), (#"'10'.replace('0\u0000', '+')"#, "10"),
+            (#"'a0\u0000b0\u0000'.replace('0\u0000', '+')"#, "a+b+"), ("'abc'.replace('', 'x')", "xaxbxcx"),
+            ("'555-0100'.replace('0', '')", "555-1"), ("'aaa'.replace('aa', 'b')", "ba"),
+        ]
+        for (expression, expected) in cases {
+            #expect(try evaluate(expression) == [.string(expected)], "\(expression)")
+        }
+        let searches: [(String, FHIRPathValue)] = [
+            (#"'10'.contains('0\u0000')"#, .boolean(false)), (#"'a0\u0000'.contains('0\u0000')"#, .boolean(true)),
+            (#"'10'.indexOf('0\u0000')"#, .integer(-1)), (#"'10'.lastIndexOf('0\u0000')"#, .integer(-1)),
+            (#"'a0\u0000b0\u0000'.indexOf('0\u0000')"#, .integer(1)),
+            (#"'a0\u0000b0\u0000'.lastIndexOf('0\u0000')"#, .integer(4)), ("'aaa'.lastIndexOf('aa')", .integer(1)),
+            ("'abc'.lastIndexOf('d')", .integer(-1)), ("'abc'.lastIndexOf('')", .integer(3)),
+        ]
+        for (expression, expected) in searches {
+            #expect(try evaluate(expression) == [expected], "\(expression)")
+        }
+        #expect(try evaluate(#"'10'.split('0\u0000')"#) == [.string("10")])
+        #expect(try evaluate("'a,b,,c,'.split(',')") == ["a", "b", "", "c", ""].map { .string($0) })
+    }
+
     @Test func theReadmeWalkThroughHolds() throws {
         let given = try TestSupport.ferry([
             "fhirpath", "Patient.name.where(use = 'official').given", "Examples/fhir/patient.json",

@@ -2,6 +2,10 @@ import Foundation
 
 extension FHIRPathEvaluator {
     /// Functions of one input value: conversions, strings, math, boundaries and the FHIR additions.
+    ///
+    /// Strings are searched with the standard library's algorithms, never Foundation's `range(of:)`,
+    /// `contains`, `components(separatedBy:)` or `replacingOccurrences`: on Linux those take U+0000 in a
+    /// pattern for its end (`'10'.contains('0\\u0000')` is true, and replacing it stops the process).
     func callValueFunction(
         _ function: FHIRPathFunction, on input: [FHIRPathValue], arguments: [FHIRPathNode],
         focus: [FHIRPathValue], scope: Scope, at offset: Int
@@ -77,8 +81,9 @@ extension FHIRPathEvaluator {
         case .indexOf, .lastIndexOf:
             guard let part = try stringArgument(0) else { return [] }
             if part.isEmpty { return [.integer(function == .indexOf ? 0 : text.count)] }
-            let range = function == .indexOf ? text.range(of: part) : text.range(of: part, options: .backwards)
-            return [.integer(range.map { text.distance(from: text.startIndex, to: $0.lowerBound) } ?? -1)]
+            let start =
+                function == .indexOf ? text.firstRange(of: part)?.lowerBound : Self.lastStart(of: part, in: text)
+            return [.integer(start.map { text.distance(from: text.startIndex, to: $0) } ?? -1)]
         case .substring:
             guard let start = try integerArgument(try argument(0), function, at: offset) else { return [] }
             let characters = Array(text)
@@ -97,7 +102,7 @@ extension FHIRPathEvaluator {
             return Self.collection(text.hasSuffix(part))
         case .contains:
             guard let part = try stringArgument(0) else { return [] }
-            return Self.collection(part.isEmpty || text.contains(part))
+            return Self.collection(part.isEmpty || text.firstRange(of: part) != nil)
         case .upper:
             return [.string(text.uppercased())]
         case .lower:
@@ -107,7 +112,7 @@ extension FHIRPathEvaluator {
             if pattern.isEmpty {
                 return [.string(substitution + text.map { String($0) + substitution }.joined())]
             }
-            return [.string(text.replacingOccurrences(of: pattern, with: substitution))]
+            return [.string(text.replacing(pattern, with: substitution))]
         case .matches, .matchesFull:
             guard let pattern = try stringArgument(0) else { return [] }
             let regex = try regularExpression(pattern, whole: function == .matchesFull, at: offset)
@@ -130,7 +135,7 @@ extension FHIRPathEvaluator {
         case .split:
             guard let separator = try stringArgument(0) else { return [] }
             if separator.isEmpty { return text.map { .string(String($0)) } }
-            return text.components(separatedBy: separator).map { .string($0) }
+            return text.split(separator: separator, omittingEmptySubsequences: false).map { .string(String($0)) }
         case .encode, .decode, .escape, .unescape:
             guard let format = try stringArgument(0) else { return [] }
             return try Self.transcode(text, function, format: format).map { [.string($0)] } ?? []
@@ -261,6 +266,17 @@ extension FHIRPathEvaluator {
     }
 
     // MARK: - Encodings
+
+    /// Where the last occurrence of `part` in `text` starts, overlapping ones included
+    /// (`'aaa'.lastIndexOf('aa')` is 1).
+    private static func lastStart(of part: String, in text: String) -> String.Index? {
+        var index = text.endIndex
+        while index > text.startIndex {
+            text.formIndex(before: &index)
+            if text[index...].starts(with: part) { return index }
+        }
+        return nil
+    }
 
     private static func transcode(
         _ text: String, _ function: FHIRPathFunction, format: String
