@@ -31,32 +31,12 @@ public enum ResourceID {
         ])
         return .object(
             JSONObject(uncheckedMembers: [
-                JSONMember(key: "fullUrl", value: .string(joined("urn:uuid:", id))),
+                JSONMember(key: "fullUrl", value: .string(String.concatenating("urn:uuid:", id))),
                 JSONMember(key: "resource", value: resource),
                 JSONMember(key: "request", value: .object(request)),
             ]))
     }
 
     /// `Type/id`, made in one allocation.
-    public static func path(_ type: String, _ id: String) -> String { joined(type, "/", id) }
-
-    /// Three strings one after the other, their bytes copied once into one new string (`+` and
-    /// `append` went through the standard library's general appending, some 350 instructions each).
-    static func joined(_ first: String, _ second: String, _ third: String = "") -> String {
-        let count = first.utf8.count + second.utf8.count + third.utf8.count
-        return String(unsafeUninitializedCapacity: count) { buffer in
-            var offset = 0
-            func copy(_ part: String) {
-                part.withUTF8Bytes { bytes in
-                    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-                    (buffer.baseAddress! + offset).initialize(from: source, count: bytes.count)
-                    offset += bytes.count
-                }
-            }
-            copy(first)
-            copy(second)
-            copy(third)
-            return offset
-        }
-    }
+    public static func path(_ type: String, _ id: String) -> String { String.concatenating(type, "/", id) }
 }

@@ -87,7 +87,7 @@ import Testing
     @Test func joinedStringsAreTheirConcatenation() {
         for (a, b, c) in [("", "", ""), ("Patient", "/", "1"), ("ä", "", "ß/"), ("urn:uuid:", "x", ""), ("a", "", "c")]
         {
-            #expect(ResourceID.joined(a, b, c) == a + b + c)
+            #expect(String.concatenating(a, b, c) == a + b + c)
         }
         #expect(ResourceID.path("Observation", "o-1") == "Observation/o-1")
     }

@@ -102,15 +102,7 @@ package enum PrimitiveFormat {
 
     private static func idProblem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         if bytes.isEmpty || bytes.count > 64 { return "must be 1 to 64 characters" }
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."):
-                continue
-            default: return "may contain only letters, digits, '-' and '.'"
-            }
-        }
-        return nil
+        return ASCIIBytes.idBytes.containsAll(bytes) ? nil : "may contain only letters, digits, '-' and '.'"
     }
 
     private static func oidProblem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {

@@ -93,13 +93,13 @@ final class V2ConversionRun {
                     let repetition = Self.count(id, isGroup: false, in: &seen)
                     visits.append(
                         (
-                            index, ResourceID.joined(prefix, id),
+                            index, String.concatenating(prefix, id),
                             repetition > 1 ? scope + "/\(id)[\(repetition)]" : scope, scope
                         ))
                 case .group(let nested):
                     let occurrence = Self.count(nested.name, isGroup: true, in: &seen)
                     walk(
-                        nested, prefix: ResourceID.joined(prefix, nested.name, "."),
+                        nested, prefix: String.concatenating(prefix, nested.name, "."),
                         scope: scope + "/\(nested.name)[\(occurrence)]")
                 }
             }
