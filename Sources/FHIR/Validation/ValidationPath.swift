@@ -20,34 +20,82 @@ struct ValidationPath {
 
     /// FHIRPath text such as `Bundle.entry[0].resource.name[1].given[0]`.
     var rendered: String {
-        // Bytes appended to one buffer (interpolating each segment made and joined strings: some
-        // 2,700 instructions a path, and a Bundle of resources without narrative renders one each).
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
-        func name(_ text: String) {
-            if !bytes.isEmpty { bytes.append(UInt8(ascii: ".")) }
-            bytes.append(contentsOf: text.utf8)
+        // Two passes: the length, then the bytes written once into the string's own storage (a byte
+        // array appended to and decoded into a string cost some 2,000 instructions a path, and every
+        // entry of a converted Bundle has one, for its dom-6 warning).
+        var counter = Renderer(buffer: nil)
+        render(into: &counter)
+        return String(unsafeUninitializedCapacity: counter.offset) { buffer in
+            var writer = Renderer(buffer: buffer)
+            render(into: &writer)
+            return writer.offset
         }
+    }
+
+    private func render(into renderer: inout Renderer) {
         for segment in segments {
             switch segment {
-            case .root(let node): name(node.takeUnretainedValue().key)
+            case .root(let node): renderer.name(node.takeUnretainedValue().key)
             case .member(let reference):
                 let slot = reference.takeUnretainedValue()
                 if slot.isChoice {
-                    name(slot.element.name)
-                    bytes.append(contentsOf: ".ofType(".utf8)
-                    bytes.append(contentsOf: slot.type.code.utf8)
-                    bytes.append(UInt8(ascii: ")"))
+                    renderer.name(slot.element.name)
+                    renderer.text(".ofType(")
+                    renderer.text(slot.type.code)
+                    renderer.byte(UInt8(ascii: ")"))
                 } else {
-                    name(slot.name)
+                    renderer.name(slot.name)
                 }
-            case .raw(let text): name(text)
+            case .raw(let text): renderer.name(text)
             case .index(let index):
-                bytes.append(UInt8(ascii: "["))
-                bytes.append(contentsOf: String(index).utf8)
-                bytes.append(UInt8(ascii: "]"))
+                renderer.byte(UInt8(ascii: "["))
+                renderer.number(index)
+                renderer.byte(UInt8(ascii: "]"))
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Counts the bytes of a path (no buffer) or writes them (a buffer as long as the count).
+    private struct Renderer {
+        let buffer: UnsafeMutableBufferPointer<UInt8>?
+        var offset = 0
+
+        mutating func byte(_ byte: UInt8) {
+            buffer?[offset] = byte
+            offset += 1
+        }
+
+        mutating func text(_ text: String) {
+            text.withUTF8Bytes { bytes in
+                if let buffer, let source = bytes.baseAddress, !bytes.isEmpty {
+                    (buffer.baseAddress! + offset).initialize(from: source, count: bytes.count)
+                }
+                offset += bytes.count
+            }
+        }
+
+        /// A name, after a `.` unless it is the first.
+        mutating func name(_ name: String) {
+            if offset > 0 { byte(UInt8(ascii: ".")) }
+            text(name)
+        }
+
+        mutating func number(_ number: Int) {
+            if number < 0 { byte(UInt8(ascii: "-")) }
+            var digits = 1
+            var rest = number.magnitude / 10
+            while rest > 0 {
+                digits += 1
+                rest /= 10
+            }
+            if let buffer {
+                var value = number.magnitude
+                for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            offset += digits
+        }
     }
 }
