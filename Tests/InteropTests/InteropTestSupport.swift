@@ -70,8 +70,13 @@ enum InteropTestSupport {
 
     /// Writes raw bytes to a port and collects what comes back until a complete MLLP frame arrived,
     /// the connection closed, or `timeout` passed. `closeAfterWrite` ends the connection right away.
+    ///
+    /// The timeout only guards against a hang: the whole suite runs at once on two cores, where the
+    /// tests' processes and CPU-bound work can keep the listener's tasks waiting for tens of seconds
+    /// (a rejection test failed once after 50 seconds in a full run beside a fuzzer, and passes alone;
+    /// its reply waiting out the old 30-second timeout is the one cause found that fits).
     static func exchange(
-        port: Int, _ bytes: [UInt8], closeAfterWrite: Bool = false, timeout: TimeAmount = .seconds(30)
+        port: Int, _ bytes: [UInt8], closeAfterWrite: Bool = false, timeout: TimeAmount = .seconds(180)
     ) async throws -> [UInt8] {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in

@@ -108,7 +108,7 @@ import Testing
             // 9 MB is over the limit: the sender is told why, and the start of the frame is kept.
             let huge = Support.oru("HUGE-1", extra: ["OBX|2|ED|PDF||^application^pdf^Base64^" + document + document])
             let reply = try Support.unframe(
-                try await Support.exchange(port: port, MLLP.frame(huge.encoded()), timeout: .seconds(30)))
+                try await Support.exchange(port: port, MLLP.frame(huge.encoded())))
             #expect(try reply.value(at: "MSA-1") == .text("AR") && reply.value(at: "MSA-2") == .text("HUGE-1"))
             #expect(
                 try reply.value(at: "ERR-8").text?.contains("exceeds the listener's limit of 8388608 bytes") == true)
