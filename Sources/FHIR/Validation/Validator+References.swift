@@ -8,6 +8,8 @@ extension ValidationRun {
         var targets: [String]
         var fullURL: String?
         var location: [ValidationPath.Segment]
+        /// Whether the reference is exactly `Type/id` (found when it was checked, not looked for again).
+        var isPlainRelative = false
     }
 
     /// What a Bundle holds, for resolving the references made inside it.
@@ -91,7 +93,7 @@ extension ValidationRun {
             }
             if let typeName {
                 checkTarget(typeName, targets: targets, reference: reference)
-                deferToBundle(reference, targets: targets)
+                deferToBundle(reference, targets: targets, isPlainRelative: true)
                 return
             }
         }
@@ -149,12 +151,13 @@ extension ValidationRun {
         deferToBundle(reference, targets: targets)
     }
 
-    private mutating func deferToBundle(_ reference: String, targets: [String]) {
+    private mutating func deferToBundle(_ reference: String, targets: [String], isPlainRelative: Bool = false) {
         guard !bundleScopes.isEmpty else { return }
         let fullURL = bundleScopes[bundleScopes.count - 1].currentFullURL
         bundleScopes[bundleScopes.count - 1].pending.append(
-            PendingReference(reference: reference, targets: targets, fullURL: fullURL, location: path.segments)
-        )
+            PendingReference(
+                reference: reference, targets: targets, fullURL: fullURL, location: path.segments,
+                isPlainRelative: isPlainRelative))
     }
 
     mutating func checkTarget(
@@ -181,7 +184,7 @@ extension ValidationRun {
         for pending in scope.pending {
             let reference = pending.reference
             let resolved: String?
-            if reference.hasPrefix("urn:") || Self.isAbsoluteURL(reference) {
+            if !pending.isPlainRelative && (reference.hasPrefix("urn:") || Self.isAbsoluteURL(reference)) {
                 resolved = scope.typesByFullURL[reference]
                 if resolved == nil && reference.hasPrefix("urn:") {
                     report(
@@ -192,7 +195,7 @@ extension ValidationRun {
                 }
             } else {
                 let relative =
-                    Self.plainRelativeSlash(reference) != nil
+                    pending.isPlainRelative || Self.plainRelativeSlash(reference) != nil
                     ? reference : Self.segments(of: reference, omittingEmpty: true).prefix(2).joined(separator: "/")
                 if let fullURL = pending.fullURL, Self.isAbsoluteURL(fullURL), let base = Self.serviceBase(of: fullURL)
                 {
