@@ -1,7 +1,6 @@
-/// Classes of ASCII bytes as 128-bit masks: one shift and one test a byte, where a `switch` over
-/// ranges or a chain of comparisons costs a branch each (the id and `Type/id` checks run over every
-/// reference and every id of every resource). The masks are literals, so reading one costs no lazy
-/// initialisation; `ASCIIBytesTests` holds each to the predicate it stands for.
+/// Classes of ASCII bytes as 128-bit masks, one test a byte: the id format and the `Type/id` reference
+/// check share one definition of what an id holds. The masks are literals, so reading one costs no
+/// lazy initialisation; `ASCIIBytesTests` holds each to the predicate it stands for.
 package struct ASCIIBytes: Sendable {
     /// Bit `b` for byte `b` below 64.
     let low: UInt64

@@ -221,8 +221,7 @@ extension ValidationRun {
     static func plainRelativeSlash(_ reference: String) -> String.UTF8View.Index? {
         // Over the contiguous bytes, the type and the id each in a loop of their own (stepping
         // `String.UTF8View` indices cost some 40 instructions a byte, one loop with a state 15).
-        // The id's bytes tested against a mask (a chain of comparisons a byte cost some 1,000
-        // instructions a reference).
+        // The id's bytes are the id format's own class (`ASCIIBytes.idBytes`).
         let offset = reference.withUTF8Bytes { bytes -> Int? in
             guard let first = bytes.first, first &- UInt8(ascii: "A") < 26 else { return nil }
             var index = 1
