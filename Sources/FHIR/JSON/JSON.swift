@@ -255,3 +255,13 @@ extension String {
         } ?? utf8.starts(with: UnsafeBufferPointer(start: head, count: count))
     }
 }
+
+extension Substring {
+    /// `String.withUTF8Bytes` for a substring: `body` over its bytes where they lie in its base string,
+    /// borrowed (copied only when they are not contiguous). Inlinable for the same reason.
+    @inlinable @inline(__always)
+    package func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(utf8).withUnsafeBufferPointer(body)
+    }
+}

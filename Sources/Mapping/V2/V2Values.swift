@@ -21,7 +21,7 @@ struct V2Piece {
         guard let separator else { return number == 1 ? self : nil }
         // Separators are bytes: found over the contiguous bytes (stepping `Substring.UTF8View`
         // indices cost several times as much a byte), then cut once.
-        let bounds = Self.withBytes(raw) { bytes -> (Int, Int)? in
+        let bounds = raw.withUTF8Bytes { bytes -> (Int, Int)? in
             var index = 1
             var start = 0
             for position in 0..<bytes.count where bytes[position] == separator {
@@ -47,7 +47,7 @@ struct V2Piece {
         guard let separator else { return [self] }
         var parts: [V2Piece?] = []
         // One allocation: the separators counted first (growing the list as found cost one per doubling).
-        parts.reserveCapacity(1 + Self.withBytes(raw) { bytes in bytes.reduce(0) { $1 == separator ? $0 + 1 : $0 } })
+        parts.reserveCapacity(1 + raw.withUTF8Bytes { bytes in bytes.reduce(0) { $1 == separator ? $0 + 1 : $0 } })
         Self.slices(of: raw, between: separator) { parts.append(Self.nonEmpty($0, level + 1)) }
         return parts
     }
@@ -55,7 +55,7 @@ struct V2Piece {
     /// Each slice of `text` between `separator` bytes, empty ones included, stepped over as bytes (the
     /// standard library's generic `split` cost 4 % of a conversion).
     static func slices(of text: Substring, between separator: UInt8, _ body: (Substring) -> Void) {
-        withBytes(text) { bytes in
+        text.withUTF8Bytes { bytes in
             var start = 0
             for position in 0..<bytes.count where bytes[position] == separator {
                 body(slice(text, start, position))
@@ -73,12 +73,6 @@ struct V2Piece {
         return text[lower..<utf8.index(lower, offsetBy: end - start)]
     }
 
-    /// `body` over the UTF-8 of `text` where it lies (a copy only for a string not stored as UTF-8).
-    static func withBytes<Result>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
-        return Array(text.utf8).withUnsafeBufferPointer(body)
-    }
-
     /// Component `number` (1-based) from `parts(_:)`.
     static func part(_ number: Int, in parts: [V2Piece?]) -> V2Piece? {
         number >= 1 && number <= parts.count ? parts[number - 1] : nil
@@ -87,7 +81,7 @@ struct V2Piece {
     /// The decoded text, or `nil` for empty and for the explicit null `""`.
     func text(_ separators: HL7Separators) -> String? {
         // Most values: no escapes, nothing to trim (looked at over the contiguous bytes).
-        let plain = Self.withBytes(raw) { bytes -> Bool? in
+        let plain = raw.withUTF8Bytes { bytes -> Bool? in
             guard let first = bytes.first, let last = bytes.last else { return nil }
             if bytes.count == 2, first == UInt8(ascii: "\""), last == UInt8(ascii: "\"") { return nil }
             return first > 0x20 && first < 0x80 && last > 0x20 && last < 0x80
