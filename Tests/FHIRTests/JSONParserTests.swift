@@ -167,6 +167,41 @@ import Testing
         #expect(throws: FHIRError.self) { try JSON(parsing: #"{"code":1,"code":2}"#) }
     }
 
+    /// Values met before come from the same cache, short and long: thousands of strings of every length
+    /// up to past the longest kept, many alike but for one byte (the first, the middle one, one in the
+    /// overlap of the last two words, the last) or one byte shorter, read back in two orders, as arrays
+    /// and as a value at the very end of the input.
+    @Test func valuesMetAgainReadAsWritten() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz:/.-0123456789é")
+        var values = Set<String>()
+        while values.count < 2000 {
+            let text = String((0..<Int.random(in: 0...130, using: &generator)).map { _ in alphabet.randomElement()! })
+            values.insert(text)
+            guard !text.isEmpty else { continue }
+            var bytes = Array(text.utf8)
+            for position in [0, bytes.count / 2, max(0, bytes.count - 9), bytes.count - 1] where bytes[position] < 0x80
+            {
+                bytes[position] = bytes[position] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+                values.insert(String(decoding: bytes, as: UTF8.self))
+            }
+            values.insert(String(text.dropLast()))
+        }
+        let ordered = Array(values)
+        for order in [ordered, ordered.shuffled(), ordered] {
+            for start in stride(from: 0, to: order.count, by: 7) {
+                let chunk = Array(order[start..<min(start + 7, order.count)])
+                let text = "[" + chunk.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+                #expect(try JSON(parsing: text).arrayValue?.compactMap(\.stringValue) == chunk, "\(text)")
+                #expect(try JSON(parsing: "\"\(chunk[0])\"").stringValue == chunk[0])
+            }
+        }
+        // Alike in their first word, many sharing a slot, all in one document twice.
+        let alike = (0..<3000).map { "urn:oid:\($0 + 10_000)" }
+        let list = "[" + (alike + alike).map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        #expect(try JSON(parsing: list).arrayValue?.compactMap(\.stringValue) == alike + alike)
+    }
+
     @Test func detectsDuplicateKeysInLargeObjects() {
         let members = (0..<40).map { "\"k\($0)\":\($0)" } + ["\"k7\":0"]
         #expect(throws: FHIRError.self) { try JSON(parsing: "{" + members.joined(separator: ",") + "}") }

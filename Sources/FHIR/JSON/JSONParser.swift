@@ -108,14 +108,14 @@ private struct Reader {
     /// out at its exact size when it closes, so no array grows by doubling.
     let memberStack: MoveStack<JSONMember>
     let valueStack: MoveStack<JSON>
-    let keys: KeyCache
+    let strings: StringCache
 
     init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int, scratch: ParserScratch) {
         self.buffer = buffer
         self.maxDepth = maxDepth
         memberStack = scratch.members
         valueStack = scratch.values
-        keys = scratch.keys
+        strings = scratch.strings
     }
 
     mutating func skipBOM() {
@@ -190,7 +190,7 @@ private struct Reader {
                 throw fail("unexpected \(describe(buffer, offset)), an object key in double quotes was expected")
             }
             let keyOffset = offset
-            let key = try parseString(keys: keys)
+            let key = try parseString()
             // A bit per (length, first byte, last byte): keys whose bits differ cannot be equal, so the
             // scan for a duplicate runs only on a collision. (The bytes through contiguous storage, which
             // a parsed string always has: `String.UTF8View.last` steps back a generic index.)
@@ -280,9 +280,9 @@ private struct Reader {
         }
     }
 
-    /// Parses a string starting at the opening quote; validates UTF-8 and escapes. A short key
-    /// without escapes comes from `keys` when it was met before.
-    mutating func parseString(keys: KeyCache? = nil) throws(JSONFailure) -> String {
+    /// Parses a string starting at the opening quote; validates UTF-8 and escapes. A string without
+    /// escapes comes from `strings` when it was met before.
+    mutating func parseString() throws(JSONFailure) -> String {
         let start = offset
         offset += 1
         let contentStart = offset
@@ -302,10 +302,7 @@ private struct Reader {
             if byte == UInt8(ascii: "\"") {
                 let end = offset
                 offset += 1
-                if let keys, end - contentStart <= KeyCache.longest {
-                    return keys.key(buffer, from: contentStart, to: end)
-                }
-                return String(decoding: UnsafeBufferPointer(rebasing: buffer[contentStart..<end]), as: UTF8.self)
+                return strings.string(buffer, from: contentStart, to: end)
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             offset += byte < 0x80 ? 1 : try validUTF8ScalarLength()
