@@ -78,6 +78,18 @@ import Testing
         ##"{"resourceType":"Medication","ingredient":[{"itemCodeableConcept":{"text":"a"},"strength":{"numerator":{"value":1,"code":"mg"}}}]}"##,
         ##"{"resourceType":"Condition","subject":{"reference":"Patient/1"},"abatementString":"x","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}}"##,
         ##"{"resourceType":"Condition","subject":{"reference":"Patient/1"},"_abatementString":{"id":"a1"},"verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"entered-in-error"}]},"clinicalStatus":{"text":"x"}}"##,
+        // What validation found of an object's members stands in for a look at its keys only when
+        // every key was one of its elements: a type the choice does not allow, `_` on a choice or a
+        // complex element, an unknown member, and two types of one choice.
+        ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueFoo":1,"dataAbsentReason":{"text":"u"}}"##,
+        ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"_value":{"id":"v"},"dataAbsentReason":{"text":"u"}}"##,
+        ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"value":"v","dataAbsentReason":{"text":"u"}}"##,
+        ##"{"resourceType":"Condition","subject":{"reference":"Patient/1"},"abatement":"x","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}}"##,
+        ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"_dataAbsentReason":{"id":"d"},"valueString":"v"}"##,
+        ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"contained":5,"dataAbsentReason":{"text":"u"}}"##,
+        ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"v","valueBoolean":true,"dataAbsentReason":{"text":"u"}}"##,
+        ##"{"resourceType":"Observation","status":"final","code":{"text":"x"},"referenceRange":[{"lowest":{"value":1}},{"_low":{"id":"l"}}]}"##,
+        ##"{"resourceType":"Patient","text":{"status":"generated","div2":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}}"##,
     ]
 
     /// Every constraint of the definitions is read into a glance without failing, and the common

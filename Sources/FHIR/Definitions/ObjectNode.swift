@@ -107,6 +107,8 @@ final class ObjectNode: Sendable {
     /// The slots' names, for a lookup that touches no slot object (`Observation` has 45 slots, its
     /// `value[x]` spelt eleven ways).
     private let names: NameTable
+    /// The elements' names (`value` for `value[x]`), for the invariants' glances.
+    private let elementNames: NameTable
 
     init(key: String, slots: [Slot], elements: [ElementDefinition], ancestry: [String] = []) {
         self.ancestry = ancestry
@@ -120,12 +122,19 @@ final class ObjectNode: Sendable {
             return element.min > 0 || element.isChoice || element.max == 0 || (element.isArray && element.max != nil)
         }
         self.names = NameTable(slots.map(\.name))
+        self.elementNames = NameTable(elements.map(\.name))
     }
 
     /// The slot for a JSON member name.
     @inline(__always)
     func slot(named name: String) -> Slot? {
         names.position(of: name).map { slots[$0] }
+    }
+
+    /// The position in `elements` of the element named `name` (a choice without its type: `value`).
+    @inline(__always)
+    func elementIndex(named name: String) -> Int? {
+        elementNames.position(of: name)
     }
 }
 

@@ -74,22 +74,26 @@ final class InvariantShortcut: Sendable {
 
     /// The invariant's value on `object` when a glance settles it. `node` describes the object (its
     /// choice elements are the ones to look for under a type's name); `nil` assumes any name may be one.
-    func verdict(on object: JSONObject, node: ObjectNode?, definitions: FHIRDefinitions) -> Verdict {
+    /// `presence`: which of the node's elements the object holds, when validation has just found out.
+    func verdict(
+        on object: JSONObject, node: ObjectNode?, presence: MemberPresence = .unknown, definitions: FHIRDefinitions
+    ) -> Verdict {
         guard !steps.isEmpty else { return .unknown }
-        return verdict(at: 0, object, node, definitions).verdict
+        return verdict(at: 0, object, node, presence, definitions).verdict
     }
 
     /// The verdict of the operand starting at `position`, and the position after it. (The object, its
     /// node and the definitions are passed one by one: gathered in a struct, each glance retained and
     /// released all three.)
     private func verdict(
-        at position: Int, _ object: JSONObject, _ node: ObjectNode?, _ definitions: FHIRDefinitions
+        at position: Int, _ object: JSONObject, _ node: ObjectNode?, _ presence: MemberPresence,
+        _ definitions: FHIRDefinitions
     ) -> (verdict: Verdict, next: Int) {
         switch steps[position] {
         case .exists(let start, let count):
-            return (exists(start..<(start + count), object, node, definitions), position + 1)
+            return (exists(start..<(start + count), object, node, presence, definitions), position + 1)
         case .emptyFrom(let index):
-            return (lacks(members[index], object, node) ? .holds : .unknown, position + 1)
+            return (lacks(members[index], object, node, presence) ? .holds : .unknown, position + 1)
         case .hasValue(let index):
             return (hasValue(members[index], object, node), position + 1)
         case .startsWith(let index, let prefix):
@@ -98,7 +102,7 @@ final class InvariantShortcut: Sendable {
         case .unknown:
             return (.unknown, position + 1)
         case .not:
-            let (operand, next) = verdict(at: position + 1, object, node, definitions)
+            let (operand, next) = verdict(at: position + 1, object, node, presence, definitions)
             switch operand {
             case .holds: return (.fails, next)
             case .fails: return (.holds, next)
@@ -112,15 +116,15 @@ final class InvariantShortcut: Sendable {
             var next = position + 1
             for _ in 0..<count {
                 let operand: Verdict
-                (operand, next) = verdict(at: next, object, node, definitions)
+                (operand, next) = verdict(at: next, object, node, presence, definitions)
                 if operand == settling { return (settling, position + size) }
                 if operand == .unknown { joined = .unknown }
             }
             return (joined, next)
         case .implies:
             // `false implies x` and `x implies true` are true whatever x is, empty included.
-            let (premise, middle) = verdict(at: position + 1, object, node, definitions)
-            let (conclusion, next) = verdict(at: middle, object, node, definitions)
+            let (premise, middle) = verdict(at: position + 1, object, node, presence, definitions)
+            let (conclusion, next) = verdict(at: middle, object, node, presence, definitions)
             if premise == .fails || conclusion == .holds { return (.holds, next) }
             return (premise == .holds && conclusion == .fails ? .fails : .unknown, next)
         }
@@ -129,8 +133,11 @@ final class InvariantShortcut: Sendable {
     // MARK: Glancing at the JSON
 
     private func exists(
-        _ chain: Range<Int>, _ object: JSONObject, _ root: ObjectNode?, _ definitions: FHIRDefinitions
+        _ chain: Range<Int>, _ object: JSONObject, _ root: ObjectNode?, _ presence: MemberPresence,
+        _ definitions: FHIRDefinitions
     ) -> Verdict {
+        // The first member missing from the object by what validation found: no member to look for.
+        if presence.lacks(members[chain.lowerBound], in: root) == true { return .fails }
         var current = object
         var node = root
         for position in chain {
@@ -138,7 +145,8 @@ final class InvariantShortcut: Sendable {
             let isLast = position == chain.upperBound - 1
             switch current[member.name] {
             case nil:
-                return lacks(member, current, node) ? .fails : .unknown
+                return lacks(member, current, node, position == chain.lowerBound ? presence : .unknown)
+                    ? .fails : .unknown
             case .object(let child)?:
                 if isLast { return .holds }
                 current = child
@@ -174,7 +182,9 @@ final class InvariantShortcut: Sendable {
     ///
     /// One pass over the members' bytes: `name` and `_name` by their length and bytes, a choice by its
     /// spelling first and only then through the node's slots.
-    private func lacks(_ member: Member, _ object: JSONObject, _ node: ObjectNode?) -> Bool {
+    private func lacks(_ member: Member, _ object: JSONObject, _ node: ObjectNode?, _ presence: MemberPresence) -> Bool
+    {
+        if let known = presence.lacks(member, in: node) { return known }
         let choices = member.isChoice && (node?.choiceNames.contains(member.name) ?? true)
         if choices && node == nil { return false }  // Without a node, any member might be one.
         let name = member.nameBytes
@@ -412,5 +422,33 @@ final class InvariantShortcut: Sendable {
             guard let first = name.utf8.first else { return false }
             return first >= UInt8(ascii: "a") && first <= UInt8(ascii: "z")
         }
+    }
+}
+
+/// Which of its node's elements an object holds, as validating its members found them: a bit for each
+/// element (`value[x]` whatever its type, `given` for `_given` too), so a glance need not look for a
+/// member among the keys again.
+struct MemberPresence: Sendable {
+    /// The most elements a node may have for its object's presence to be kept.
+    static let capacity = 64
+    /// What is known when validation did not look: nothing.
+    static let unknown = MemberPresence(elements: 0, isComplete: false)
+
+    /// Bit `i` for `node.elements[i]`.
+    var elements: UInt64
+    /// Whether `elements` tells every member: each was one of the node's elements (none unknown, no
+    /// stray `_name`) and the node has at most `capacity` elements.
+    var isComplete: Bool
+
+    mutating func insert(_ element: Int) {
+        if element < Self.capacity { elements |= 1 << element }
+    }
+
+    /// Whether the object lacks the member's element of `node` (no `name`, no `_name`, no `name` spelt
+    /// with a type); `nil` when the presence cannot tell (incomplete, no node, not one of its elements).
+    @inline(__always)
+    func lacks(_ member: InvariantShortcut.Member, in node: ObjectNode?) -> Bool? {
+        guard isComplete, let node, let element = node.elementIndex(named: member.name) else { return nil }
+        return elements & (1 << element) == 0
     }
 }

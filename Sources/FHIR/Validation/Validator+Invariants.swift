@@ -13,10 +13,11 @@ extension ValidationRun {
 
     /// Evaluates invariants (indices into the definitions' constraints) on one value of an element and
     /// reports each that does not hold. `object` and `node`: the value when it is an object, for the
-    /// shortcuts' glance; the FHIRPath value is made only for an invariant a glance does not settle.
+    /// shortcuts' glance, with `presence`, what validating its members found; the FHIRPath value is made
+    /// only for an invariant a glance does not settle.
     mutating func checkInvariants(
         _ indices: [Int], on value: @autoclosure () -> FHIRPathValue, object: JSONObject? = nil,
-        node: ObjectNode? = nil
+        node: ObjectNode? = nil, presence: MemberPresence = .unknown
     ) {
         let object = invariantMode == .native ? object : nil
         // Made at the first invariant a shortcut does not settle (most values of a Reference or a
@@ -24,7 +25,9 @@ extension ValidationRun {
         var focus: [FHIRPathValue] = []
         for index in indices {
             if let object {
-                switch definitions.shortcuts[index].verdict(on: object, node: node, definitions: definitions) {
+                switch definitions.shortcuts[index].verdict(
+                    on: object, node: node, presence: presence, definitions: definitions)
+                {
                 case .holds: continue
                 case .fails:
                     let constraint = definitions.constraints[index]

@@ -154,13 +154,13 @@ struct ValidationRun {
         if isBundle { bundleScopes.append(BundleScope(bundle: object)) }
 
         if isContained { checkContainedResource(object) }
-        validateObject(object, node: node, isResourceRoot: true)
+        let presence = validateObject(object, node: node, isResourceRoot: true)
         if let rootElement = type.elements.first, !invariantIndices(of: rootElement).isEmpty {
             // A copy for the autoclosure: capturing `self` there would overlap the mutating call.
             let definitions = definitions
             checkInvariants(
                 invariantIndices(of: rootElement), on: FHIRPathEvaluator.resourceElement(value, definitions),
-                object: object, node: node)
+                object: object, node: node, presence: presence)
         }
 
         if isBundle {
@@ -184,12 +184,14 @@ struct ValidationRun {
 
     // MARK: Objects
 
+    @discardableResult
     mutating func validateObject(
         _ object: JSONObject, node: ObjectNode, isResourceRoot: Bool = false, isPrimitiveExtras: Bool = false
-    ) {
+    ) -> MemberPresence {
+        var presence = MemberPresence(elements: 0, isComplete: node.elements.count <= MemberPresence.capacity)
         if object.isEmpty {
             report(.error, "structure", "an object must have at least one member (ele-1)", key: "ele-1")
-            return
+            return presence
         }
         if !isResourceRoot, !isPrimitiveExtras, object.count == 1, object.key(at: 0) == "id" {
             report(.error, "invariant", "an element must have a value or children other than its id", key: "ele-1")
@@ -217,6 +219,7 @@ struct ValidationRun {
                 if hasUnderscore && key.firstByte == UInt8(ascii: "_") {
                     let baseName = String(key.dropFirst())
                     guard let slot = node.slot(named: baseName), case .primitive = slot.kind else {
+                        presence.isComplete = false
                         path.push(.raw(key))
                         report(
                             .error, "structure",
@@ -224,6 +227,7 @@ struct ValidationRun {
                         path.pop()
                         continue
                     }
+                    presence.insert(slot.index)
                     if object[baseName] == nil {
                         counts[base + slot.index] += validatePrimitiveMember(
                             value: nil, extensions: members[index].value, slot: slot)
@@ -231,11 +235,13 @@ struct ValidationRun {
                     continue
                 }
                 guard let slot = node.slot(named: key) else {
+                    presence.isComplete = false
                     path.push(.raw(key))
                     report(.error, "structure", "unknown element '\(key)' in \(node.key)")
                     path.pop()
                     continue
                 }
+                presence.insert(slot.index)
                 if slot.isChoice && counts[base + slot.index] > 0 {
                     // The other member of the element, perhaps only its `_name` (id and extensions).
                     let previous =
@@ -273,6 +279,7 @@ struct ValidationRun {
                 path.pop()
             }
         }
+        return presence
     }
 
     /// Validates a complex or resource member; returns how many values it holds.
@@ -323,11 +330,12 @@ struct ValidationRun {
                 return
             }
             let node = definitions.nodeList[nodeIndex]
-            validateObject(object, node: node)
+            let presence = validateObject(object, node: node)
             let invariants = valueInvariantIndices(of: slot)
             if !invariants.isEmpty {
                 checkInvariants(
-                    invariants, on: Self.fhirPathValue(value, slot: slot, node: nodeIndex), object: object, node: node)
+                    invariants, on: Self.fhirPathValue(value, slot: slot, node: nodeIndex), object: object, node: node,
+                    presence: presence)
             }
             switch slot.check {
             case .none: break
