@@ -324,6 +324,11 @@ import Testing
                 #"{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a","resource":{"resourceType":"Observation","status":"final","code":{"text":"t"},"subject":{"reference":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"}},"request":{"method":"POST","url":"Observation"}}]}"#,
             code: "invalid", expression: "Bundle.entry[0].resource.subject.reference"),
         Broken(
+            rule: "urn:uuid reference to a later entry of the wrong type",
+            json:
+                #"{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a","resource":{"resourceType":"Observation","status":"final","code":{"text":"t"},"subject":{"reference":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0b"}},"request":{"method":"POST","url":"Observation"}},{"fullUrl":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0b","resource":{"resourceType":"Medication"},"request":{"method":"POST","url":"Medication"}}]}"#,
+            code: "invalid", expression: "Bundle.entry[0].resource.subject.reference"),
+        Broken(
             rule: "transaction PUT url that does not match the resource",
             json:
                 #"{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","id":"1"},"request":{"method":"PUT","url":"Patient/2"}}]}"#,

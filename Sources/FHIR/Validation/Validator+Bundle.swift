@@ -2,7 +2,7 @@ import Foundation
 
 /// The rules of Bundles (bdl-1 to bdl-12 and the transaction and batch rules), checked entry by entry.
 extension ValidationRun {
-    mutating func checkBundle(_ bundle: JSONObject, scope: BundleScope) {
+    mutating func checkBundle(_ bundle: JSONObject) {
         let type = bundle["type"]?.stringValue ?? ""
         let entries = bundle["entry"]?.arrayValue ?? []
         let isSearchOrHistory = type == "searchset" || type == "history"
@@ -82,7 +82,6 @@ extension ValidationRun {
             }
         default: break
         }
-        resolveBundleReferences(scope)
     }
 
     /// The non-empty `/`-separated segments of a request url before any `?`, by bytes (the standard

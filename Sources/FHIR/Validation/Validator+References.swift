@@ -2,16 +2,6 @@ import Foundation
 
 /// References: their literal form, their target types, contained `#id` and Bundle-internal resolution.
 extension ValidationRun {
-    /// A reference that can only be checked once the whole Bundle has been walked.
-    struct PendingReference {
-        var reference: String
-        var targets: [String]
-        var fullURL: String?
-        var location: [ValidationPath.Segment]
-        /// Whether the reference is exactly `Type/id` (found when it was checked, not looked for again).
-        var isPlainRelative = false
-    }
-
     /// What a Bundle holds, for resolving the references made inside it.
     struct BundleScope {
         /// Resource type of each entry by its `fullUrl`.
@@ -20,7 +10,6 @@ extension ValidationRun {
         var typesByRelativeURL: [String: String] = [:]
         /// The `fullUrl` of the entry being walked.
         var currentFullURL: String?
-        var pending: [PendingReference] = []
 
         init(bundle: JSONObject) {
             let entries = bundle["entry"]?.arrayValue ?? []
@@ -93,7 +82,7 @@ extension ValidationRun {
             }
             if let typeName {
                 checkTarget(typeName, targets: targets, reference: reference)
-                deferToBundle(reference, targets: targets, isPlainRelative: true)
+                resolveInBundle(reference, targets: targets, isPlainRelative: true)
                 return
             }
         }
@@ -101,20 +90,22 @@ extension ValidationRun {
             noteLocalReference(reference)
             return
         }
-        if reference.hasPrefix("urn:uuid:") || reference.hasPrefix("urn:oid:") {
-            let format = reference.hasPrefix("urn:uuid:") ? "uuid" : "oid"
-            if let problem = PrimitiveFormat.problem(type: format, text: reference) {
-                report(.error, "value", "the reference '\(reference)' is not a valid \(format): it \(problem)")
+        let isUUID = reference.startsWithBytes("urn:uuid:")
+        if isUUID || reference.startsWithBytes("urn:oid:") {
+            if let problem = PrimitiveFormat.problem(isUUID ? .uuid : .oid, text: reference) {
+                report(
+                    .error, "value",
+                    "the reference '\(reference)' is not a valid \(isUUID ? "uuid" : "oid"): it \(problem)")
                 return
             }
-            deferToBundle(reference, targets: targets)
+            resolveInBundle(reference, targets: targets)
             return
         }
         if Self.isAbsoluteURL(reference) {
             if let type = resourceType(inAbsoluteURL: reference) {
                 checkTarget(type, targets: targets, reference: reference)
             }
-            deferToBundle(reference, targets: targets)
+            resolveInBundle(reference, targets: targets)
             return
         }
         if reference.utf8.contains(where: PrimitiveFormat.isWhitespace) {
@@ -148,26 +139,15 @@ extension ValidationRun {
             }
         }
         checkTarget(typeName, targets: targets, reference: reference)
-        deferToBundle(reference, targets: targets)
+        resolveInBundle(reference, targets: targets)
     }
 
-    private mutating func deferToBundle(_ reference: String, targets: [String], isPlainRelative: Bool = false) {
-        guard !bundleScopes.isEmpty else { return }
-        let fullURL = bundleScopes[bundleScopes.count - 1].currentFullURL
-        bundleScopes[bundleScopes.count - 1].pending.append(
-            PendingReference(
-                reference: reference, targets: targets, fullURL: fullURL, location: path.segments,
-                isPlainRelative: isPlainRelative))
-    }
-
-    mutating func checkTarget(
-        _ type: String, targets: [String], reference: String, at location: [ValidationPath.Segment]? = nil
-    ) {
+    mutating func checkTarget(_ type: String, targets: [String], reference: String) {
         guard !targets.isEmpty, !targets.contains("Resource"), !targets.contains(type) else { return }
         report(
             .error, "invalid",
-            "the reference '\(reference)' points to a \(type), but this element may point to \(targets.joined(separator: ", ")) only",
-            at: location)
+            "the reference '\(reference)' points to a \(type), but this element may point to \(targets.joined(separator: ", ")) only"
+        )
     }
 
     /// The resource type named by an absolute URL ending in `Type/id` or `Type/id/_history/vid`.
@@ -179,35 +159,35 @@ extension ValidationRun {
         return definitions.isResourceType(type) ? type : nil
     }
 
-    /// Resolves the references made inside a Bundle against its entries.
-    mutating func resolveBundleReferences(_ scope: BundleScope) {
-        for pending in scope.pending {
-            let reference = pending.reference
-            let resolved: String?
-            if !pending.isPlainRelative && (reference.hasPrefix("urn:") || Self.isAbsoluteURL(reference)) {
-                resolved = scope.typesByFullURL[reference]
-                if resolved == nil && reference.hasPrefix("urn:") {
-                    report(
-                        .error, "not-found",
-                        "the reference '\(reference)' does not resolve to any entry's fullUrl in the Bundle",
-                        at: pending.location)
-                    continue
-                }
-            } else {
-                let relative =
-                    pending.isPlainRelative || Self.plainRelativeSlash(reference) != nil
-                    ? reference : Self.segments(of: reference, omittingEmpty: true).prefix(2).joined(separator: "/")
-                if let fullURL = pending.fullURL, Self.isAbsoluteURL(fullURL), let base = Self.serviceBase(of: fullURL)
-                {
-                    resolved = scope.typesByFullURL[base + relative] ?? scope.typesByRelativeURL[relative]
-                } else {
-                    resolved = scope.typesByRelativeURL[relative]
-                }
+    /// Resolves a reference made inside a Bundle against the entries of the innermost one, where it
+    /// stands: the Bundle's full URLs and `Type/id`s are known before its entries are walked.
+    /// `isPlainRelative`: the reference is exactly `Type/id` (found when it was checked).
+    private mutating func resolveInBundle(_ reference: String, targets: [String], isPlainRelative: Bool = false) {
+        guard let last = bundleScopes.indices.last else { return }
+        let resolved: String?
+        if !isPlainRelative && (reference.startsWithBytes("urn:") || Self.isAbsoluteURL(reference)) {
+            resolved = bundleScopes[last].typesByFullURL[reference]
+            if resolved == nil && reference.startsWithBytes("urn:") {
+                report(
+                    .error, "not-found",
+                    "the reference '\(reference)' does not resolve to any entry's fullUrl in the Bundle")
+                return
             }
-            if let resolved {
-                checkTarget(resolved, targets: pending.targets, reference: reference, at: pending.location)
+        } else {
+            let relative =
+                isPlainRelative || Self.plainRelativeSlash(reference) != nil
+                ? reference : Self.segments(of: reference, omittingEmpty: true).prefix(2).joined(separator: "/")
+            if let fullURL = bundleScopes[last].currentFullURL, Self.isAbsoluteURL(fullURL),
+                let base = Self.serviceBase(of: fullURL)
+            {
+                resolved =
+                    bundleScopes[last].typesByFullURL[base + relative]
+                    ?? bundleScopes[last].typesByRelativeURL[relative]
+            } else {
+                resolved = bundleScopes[last].typesByRelativeURL[relative]
             }
         }
+        if let resolved { checkTarget(resolved, targets: targets, reference: reference) }
     }
 
     /// The `/`-separated parts of a URL, split on bytes rather than Characters (this runs for every reference).

@@ -164,8 +164,8 @@ struct ValidationRun {
         }
 
         if isBundle {
-            let scope = bundleScopes.removeLast()
-            checkBundle(object, scope: scope)
+            bundleScopes.removeLast()
+            checkBundle(object)
         }
         let scope = resourceScopes.removeLast()
         if isContained {
