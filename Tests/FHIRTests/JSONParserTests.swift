@@ -56,6 +56,9 @@ import Testing
 
     static let broken: [BrokenJSON] = [
         BrokenJSON(#"{"a":1,"a":2}"#, "duplicate key", column: 8),
+        BrokenJSON(#"{"ab":1,"a\u0062":2}"#, "duplicate key", column: 9),
+        BrokenJSON(#"{"a\u0062":1,"ab":2}"#, "duplicate key", column: 14),
+        BrokenJSON(#"{"é":1,"\u00e9":2}"#, "duplicate key", column: 9),
         BrokenJSON("{\"name\":[{\"given\":[\"a\",]}]}", "trailing comma", column: 24, path: "$.name[0].given"),
         BrokenJSON(#"{"a":1,}"#, "trailing comma", column: 8),
         BrokenJSON(#"{"n":012}"#, "leading zeros", column: 6, path: "$.n"),

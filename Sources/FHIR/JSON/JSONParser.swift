@@ -284,29 +284,38 @@ private struct Reader {
     /// escapes comes from `strings` when it was met before.
     mutating func parseString() throws(JSONFailure) -> String {
         let start = offset
-        offset += 1
-        let contentStart = offset
-        // Fast path: no escapes. Eight bytes at a time up to the first byte that needs a look.
-        while offset < buffer.count {
-            if buffer.count - offset >= 8 {
-                // Safe: eight bytes from `offset` lie inside the buffer (checked above).
-                let word = UnsafeRawPointer(buffer.baseAddress! + offset).loadUnaligned(as: UInt64.self)
+        let contentStart = offset + 1
+        // Fast path: no escapes. Eight bytes at a time up to the first byte that needs a look, with the
+        // position in a local (the reader's `offset` is written back once, not at every word).
+        // Safe: the buffer holds the opening quote, so it has a base address.
+        let base = buffer.baseAddress!
+        let count = buffer.count
+        var cursor = contentStart
+        while cursor < count {
+            if count &- cursor >= 8 {
+                // Safe: eight bytes from `cursor` lie inside the buffer (checked above).
+                let word = UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self)
                 let mask = JSONWord.specialBytes(UInt64(littleEndian: word))
                 if mask == 0 {
-                    offset &+= 8
+                    cursor &+= 8
                     continue
                 }
-                offset &+= mask.trailingZeroBitCount >> 3
+                cursor &+= mask.trailingZeroBitCount &>> 3
             }
-            let byte = buffer[offset]
+            let byte = base[cursor]
             if byte == UInt8(ascii: "\"") {
-                let end = offset
-                offset += 1
-                return strings.string(buffer, from: contentStart, to: end)
+                offset = cursor &+ 1
+                return strings.string(buffer, from: contentStart, to: cursor)
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            offset += byte < 0x80 ? 1 : try validUTF8ScalarLength()
+            if byte < 0x80 {
+                cursor &+= 1
+            } else {
+                offset = cursor
+                cursor &+= try validUTF8ScalarLength()
+            }
         }
+        offset = cursor
         guard offset < buffer.count else { throw fail("unterminated string", at: start) }
         // Slow path: escapes or non-ASCII bytes.
         var bytes: [UInt8] = []
