@@ -205,6 +205,45 @@ import Testing
         #expect(try JSON(parsing: list).arrayValue?.compactMap(\.stringValue) == alike + alike)
     }
 
+    /// Whether an object has a `_name` member is kept with its members, however the object was made
+    /// or changed: by the parser (the `_` written as an escape too), from members, and after setting and
+    /// removing members.
+    @Test func underscoredKeysAreKnownWithTheMembers() throws {
+        func scan(_ object: JSONObject) -> Bool { object.keys.contains { $0.hasPrefix("_") } }
+        for text in [
+            #"{"a":1}"#, #"{"_a":{"id":"x"},"a":1}"#, #"{"a":1,"\u005fa":{"id":"x"}}"#, #"{"\u0061":1}"#, #"{"":1}"#,
+            #"{"a":{"b":1,"_b":{"id":"y"}},"c":[{"_d":{"id":"z"}}]}"#,
+        ] {
+            let parsed = try JSON(parsing: text)
+            var objects: [JSONObject] = []
+            func collect(_ value: JSON) {
+                switch value {
+                case .object(let object):
+                    objects.append(object)
+                    object.members.forEach { collect($0.value) }
+                case .array(let items): items.forEach(collect)
+                default: break
+                }
+            }
+            collect(parsed)
+            for object in objects { #expect(object.hasUnderscoredKey == scan(object), "\(text)") }
+        }
+        var object = JSONObject([("a", 1), ("_b", ["id": "x"])])
+        #expect(object.hasUnderscoredKey)
+        object["a"] = nil
+        #expect(object.hasUnderscoredKey)
+        object["_b"] = nil
+        #expect(!object.hasUnderscoredKey)
+        object["_c"] = ["id": "y"]
+        #expect(object.hasUnderscoredKey)
+        object["_c"] = ["id": "z"]
+        object["d"] = 1
+        object["_c"] = nil
+        #expect(!object.hasUnderscoredKey && object.keys == ["d"])
+        #expect(!JSONObject(uncheckedMembers: [JSONMember(key: "a", value: 1)]).hasUnderscoredKey)
+        #expect(JSONObject(uncheckedMembers: [JSONMember(key: "_a", value: ["id": "x"])]).hasUnderscoredKey)
+    }
+
     @Test func detectsDuplicateKeysInLargeObjects() {
         let members = (0..<40).map { "\"k\($0)\":\($0)" } + ["\"k7\":0"]
         #expect(throws: FHIRError.self) { try JSON(parsing: "{" + members.joined(separator: ",") + "}") }

@@ -98,10 +98,14 @@ public struct JSONMember: Sendable, Hashable {
 public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
     /// The members, in order.
     public private(set) var members: [JSONMember]
+    /// Whether a member's name starts with `_` (a primitive's id and extensions): kept with the
+    /// members, so validation knows without reading every name again.
+    package private(set) var hasUnderscoredKey: Bool
 
     /// Creates an empty object.
     public init() {
         members = []
+        hasUnderscoredKey = false
     }
 
     /// Creates an object from members in order; a later duplicate key replaces the earlier value.
@@ -117,11 +121,28 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
             list.append(JSONMember(key: key, value: value))
         }
         self.members = list
+        self.hasUnderscoredKey = Self.anyUnderscored(list)
     }
 
     /// Creates an object from members whose keys the caller knows to be distinct (not checked).
     package init(uncheckedMembers members: [JSONMember]) {
         self.members = members
+        self.hasUnderscoredKey = Self.anyUnderscored(members)
+    }
+
+    /// Creates an object from members whose keys the caller knows to be distinct, and knows whether
+    /// one starts with `_` (the parser, which reads every key's first byte anyway). Neither is checked.
+    init(uncheckedMembers members: [JSONMember], hasUnderscoredKey: Bool) {
+        self.members = members
+        self.hasUnderscoredKey = hasUnderscoredKey
+    }
+
+    /// Whether a member's name starts with `_`, read through the members' buffer without copying them.
+    private static func anyUnderscored(_ members: [JSONMember]) -> Bool {
+        members.withUnsafeBufferPointer { members in
+            for index in members.indices where members[index].key.firstByte == UInt8(ascii: "_") { return true }
+            return false
+        }
     }
 
     public var startIndex: Int { 0 }
@@ -165,9 +186,12 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
                     members[index].value = newValue
                 } else {
                     members.remove(at: index)
+                    if hasUnderscoredKey && key.firstByte == UInt8(ascii: "_") {
+                        hasUnderscoredKey = Self.anyUnderscored(members)
+                    }
                 }
             } else if let newValue {
-                members.append(JSONMember(key: key, value: newValue))
+                appendUnchecked(key, newValue)
             }
         }
     }
@@ -175,6 +199,7 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
     /// Appends a member without checking for an existing one with the same key.
     mutating func appendUnchecked(_ key: String, _ value: JSON) {
         members.append(JSONMember(key: key, value: value))
+        if key.firstByte == UInt8(ascii: "_") { hasUnderscoredKey = true }
     }
 }
 
@@ -187,17 +212,6 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Express
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
     public init(nilLiteral: ()) { self = .null }
-}
-
-extension JSONObject {
-    /// Whether a member's name starts with `_` (a primitive's id and extensions), read through the
-    /// members' buffer without copying them.
-    var hasUnderscoredKey: Bool {
-        members.withUnsafeBufferPointer { members in
-            for index in members.indices where members[index].key.firstByte == UInt8(ascii: "_") { return true }
-            return false
-        }
-    }
 }
 
 extension String {

@@ -181,6 +181,7 @@ private struct Reader {
         }
         let base = memberStack.count
         var keyBloom: UInt64 = 0
+        var hasUnderscoredKey = false
         var seen: Set<String>? = nil
         while true {
             skipWhitespace()
@@ -191,6 +192,11 @@ private struct Reader {
             }
             let keyOffset = offset
             let key = try parseString()
+            // The key's first byte as written; an escape (`\u005f`) is read from the key itself.
+            let lead = buffer[keyOffset + 1]
+            if lead == UInt8(ascii: "_") || (lead == UInt8(ascii: "\\") && key.firstByte == UInt8(ascii: "_")) {
+                hasUnderscoredKey = true
+            }
             // A bit per (length, first byte, last byte): keys whose bits differ cannot be equal, so the
             // scan for a duplicate runs only on a collision. (The bytes through contiguous storage, which
             // a parsed string always has: `String.UTF8View.last` steps back a generic index.)
@@ -231,7 +237,9 @@ private struct Reader {
                 offset += 1
             case UInt8(ascii: "}"):
                 offset += 1
-                return .object(JSONObject(uncheckedMembers: memberStack.popArray(from: base)))
+                return .object(
+                    JSONObject(uncheckedMembers: memberStack.popArray(from: base), hasUnderscoredKey: hasUnderscoredKey)
+                )
             default:
                 throw fail("unexpected \(describe(buffer, offset)), expected ',' or '}'")
             }
