@@ -353,4 +353,28 @@ import Testing
         #expect(definitions.resourceTypeNames.count == 148)  // 146, Resource and DomainResource
         #expect([UInt8]().withUnsafeBufferPointer(definitions.resourceTypeName(bytes:)) == nil)
     }
+
+    /// What validation looks a resource type up for: every concrete type with its own node and root
+    /// element, the two abstract ones and other names not at all.
+    @Test func everyConcreteResourceTypeIsFoundWithItsNode() {
+        let definitions = TestSupport.definitions
+        var found = 0
+        for name in definitions.resourceTypeNames {
+            let resource = definitions.concreteResource(named: name)
+            let type = definitions.types[name]
+            if type?.isAbstract == true {
+                #expect(resource == nil, "\(name)")
+                continue
+            }
+            #expect(resource?.node === definitions.node(name), "\(name)")
+            #expect(resource?.rootElement?.path == name, "\(name)")
+            found += 1
+            for near in [name + "s", String(name.dropLast()), name.lowercased()]
+            where !definitions.resourceTypeNames.contains(near) {
+                #expect(definitions.concreteResource(named: near) == nil, "\(near)")
+            }
+        }
+        #expect(found == 146)
+        for name in ["HumanName", "string", "Element", ""] { #expect(definitions.concreteResource(named: name) == nil) }
+    }
 }

@@ -29,6 +29,9 @@ public final class FHIRDefinitions: Sendable {
     let resourceTypeNames: Set<String>
     /// The same names, to find one by its bytes (a reference's `Type/`) without making a string.
     private let resourceTypeTable: NameTable
+    /// What validating a resource of each type in `resourceTypeTable` needs, `nil` for an abstract one:
+    /// found by a probe of the table rather than by hashing the name into `types` and `nodeIndex`.
+    private let concreteResources: [ConcreteResource?]
     /// The node of `Element`: what a primitive's `_name` object holds (looked up once, not per value).
     let elementNode: ObjectNode?
 
@@ -137,6 +140,30 @@ public final class FHIRDefinitions: Sendable {
         searchParametersByType = byType
         resourceTypeNames = Set(types.filter { $0.value.kind == .resource }.keys)
         resourceTypeTable = NameTable(resourceTypeNames.sorted())
+        concreteResources = resourceTypeTable.names.map { name in
+            guard let type = types[name], !type.isAbstract, let node = index[name].map({ nodes[$0] }) else {
+                return nil
+            }
+            return ConcreteResource(node: node, rootElement: type.elements.first)
+        }
+    }
+
+    /// What validating a resource of one concrete type needs.
+    final class ConcreteResource: Sendable {
+        /// The node of the resource's members.
+        let node: ObjectNode
+        /// The root element (`Patient`), whose constraints hold on the whole resource.
+        let rootElement: ElementDefinition?
+
+        init(node: ObjectNode, rootElement: ElementDefinition?) {
+            self.node = node
+            self.rootElement = rootElement
+        }
+    }
+
+    /// The concrete (not abstract) resource type named `name`, or `nil` when it names none.
+    func concreteResource(named name: String) -> ConcreteResource? {
+        resourceTypeTable.position(of: name).flatMap { concreteResources[$0] }
     }
 
     /// The resource type whose name is `bytes` (UTF-8), or `nil` when they name none.

@@ -137,14 +137,13 @@ struct ValidationRun {
             if root == nil { path.pop() }
             return
         }
-        guard let type = definitions.types[resourceType], type.kind == .resource, !type.isAbstract,
-            let node = definitions.node(resourceType)
-        else {
+        guard let resource = definitions.concreteResource(named: resourceType) else {
             if root == nil { path.push(.raw(resourceType)) }
             report(.error, "invalid", "'\(resourceType)' is not a FHIR R4 resource type")
             if root == nil { path.pop() }
             return
         }
+        let node = resource.node
         if root == nil { path.push(.root(Unmanaged.passUnretained(node))) }
         defer { if root == nil { path.pop() } }
 
@@ -155,7 +154,7 @@ struct ValidationRun {
 
         if isContained { checkContainedResource(object) }
         let presence = validateObject(object, node: node, isResourceRoot: true)
-        if let rootElement = type.elements.first, !invariantIndices(of: rootElement).isEmpty {
+        if let rootElement = resource.rootElement, !invariantIndices(of: rootElement).isEmpty {
             // A copy for the autoclosure: capturing `self` there would overlap the mutating call.
             let definitions = definitions
             checkInvariants(
