@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Validates FHIR R4 resources against the definitions generated from the core package.
 ///
@@ -37,9 +38,11 @@ public struct Validator: Sendable {
 
     /// Validates a parsed resource.
     public func validate(_ resource: JSON) -> OperationOutcome {
-        var run = ValidationRun(definitions: definitions, invariantMode: invariantMode)
+        var run = ValidationRun(definitions: definitions, invariantMode: invariantMode, scratch: .take())
         run.validateResource(resource, root: nil, isContained: false)
-        return OperationOutcome(issues: run.issues)
+        let outcome = OperationOutcome(issues: run.issues)
+        run.takeScratch().give()
+        return outcome
     }
 
     /// Parses and validates JSON bytes; a syntax error becomes a fatal issue with its line and column.
@@ -98,12 +101,68 @@ struct ValidationRun {
         var refersToContainer = false
     }
 
-    init(definitions: FHIRDefinitions, invariantMode: Validator.InvariantMode = .native) {
+    init(definitions: FHIRDefinitions, invariantMode: Validator.InvariantMode = .native, scratch: Scratch = Scratch()) {
         self.definitions = definitions
         self.invariantMode = invariantMode
-        // Room for a resource's usual depth, so the walk does not grow them step by step.
-        path.segments.reserveCapacity(16)
-        counts.reserveCapacity(256)
+        path.segments = scratch.segments
+        counts = scratch.counts
+        resourceScopes = scratch.resourceScopes
+    }
+
+    /// The run's stacks, emptied, their storage kept, moved out at the run's end: the next run takes
+    /// them from a pool instead of allocating its own.
+    mutating func takeScratch() -> Scratch {
+        Scratch(segments: take(&path.segments), counts: take(&counts), resourceScopes: take(&resourceScopes))
+    }
+
+    /// `array`, emptied and moved out, leaving an empty array in its place.
+    private func take<Element>(_ array: inout [Element]) -> [Element] {
+        var taken: [Element] = []
+        swap(&taken, &array)
+        taken.removeAll(keepingCapacity: true)
+        return taken
+    }
+
+    /// The storage of a run's stacks, between runs.
+    struct Scratch: Sendable {
+        var segments: [ValidationPath.Segment]
+        var counts: [Int]
+        var resourceScopes: [ResourceScope]
+
+        /// Room for a resource's usual depth, so the walk does not grow the stacks step by step.
+        init() {
+            segments = []
+            segments.reserveCapacity(16)
+            counts = []
+            counts.reserveCapacity(256)
+            resourceScopes = []
+            resourceScopes.reserveCapacity(4)
+        }
+
+        init(segments: [ValidationPath.Segment], counts: [Int], resourceScopes: [ResourceScope]) {
+            self.segments = segments
+            self.counts = counts
+            self.resourceScopes = resourceScopes
+        }
+
+        private static let pool = Mutex<[Scratch]>([])
+        /// Scratches kept beyond this many, or grown past `largest` by a deep or wide resource, are freed.
+        private static let kept = 16
+        private static let largest = 4096
+
+        /// A kept scratch, or a new one.
+        static func take() -> Scratch {
+            pool.withLock { $0.popLast() } ?? Scratch()
+        }
+
+        /// Keeps the scratch for another run.
+        consuming func give() {
+            guard counts.capacity <= Self.largest, segments.capacity <= Self.largest else { return }
+            let scratch = self
+            Self.pool.withLock { kept in
+                if kept.count < Self.kept { kept.append(scratch) }
+            }
+        }
     }
 
     mutating func report(
