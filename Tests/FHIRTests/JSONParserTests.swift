@@ -171,9 +171,9 @@ import Testing
     }
 
     /// Values met before come from the same cache, short and long: thousands of strings of every length
-    /// up to past the longest kept, many alike but for one byte (the first, the middle one, one in the
-    /// overlap of the last two words, the last) or one byte shorter, read back in two orders, as arrays
-    /// and as a value at the very end of the input.
+    /// up to past the longest kept, many alike but for one byte (the first, the middle one, the ninth
+    /// from the end, the last) or one character shorter, read back in two orders, as arrays and as a
+    /// value at the very end of the input.
     @Test func valuesMetAgainReadAsWritten() throws {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz:/.-0123456789é")

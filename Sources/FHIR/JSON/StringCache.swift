@@ -6,7 +6,7 @@
 ///
 /// Two tables, each slot chosen by a hash of the bytes; a string that meets another in its slot takes
 /// the slot. Strings up to 16 bytes are compared as two words; longer ones up to `longest` by a
-/// 64-bit hash and then byte for byte. Longer strings are always made anew.
+/// 64-bit hash and then word by word. Longer strings are always made anew.
 final class StringCache {
     private struct ShortEntry {
         var low: UInt64
@@ -85,7 +85,7 @@ final class StringCache {
     }
 
     /// A string of 17 to `longest` bytes: eight at a time into the hash (the last word overlapping the
-    /// one before it), then compared with the slot's string byte for byte.
+    /// one before it), then compared with the slot's string the same way.
     private func long(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, length: Int) -> String {
         // Safe: `length` > 16, so every word read below lies inside `buffer[start..<start + length]`.
         let base = UnsafeRawPointer(buffer.baseAddress! + start)

@@ -67,7 +67,8 @@ public struct Validator: Sendable {
     }
 }
 
-/// The state of one validation: issues found so far, where the walk is, and what references wait for resolution.
+/// The state of one validation: issues found so far, where the walk is, and what the resources and
+/// Bundles being walked hold for the checks of their references.
 struct ValidationRun {
     let definitions: FHIRDefinitions
     let invariantMode: Validator.InvariantMode
@@ -112,11 +113,13 @@ struct ValidationRun {
     /// The run's stacks, emptied, their storage kept, moved out at the run's end: the next run takes
     /// them from a pool instead of allocating its own.
     mutating func takeScratch() -> Scratch {
-        Scratch(segments: take(&path.segments), counts: take(&counts), resourceScopes: take(&resourceScopes))
+        Scratch(
+            segments: Self.take(&path.segments), counts: Self.take(&counts),
+            resourceScopes: Self.take(&resourceScopes))
     }
 
     /// `array`, emptied and moved out, leaving an empty array in its place.
-    private func take<Element>(_ array: inout [Element]) -> [Element] {
+    private static func take<Element>(_ array: inout [Element]) -> [Element] {
         var taken: [Element] = []
         swap(&taken, &array)
         taken.removeAll(keepingCapacity: true)
