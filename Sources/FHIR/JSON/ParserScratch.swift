@@ -1,5 +1,3 @@
-import Synchronization
-
 /// What a parse works in, kept between parses: the two stacks, whose first storage (1–2 KB) cost
 /// about 1,300 instructions to allocate and free (`posix_memalign`, which `UnsafeMutablePointer.allocate`
 /// uses on Linux), 2 % of parsing an Observation; and the strings met before, so a key or value read
@@ -9,14 +7,13 @@ final class ParserScratch: @unchecked Sendable {  // Unchecked: used by one pars
     let values = MoveStack<JSON>()
     let strings = StringCache()
 
-    private static let pool = Mutex<[ParserScratch]>([])
-    /// Scratches kept beyond this many, or grown past `largest` elements by a big document, are freed.
-    private static let kept = 16
+    private static let pool = ScratchPool { ParserScratch() }
+    /// Scratches grown past this many elements by a big document are freed, not kept.
     private static let largest = 4096
 
     /// A scratch for one parse: a kept one when there is one.
     static func take() -> ParserScratch {
-        pool.withLock { $0.popLast() } ?? ParserScratch()
+        pool.take()
     }
 
     /// Gives the scratch back once the parse is over, its stacks emptied.
@@ -24,8 +21,6 @@ final class ParserScratch: @unchecked Sendable {  // Unchecked: used by one pars
         scratch.members.removeAll()
         scratch.values.removeAll()
         guard scratch.members.capacity <= largest, scratch.values.capacity <= largest else { return }
-        pool.withLock { kept in
-            if kept.count < Self.kept { kept.append(scratch) }
-        }
+        pool.give(scratch)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Validates FHIR R4 resources against the definitions generated from the core package.
 ///
@@ -148,23 +147,19 @@ struct ValidationRun {
             self.resourceScopes = resourceScopes
         }
 
-        private static let pool = Mutex<[Scratch]>([])
-        /// Scratches kept beyond this many, or grown past `largest` by a deep or wide resource, are freed.
-        private static let kept = 16
+        private static let pool = ScratchPool { Scratch() }
+        /// Scratches grown past this many elements by a deep or wide resource are freed, not kept.
         private static let largest = 4096
 
         /// A kept scratch, or a new one.
         static func take() -> Scratch {
-            pool.withLock { $0.popLast() } ?? Scratch()
+            pool.take()
         }
 
         /// Keeps the scratch for another run.
         consuming func give() {
             guard counts.capacity <= Self.largest, segments.capacity <= Self.largest else { return }
-            let scratch = self
-            Self.pool.withLock { kept in
-                if kept.count < Self.kept { kept.append(scratch) }
-            }
+            Self.pool.give(self)
         }
     }
 
