@@ -417,6 +417,25 @@ import Testing
         #expect(outcome.issues.first?.column == 6)
         #expect(outcome.issues.first?.expression == "$.id")
     }
+
+    /// Extensions nested 60 deep (past the validation's first room for counts and path segments),
+    /// the innermost without its url and with a value of the wrong JSON type: both found where they
+    /// are; and after the nesting, the root's counts are still its own (two types of one choice).
+    @Test func errorsDeepInsideAreCountedAndLocated() throws {
+        let depth = 60
+        var inner = #"{"valueBoolean":"yes"}"#
+        for _ in 0..<depth { inner = #"{"url":"http://example.org/e","extension":["# + inner + "]}" }
+        let patient = try JSON(
+            parsing: #"{"resourceType":"Patient","deceasedBoolean":true,"extension":["# + inner
+                + #"],"deceasedDateTime":"2020-01-01"}"#)
+        let prefix = "Patient" + String(repeating: ".extension[0]", count: depth + 1)
+        let errors = TestSupport.validator.validate(patient).errors.map { "\($0.code) \($0.expression)" }.sorted()
+        #expect(
+            errors == [
+                "required \(prefix).url", "structure Patient.deceased.ofType(dateTime)",
+                "structure \(prefix).value.ofType(boolean)",
+            ])
+    }
 }
 
 @Suite struct RequiredBindingTests {

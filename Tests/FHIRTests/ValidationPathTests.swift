@@ -25,4 +25,33 @@ import Testing
             #expect(path.rendered == expected)
         }
     }
+
+    /// Pushes and pops in random order, past the storage's first capacity (32 segments), names
+    /// among indices: the text is always that of the segments standing, and a copy of the segments
+    /// renders the same.
+    @Test func pushesAndPopsKeepTheStandingSegments() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var path = ValidationPath(storage: ValidationPath.Storage(capacity: 1))
+            var standing: [String] = []
+            for _ in 0..<Int.random(in: 0...300, using: &generator) {
+                if !standing.isEmpty && Int.random(in: 0..<3, using: &generator) == 0 {
+                    path.pop()
+                    standing.removeLast()
+                } else if Bool.random(using: &generator) {
+                    let index = Int.random(in: 0...20, using: &generator)
+                    path.push(.index(index))
+                    standing.append("[\(index)]")
+                } else {
+                    let name = "n\(Int.random(in: 0...99, using: &generator))"
+                    path.push(.raw(name))
+                    standing.append(name)
+                }
+            }
+            var expected = ""
+            for part in standing { expected += part.hasPrefix("[") || expected.isEmpty ? part : "." + part }
+            #expect(path.rendered == expected)
+            #expect(ValidationPath(segments: path.segments).rendered == expected)
+        }
+    }
 }

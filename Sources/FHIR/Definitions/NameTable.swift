@@ -4,21 +4,21 @@
 struct NameTable: Sendable {
     /// The names, in the order given; a lookup answers a position in here.
     let names: [String]
-    private let lengths: [Int]
-    /// Positions in `names` (-1 for none), a power of two long.
-    private let table: [Int32]
+    /// A name's position in `names` in the low 32 bits and its UTF-8 length in the high ones (all
+    /// ones for none), a power of two long: a probe reads both in one load.
+    private let table: [UInt64]
+    private static let empty = UInt64.max
 
     init(_ names: [String]) {
         self.names = names
-        lengths = names.map(\.utf8.count)
         var size = 4
         while size < names.count * 2 { size *= 2 }
-        var table = [Int32](repeating: -1, count: size)
+        var table = [UInt64](repeating: Self.empty, count: size)
         for (position, name) in names.enumerated() {
             let bytes = Array(name.utf8)
             var probe = Self.hash(bytes.count, bytes.first ?? 0, bytes.last ?? 0) & (size - 1)
-            while table[probe] >= 0 { probe = (probe + 1) & (size - 1) }
-            table[probe] = Int32(position)
+            while table[probe] != Self.empty { probe = (probe + 1) & (size - 1) }
+            table[probe] = UInt64(UInt32(position)) | UInt64(UInt32(bytes.count)) << 32
         }
         self.table = table
     }
@@ -57,15 +57,15 @@ struct NameTable: Sendable {
     @inline(__always)
     private func probe(_ length: Int, _ ends: (UInt8, UInt8), _ matches: (Int) -> Bool) -> Int? {
         table.withUnsafeBufferPointer { table in
-            lengths.withUnsafeBufferPointer { lengths in
-                let mask = table.count - 1
-                var probe = Self.hash(length, ends.0, ends.1) & mask
-                while true {
-                    let position = Int(table[probe])
-                    if position < 0 { return nil }
-                    if lengths[position] == length && matches(position) { return position }
-                    probe = (probe + 1) & mask
+            let mask = table.count - 1
+            var probe = Self.hash(length, ends.0, ends.1) & mask
+            while true {
+                let entry = table[probe]
+                if entry == Self.empty { return nil }
+                if Int(entry >> 32) == length, matches(Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: entry))) {
+                    return Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: entry))
                 }
+                probe = (probe + 1) & mask
             }
         }
     }

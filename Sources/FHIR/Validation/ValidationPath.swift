@@ -13,10 +13,92 @@ struct ValidationPath {
         case raw(String)
     }
 
-    var segments: [Segment] = []
+    /// A segment as the stack keeps it: a `raw` name by its position in `rawNames`, so that a segment
+    /// holds nothing counted and pushing or popping one is a store (an array of `Segment`s copied and
+    /// destroyed each, and checked its buffer for uniqueness at every push).
+    fileprivate enum Stored {
+        case root(Unmanaged<ObjectNode>)
+        case member(Unmanaged<ObjectNode.Slot>)
+        case index(Int)
+        case raw(Int)
+    }
 
-    mutating func push(_ segment: Segment) { segments.append(segment) }
-    mutating func pop() { segments.removeLast() }
+    /// Owns the memory the path's segments are kept in, between runs (one run uses it at a time);
+    /// replaced when a path outgrows it.
+    final class Storage: @unchecked Sendable {
+        fileprivate let pointer: UnsafeMutablePointer<Stored>
+        let capacity: Int
+
+        init(capacity: Int = 32) {
+            self.capacity = capacity
+            pointer = .allocate(capacity: capacity)
+        }
+
+        deinit { pointer.deallocate() }
+    }
+
+    /// The segments, outermost first, as plain fields over the storage's memory: a push or a pop
+    /// is a store and a count, touching no reference count.
+    private(set) var storage: Storage
+    private var pointer: UnsafeMutablePointer<Stored>
+    private var capacity: Int
+    private var count = 0
+    /// The names of the `raw` segments on the path, in order.
+    private var rawNames: [String] = []
+
+    /// An empty path over `storage`.
+    init(storage: Storage = Storage()) {
+        self.storage = storage
+        pointer = storage.pointer
+        capacity = storage.capacity
+    }
+
+    /// A path of these segments (a location kept for a later issue).
+    init(segments: [Segment]) {
+        self.init(storage: Storage(capacity: max(segments.count, 1)))
+        for segment in segments { push(segment) }
+    }
+
+    @inline(__always)
+    mutating func push(_ segment: Segment) {
+        if count == capacity { grow() }
+        switch segment {
+        case .root(let node): pointer[count] = .root(node)
+        case .member(let slot): pointer[count] = .member(slot)
+        case .index(let index): pointer[count] = .index(index)
+        case .raw(let name):
+            pointer[count] = .raw(rawNames.count)
+            rawNames.append(name)
+        }
+        count += 1
+    }
+
+    private mutating func grow() {
+        let larger = Storage(capacity: capacity * 2)
+        larger.pointer.update(from: pointer, count: count)
+        storage = larger
+        pointer = larger.pointer
+        capacity *= 2
+    }
+
+    @inline(__always)
+    mutating func pop() {
+        precondition(count > 0, "path popped past its root")
+        count -= 1
+        if case .raw = pointer[count] { rawNames.removeLast() }
+    }
+
+    /// The segments as they stand (a copy, for a location kept for later).
+    var segments: [Segment] {
+        (0..<count).map { position in
+            switch pointer[position] {
+            case .root(let node): .root(node)
+            case .member(let slot): .member(slot)
+            case .index(let index): .index(index)
+            case .raw(let name): .raw(rawNames[name])
+            }
+        }
+    }
 
     /// FHIRPath text such as `Bundle.entry[0].resource.name[1].given[0]`.
     var rendered: String {
@@ -33,8 +115,8 @@ struct ValidationPath {
     }
 
     private func render(into renderer: inout Renderer) {
-        for segment in segments {
-            switch segment {
+        for position in 0..<count {
+            switch pointer[position] {
             case .root(let node): renderer.name(node.takeUnretainedValue().key)
             case .member(let reference):
                 let slot = reference.takeUnretainedValue()
@@ -46,7 +128,7 @@ struct ValidationPath {
                 } else {
                     renderer.name(slot.name)
                 }
-            case .raw(let text): renderer.name(text)
+            case .raw(let name): renderer.name(rawNames[name])
             case .index(let index):
                 renderer.byte(UInt8(ascii: "["))
                 renderer.number(index)

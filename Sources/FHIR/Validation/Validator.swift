@@ -72,16 +72,13 @@ struct ValidationRun {
     let definitions: FHIRDefinitions
     let invariantMode: Validator.InvariantMode
     var issues: [OperationOutcome.Issue] = []
-    var path = ValidationPath()
+    var path: ValidationPath
     /// The resources being walked, outermost first.
     var resourceScopes: [ResourceScope] = []
     /// The Bundles being walked, outermost first.
     var bundleScopes: [BundleScope] = []
-    /// Per-element value counts of the objects being walked, innermost last (one allocation per run):
-    /// `counts[..<countsTop]` is in use; the array only grows, so entering an object zeroes its
-    /// counts in place instead of appending them (an append and a removal cost 220 instructions an object).
-    var counts: [Int] = []
-    var countsTop = 0
+    /// Per-element value counts of the objects being walked, innermost last.
+    var counts: CountStack
     /// The environment of the run's invariants, made at the first one (`invariantEnvironment()`).
     var environment: FHIRPathEnvironment?
 
@@ -101,11 +98,11 @@ struct ValidationRun {
         var refersToContainer = false
     }
 
-    init(definitions: FHIRDefinitions, invariantMode: Validator.InvariantMode = .native, scratch: Scratch = Scratch()) {
+    init(definitions: FHIRDefinitions, invariantMode: Validator.InvariantMode = .native, scratch: Scratch) {
         self.definitions = definitions
         self.invariantMode = invariantMode
-        path.segments = scratch.segments
-        counts = scratch.counts
+        path = ValidationPath(storage: scratch.segments)
+        counts = CountStack(storage: scratch.counts)
         resourceScopes = scratch.resourceScopes
     }
 
@@ -113,8 +110,7 @@ struct ValidationRun {
     /// them from a pool instead of allocating its own.
     mutating func takeScratch() -> Scratch {
         Scratch(
-            segments: Self.take(&path.segments), counts: Self.take(&counts),
-            resourceScopes: Self.take(&resourceScopes))
+            segments: path.storage, counts: counts.storage, resourceScopes: Self.take(&resourceScopes))
     }
 
     /// `array`, emptied and moved out, leaving an empty array in its place.
@@ -127,21 +123,19 @@ struct ValidationRun {
 
     /// The storage of a run's stacks, between runs.
     struct Scratch: Sendable {
-        var segments: [ValidationPath.Segment]
-        var counts: [Int]
+        var segments: ValidationPath.Storage
+        var counts: CountStack.Storage
         var resourceScopes: [ResourceScope]
 
         /// Room for a resource's usual depth, so the walk does not grow the stacks step by step.
         init() {
-            segments = []
-            segments.reserveCapacity(16)
-            counts = []
-            counts.reserveCapacity(256)
+            segments = ValidationPath.Storage(capacity: 32)
+            counts = CountStack.Storage(capacity: 256)
             resourceScopes = []
             resourceScopes.reserveCapacity(4)
         }
 
-        init(segments: [ValidationPath.Segment], counts: [Int], resourceScopes: [ResourceScope]) {
+        init(segments: ValidationPath.Storage, counts: CountStack.Storage, resourceScopes: [ResourceScope]) {
             self.segments = segments
             self.counts = counts
             self.resourceScopes = resourceScopes
@@ -255,23 +249,19 @@ struct ValidationRun {
         if !bundleScopes.isEmpty && node.key == "Bundle.entry" {
             bundleScopes[bundleScopes.count - 1].currentFullURL = object["fullUrl"]?.stringValue
         }
-        let base = countsTop
-        countsTop += node.elements.count
-        if counts.count < countsTop { counts.append(contentsOf: repeatElement(0, count: countsTop - counts.count)) }
-        counts.withUnsafeMutableBufferPointer { counts in
-            // `countsTop` is within the array (grown above).
-            guard let start = counts.baseAddress, node.elements.count > 0 else { return }
-            (start + base).update(repeating: 0, count: node.elements.count)
-        }
-        defer { countsTop = base }
+        let base = counts.push(node.elements.count)
+        defer { counts.pop(to: base) }
         let hasUnderscore = object.hasUnderscoredKey
+        // A resource's `resourceType` is no element: found once by position (comparing every member's
+        // name with it went through the general string comparison for each).
+        let resourceTypeIndex = isResourceRoot ? object.index(forKey: "resourceType") : nil
 
         // The members through their buffer: a value handed on from there is borrowed, where
         // `object.value(at:)` would copy it (a retain and a release a member).
         object.members.withUnsafeBufferPointer { members in
             for index in members.indices {
                 let key = members[index].key
-                if isResourceRoot && key == "resourceType" { continue }
+                if index == resourceTypeIndex { continue }
                 if hasUnderscore && key.firstByte == UInt8(ascii: "_") {
                     let baseName = String(key.dropFirst())
                     guard let slot = node.slot(named: baseName), case .primitive = slot.kind else {
@@ -285,8 +275,8 @@ struct ValidationRun {
                     }
                     presence.insert(slot.index)
                     if object[baseName] == nil {
-                        counts[base + slot.index] += validatePrimitiveMember(
-                            value: nil, extensions: members[index].value, slot: slot)
+                        let count = validatePrimitiveMember(value: nil, extensions: members[index].value, slot: slot)
+                        counts.add(count, at: base + slot.index)
                     }
                     continue
                 }
@@ -314,10 +304,11 @@ struct ValidationRun {
                 switch slot.kind {
                 case .primitive:
                     let extensions = hasUnderscore ? object["_" + key] : nil
-                    counts[base + slot.index] += validatePrimitiveMember(
-                        value: members[index].value, extensions: extensions, slot: slot)
+                    let count = validatePrimitiveMember(value: members[index].value, extensions: extensions, slot: slot)
+                    counts.add(count, at: base + slot.index)
                 case .resource, .complex, .unknown:
-                    counts[base + slot.index] += validateComplexMember(members[index].value, slot: slot)
+                    let count = validateComplexMember(members[index].value, slot: slot)
+                    counts.add(count, at: base + slot.index)
                 }
             }
         }
