@@ -32,7 +32,7 @@ import Testing
     @Test func pushesAndPopsKeepTheStandingSegments() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
-            var path = ValidationPath(storage: ValidationPath.Storage(capacity: 1))
+            var path = ValidationPath(storage: ScratchBuffer(capacity: 1))
             var standing: [String] = []
             for _ in 0..<Int.random(in: 0...300, using: &generator) {
                 if !standing.isEmpty && Int.random(in: 0..<3, using: &generator) == 0 {

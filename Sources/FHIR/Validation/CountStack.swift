@@ -1,33 +1,18 @@
 /// Per-element value counts of the objects a validation is walking, innermost last: a frame of
 /// zeroes per object, over storage that only grows and is kept between runs.
 ///
-/// Held by the run as plain fields (a pointer, a capacity, a top), with a class behind them only to
-/// own the memory: a count added to after a member's validation is a store, where an `[Int]` in the
-/// run checked its buffer for uniqueness at every member, and a class held by the run was retained
-/// for every object walked.
+/// Held by the run as plain fields (a pointer, a capacity, a top) over a `ScratchBuffer`: a count
+/// added to after a member's validation is a store, where an `[Int]` in the run checked its buffer
+/// for uniqueness at every member, and a class held by the run was retained for every object walked.
 struct CountStack {
-    /// Owns the memory the stack's pointer addresses; replaced when the stack grows.
-    final class Storage: @unchecked Sendable {
-        // `@unchecked`: one run uses it at a time (a run takes it from a pool and gives it back).
-        let pointer: UnsafeMutablePointer<Int>
-        let capacity: Int
-
-        init(capacity: Int) {
-            self.capacity = capacity
-            pointer = .allocate(capacity: capacity)
-        }
-
-        deinit { pointer.deallocate() }
-    }
-
-    private(set) var storage: Storage
+    private(set) var storage: ScratchBuffer<Int>
     private var pointer: UnsafeMutablePointer<Int>
     private var capacity: Int
     /// Counts below this position belong to the objects being walked.
     private var top = 0
 
     /// An empty stack over `storage`.
-    init(storage: Storage) {
+    init(storage: ScratchBuffer<Int>) {
         self.storage = storage
         pointer = storage.pointer
         capacity = storage.capacity
@@ -43,13 +28,9 @@ struct CountStack {
     }
 
     private mutating func grow(to needed: Int) {
-        var grown = capacity * 2
-        while grown < needed { grown *= 2 }
-        let larger = Storage(capacity: grown)
-        larger.pointer.update(from: pointer, count: top)
-        storage = larger
-        pointer = larger.pointer
-        capacity = grown
+        storage = storage.grown(toHold: needed, keeping: top)
+        pointer = storage.pointer
+        capacity = storage.capacity
     }
 
     /// Ends the frame that starts at `base` (and any left above it).

@@ -16,30 +16,16 @@ struct ValidationPath {
     /// A segment as the stack keeps it: a `raw` name by its position in `rawNames`, so that a segment
     /// holds nothing counted and pushing or popping one is a store (an array of `Segment`s copied and
     /// destroyed each, and checked its buffer for uniqueness at every push).
-    fileprivate enum Stored {
+    enum Stored {
         case root(Unmanaged<ObjectNode>)
         case member(Unmanaged<ObjectNode.Slot>)
         case index(Int)
         case raw(Int)
     }
 
-    /// Owns the memory the path's segments are kept in, between runs (one run uses it at a time);
-    /// replaced when a path outgrows it.
-    final class Storage: @unchecked Sendable {
-        fileprivate let pointer: UnsafeMutablePointer<Stored>
-        let capacity: Int
-
-        init(capacity: Int = 32) {
-            self.capacity = capacity
-            pointer = .allocate(capacity: capacity)
-        }
-
-        deinit { pointer.deallocate() }
-    }
-
     /// The segments, outermost first, as plain fields over the storage's memory: a push or a pop
     /// is a store and a count, touching no reference count.
-    private(set) var storage: Storage
+    private(set) var storage: ScratchBuffer<Stored>
     private var pointer: UnsafeMutablePointer<Stored>
     private var capacity: Int
     private var count = 0
@@ -47,7 +33,7 @@ struct ValidationPath {
     private var rawNames: [String] = []
 
     /// An empty path over `storage`.
-    init(storage: Storage = Storage()) {
+    init(storage: ScratchBuffer<Stored> = ScratchBuffer(capacity: 32)) {
         self.storage = storage
         pointer = storage.pointer
         capacity = storage.capacity
@@ -55,7 +41,7 @@ struct ValidationPath {
 
     /// A path of these segments (a location kept for a later issue).
     init(segments: [Segment]) {
-        self.init(storage: Storage(capacity: max(segments.count, 1)))
+        self.init(storage: ScratchBuffer(capacity: max(segments.count, 1)))
         for segment in segments { push(segment) }
     }
 
@@ -74,11 +60,9 @@ struct ValidationPath {
     }
 
     private mutating func grow() {
-        let larger = Storage(capacity: capacity * 2)
-        larger.pointer.update(from: pointer, count: count)
-        storage = larger
-        pointer = larger.pointer
-        capacity *= 2
+        storage = storage.grown(toHold: count + 1, keeping: count)
+        pointer = storage.pointer
+        capacity = storage.capacity
     }
 
     @inline(__always)

@@ -123,19 +123,21 @@ struct ValidationRun {
 
     /// The storage of a run's stacks, between runs.
     struct Scratch: Sendable {
-        var segments: ValidationPath.Storage
-        var counts: CountStack.Storage
+        var segments: ScratchBuffer<ValidationPath.Stored>
+        var counts: ScratchBuffer<Int>
         var resourceScopes: [ResourceScope]
 
         /// Room for a resource's usual depth, so the walk does not grow the stacks step by step.
         init() {
-            segments = ValidationPath.Storage(capacity: 32)
-            counts = CountStack.Storage(capacity: 256)
+            segments = ScratchBuffer(capacity: 32)
+            counts = ScratchBuffer(capacity: 256)
             resourceScopes = []
             resourceScopes.reserveCapacity(4)
         }
 
-        init(segments: ValidationPath.Storage, counts: CountStack.Storage, resourceScopes: [ResourceScope]) {
+        init(
+            segments: ScratchBuffer<ValidationPath.Stored>, counts: ScratchBuffer<Int>, resourceScopes: [ResourceScope]
+        ) {
             self.segments = segments
             self.counts = counts
             self.resourceScopes = resourceScopes
