@@ -4,6 +4,8 @@
 /// Held by the run as plain fields (a pointer, a capacity, a top) over a `ScratchBuffer`: a count
 /// added to after a member's validation is a store, where an `[Int]` in the run checked its buffer
 /// for uniqueness at every member, and a class held by the run was retained for every object walked.
+/// A copy shares the memory, not the frames: one copy at a time walks (the run is never copied while
+/// it validates).
 struct CountStack {
     private(set) var storage: ScratchBuffer<Int>
     private var pointer: UnsafeMutablePointer<Int>

@@ -24,7 +24,8 @@ struct ValidationPath {
     }
 
     /// The segments, outermost first, as plain fields over the storage's memory: a push or a pop
-    /// is a store and a count, touching no reference count.
+    /// is a store and a count, touching no reference count. A copy shares the memory, so only one
+    /// copy pushes (a location kept for later is `segments`, a copy of its own).
     private(set) var storage: ScratchBuffer<Stored>
     private var pointer: UnsafeMutablePointer<Stored>
     private var capacity: Int
