@@ -26,9 +26,9 @@ import Testing
         }
     }
 
-    /// Pushes and pops in random order, past the storage's first capacity (32 segments), names
-    /// among indices: the text is always that of the segments standing, and a copy of the segments
-    /// renders the same.
+    /// Pushes and pops in random order, names among indices, from storage for one segment (so it
+    /// grows again and again): the text is always that of the segments standing, and a copy of the
+    /// segments renders the same.
     @Test func pushesAndPopsKeepTheStandingSegments() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
