@@ -196,6 +196,30 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
         }
     }
 
+    /// How a member's value is written, as a glance at whether FHIRPath finds it needs to know.
+    enum ValueShape {
+        case object, primitive, null
+        /// An array with items, none of them `null`.
+        case filledArray
+        /// An empty array, or one holding a `null`.
+        case otherArray
+    }
+
+    /// The shape of the value of the member named `key`, read in place (no copy of the value).
+    func valueShape(forKey key: String) -> ValueShape? {
+        guard let index = index(forKey: key) else { return nil }
+        return members.withUnsafeBufferPointer { members in
+            switch members[index].value {
+            case .object: .object
+            case .string, .number, .bool: .primitive
+            case .null: .null
+            case .array(let items):
+                !items.isEmpty && !items.contains { if case .null = $0 { true } else { false } }
+                    ? .filledArray : .otherArray
+            }
+        }
+    }
+
     /// Appends a member without checking for an existing one with the same key.
     mutating func appendUnchecked(_ key: String, _ value: JSON) {
         members.append(JSONMember(key: key, value: value))

@@ -138,17 +138,17 @@ final class InvariantShortcut: Sendable {
     ) -> Verdict {
         // The first member missing from the object by what validation found: no member to look for.
         if presence.lacks(members[chain.lowerBound], in: root) == true { return .fails }
+        if chain.count == 1 { return exists(members[chain.lowerBound], object, root, presence) }
         var current = object
         var node = root
         for position in chain {
             let member = members[position]
-            let isLast = position == chain.upperBound - 1
+            if position == chain.upperBound - 1 { return exists(member, current, node, .unknown) }
             switch current[member.name] {
             case nil:
                 return lacks(member, current, node, position == chain.lowerBound ? presence : .unknown)
                     ? .fails : .unknown
             case .object(let child)?:
-                if isLast { return .holds }
                 current = child
                 // The child's node, when the definitions describe it.
                 if case .complex(let index)? = node?.slot(named: member.name)?.kind {
@@ -156,15 +156,26 @@ final class InvariantShortcut: Sendable {
                 } else {
                     node = nil
                 }
-            case .string?, .number?, .bool?:
-                return isLast ? .holds : .unknown
-            case .array(let items)?:
-                return isLast && !items.isEmpty && !items.contains(.null) ? .holds : .unknown
-            case .null?:
+            case .string?, .number?, .bool?, .array?, .null?:
+                // Through a primitive or an array: the interpreter answers.
                 return .unknown
             }
         }
         return .unknown
+    }
+
+    /// `exists()` of one member of `object`: only the value's shape matters, read in place rather
+    /// than copied out of the object (a retain and a release of the object's members and of the value).
+    private func exists(
+        _ member: Member, _ object: JSONObject, _ node: ObjectNode?, _ presence: MemberPresence
+    )
+        -> Verdict
+    {
+        switch object.valueShape(forKey: member.name) {
+        case nil: lacks(member, object, node, presence) ? .fails : .unknown
+        case .object?, .primitive?, .filledArray?: .holds
+        case .null?, .otherArray?: .unknown
+        }
     }
 
     private func hasValue(_ member: Member, _ object: JSONObject, _ node: ObjectNode?) -> Verdict {
