@@ -179,8 +179,8 @@ final class InvariantShortcut: Sendable {
     }
 
     private func hasValue(_ member: Member, _ object: JSONObject, _ node: ObjectNode?) -> Verdict {
-        switch object[member.name] {
-        case .string?, .number?, .bool?: return .holds
+        switch object.valueShape(forKey: member.name) {
+        case .primitive?: return .holds
         case nil:
             // Its `_name` alone (an id and extensions) has no value either.
             return hasChoice(member, object, node) ? .unknown : .fails
